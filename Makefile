@@ -1,0 +1,27 @@
+# Two set-up commands for a fresh machine: `make demo` and `make test`. Each creates .venv if needed.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: demo demo-pix2pix test clean-demo
+
+$(VENV)/.base: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test: $(VENV)/.base
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+demo: demo-pix2pix
+
+demo-pix2pix: $(VENV)/.base
+	$(VENV)/bin/translation demo pix2pix
+
+test: $(VENV)/.test
+	$(PY) -m pytest -q
+
+clean-demo:
+	rm -rf demo_output

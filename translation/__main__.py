@@ -1,0 +1,5 @@
+import sys
+
+from translation.cli import main
+
+sys.exit(main())
