@@ -1,0 +1,1 @@
+"""Sub-commands of the `translation` CLI; see translation/cli.py."""

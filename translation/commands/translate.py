@@ -1,0 +1,71 @@
+"""`translation translate CHECKPOINT INPUT OUTPUT`: translate a folder (or one image)."""
+from __future__ import annotations
+
+import sys
+
+from translation.inference import OUTPUT_FORMATS, translate_folder
+from translation.translator import TEST_MODES, OfficialFlags, load_translator
+from translation.utils.device import select_device
+
+
+def add_official_flags(parser) -> None:
+    """Architecture flags for bare state dicts saved by the official pix2pix/CycleGAN code."""
+    group = parser.add_argument_group("official weight files (bare state dicts only; ignored for our checkpoints)")
+    group.add_argument("--netG", help="generator architecture, e.g. unet_256 (pix2pix), resnet_9blocks (CycleGAN)")
+    group.add_argument("--norm", default="batch", choices=("batch", "instance", "none"),
+                       help="normalisation the weights were trained with (default: batch)")
+    group.add_argument("--ngf", type=int, default=64, help="generator width (default: 64)")
+    group.add_argument("--no-dropout", action="store_true", help="the generator was trained without dropout")
+    group.add_argument("--input-nc", type=int, default=3, help="input channels (default: 3)")
+    group.add_argument("--output-nc", type=int, default=3, help="output channels (default: 3)")
+
+
+def official_flags(args) -> OfficialFlags:
+    return OfficialFlags(netG=args.netG, norm=args.norm, ngf=args.ngf, dropout=not args.no_dropout,
+                         input_nc=args.input_nc, output_nc=args.output_nc)
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "translate", help="translate a folder of images",
+        description="Translate every image under INPUT (recursively) into OUTPUT, keeping relative paths.")
+    p.add_argument("checkpoint", metavar="CHECKPOINT", help="run directory, checkpoint file, or official .pth")
+    p.add_argument("input", metavar="INPUT", help="image file or folder")
+    p.add_argument("output", metavar="OUTPUT", help="output folder (must not overlap INPUT)")
+    p.add_argument("--direction", choices=("AtoB", "BtoA"),
+                   help="which way to translate (default: the model's only direction, else AtoB)")
+    p.add_argument("--format", default="png", choices=OUTPUT_FORMATS, help="output format (default: png)")
+    p.add_argument("--bit-depth", type=int, default=8, choices=(8, 16), help="bits per channel for PNG output")
+    p.add_argument("--batch-size", type=int, default=4, help="images per forward pass in eval mode (default: 4)")
+    p.add_argument("--resize", type=int, metavar="N",
+                   help="process (and write) every image at N x N instead of its own size")
+    p.add_argument("--test-mode", choices=TEST_MODES,
+                   help="paper: dropout on + per-image batch-norm statistics, as the pix2pix paper and the "
+                        "official test.py; eval: running statistics, no dropout. Default: the model's "
+                        "(paper for pix2pix)")
+    p.add_argument("--seed", type=int, default=0, help="seed for test-time dropout (default: 0)")
+    p.add_argument("--overwrite", action="store_true", help="replace outputs that already exist")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    p.add_argument("--num-workers", type=int, default=2, help="image reading processes (default: 2)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_official_flags(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    if args.resize is not None and args.resize < 1:
+        raise ValueError("--resize must be a positive size in pixels")
+    translator = load_translator(args.checkpoint, args.direction, args.test_mode, select_device(args.device),
+                                 official_flags(args))
+    summary = translate_folder(translator, args.input, args.output, fmt=args.format, batch_size=args.batch_size,
+                               size=args.resize, overwrite=args.overwrite, seed=args.seed,
+                               bit_depth=args.bit_depth, num_workers=args.num_workers,
+                               progress=not args.no_progress)
+    parts = [f"translated {summary.translated}"]
+    if summary.skipped_existing:
+        parts.append(f"skipped {summary.skipped_existing} existing (use --overwrite to replace)")
+    if summary.failed:
+        parts.append(f"failed {summary.failed}")
+    print(f"{', '.join(parts)} ({translator.direction}, test mode {translator.test_mode}) -> {args.output}",
+          file=sys.stderr)
+    return 1 if summary.failed else 0

@@ -1,0 +1,140 @@
+"""Translate every image under a folder into another folder, keeping relative paths.
+
+Guarantees: never writes inside the input tree; never overwrites an existing output unless asked;
+a file that cannot be read is reported by name and skipped while the rest are translated; outputs are
+written atomically; the same checkpoint and input give the same bytes.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from torch.utils.data import DataLoader, Dataset
+from tqdm import tqdm
+
+from translation.data.io import ImageReadError, list_images, read_image, write_image
+from translation.data.transforms import resize
+from translation.translator import Translator, image_seed
+
+OUTPUT_FORMATS = ("png", "jpg", "webp")
+
+
+@dataclass
+class Job:
+    source: Path
+    target: Path
+    name: str  # path relative to the input root, used in messages and for the per-image seed
+
+
+@dataclass
+class Summary:
+    translated: int = 0
+    skipped_existing: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+
+class TranslateError(ValueError):
+    """The request as a whole cannot be carried out (bad paths), before anything is written."""
+
+
+def _overlaps(a: Path, b: Path) -> bool:
+    return a == b or a in b.parents or b in a.parents
+
+
+def plan_jobs(input_path, output_dir, fmt: str = "png", overwrite: bool = False) -> tuple[list[Job], Summary]:
+    """Decide what to translate where; refuses overlapping trees and name collisions up front."""
+    src, dst = Path(input_path).resolve(), Path(output_dir).resolve()
+    if not src.exists():
+        raise TranslateError(f"{input_path}: no such file or folder")
+    root = src.parent if src.is_file() else src
+    if _overlaps(root, dst):
+        raise TranslateError(f"output {output_dir} and input {input_path} overlap: choose an output folder "
+                             "outside the input (translate never writes into its input)")
+    sources = list_images(src)
+    if not sources:
+        raise TranslateError(f"{input_path}: no images found (looked for {', '.join(sorted(_extensions()))})")
+    summary, jobs, claimed = Summary(), [], {}
+    for source in sources:
+        name = str(source.relative_to(root))
+        target = dst / Path(name).with_suffix("." + fmt)
+        if target in claimed:
+            summary.failures.append(f"{source}: output {target} would also be written from {claimed[target]}")
+            continue
+        claimed[target] = source
+        if target.exists() and not overwrite:
+            summary.skipped_existing += 1
+            continue
+        jobs.append(Job(source, target, name))
+    return jobs, summary
+
+
+def _extensions():
+    from translation.data.io import IMAGE_EXTENSIONS
+    return IMAGE_EXTENSIONS
+
+
+class _Reader(Dataset):
+    """Reads (and optionally resizes) images in worker processes; errors come back as values."""
+
+    def __init__(self, jobs: list[Job], channels: int, size: int | None):
+        self.jobs, self.channels, self.size = jobs, channels, size
+
+    def __len__(self):
+        return len(self.jobs)
+
+    def __getitem__(self, i):
+        job = self.jobs[i]
+        try:
+            image = read_image(job.source, channels=self.channels)
+        except ImageReadError as error:
+            return i, None, str(error)
+        if self.size:
+            image = resize(image, self.size, self.size)
+        return i, image, None
+
+
+def _first(items):
+    return items[0]
+
+
+def translate_folder(translator: Translator, input_path, output_dir, fmt: str = "png", batch_size: int = 4,
+                     size: int | None = None, overwrite: bool = False, seed: int = 0, bit_depth: int = 8,
+                     num_workers: int = 2, progress: bool = True) -> Summary:
+    if fmt not in OUTPUT_FORMATS:
+        raise TranslateError(f"--format must be one of {', '.join(OUTPUT_FORMATS)}, got {fmt!r}")
+    jobs, summary = plan_jobs(input_path, output_dir, fmt, overwrite)
+    for message in summary.failures:
+        print(f"error: {message}", file=sys.stderr)
+    reader = DataLoader(_Reader(jobs, translator.in_channels, size), batch_size=1, collate_fn=_first,
+                        num_workers=num_workers if len(jobs) > 1 else 0)
+    per_batch = batch_size if translator.batches_images else 1
+    pending: dict[tuple[int, int], list[tuple[Job, np.ndarray]]] = {}
+    bar = tqdm(total=len(jobs), disable=not progress, unit="img", desc="translate", file=sys.stderr)
+
+    def run(group: list[tuple[Job, np.ndarray]]) -> None:
+        outs = translator.translate_batch([img for _, img in group], [image_seed(seed, j.name) for j, _ in group])
+        for (job, _), out in zip(group, outs):
+            write_image(job.target, out, bit_depth=bit_depth)
+            summary.translated += 1
+        bar.update(len(group))
+
+    for index, image, error in reader:
+        if error is not None:
+            summary.failures.append(error)
+            bar.write(f"error: {error} (skipped)", file=sys.stderr)
+            bar.update(1)
+            continue
+        key = translator.padded_size(*image.shape[:2])
+        pending.setdefault(key, []).append((jobs[index], image))
+        if len(pending[key]) >= per_batch:
+            run(pending.pop(key))
+    for group in pending.values():
+        run(group)
+    bar.close()
+    return summary

@@ -1,0 +1,148 @@
+"""A generator ready to translate images: loaded from our checkpoints or from official weight files.
+
+Test-time behaviour ("test mode"):
+  paper  as the pix2pix paper and the official test.py: dropout stays on and batch norm uses the
+         statistics of the image being translated. Each image runs alone, with its own seed, so its
+         output never depends on the other images of a run.
+  eval   running batch-norm statistics and no dropout: deterministic, batched.
+For instance-norm nets without dropout (CycleGAN) both give the same result.
+"""
+from __future__ import annotations
+
+import math
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from translation.data.transforms import resize, to_image, to_tensor
+from translation.models.base import build_net
+from translation.training.checkpoint import (CheckpointError, is_translation_checkpoint, load_file,
+                                             resolve_checkpoint_path)
+
+TEST_MODES = ("paper", "eval")
+
+
+@dataclass
+class OfficialFlags:
+    """Architecture flags needed to use a bare state dict saved by the official code."""
+    netG: str | None = None
+    norm: str = "batch"
+    ngf: int = 64
+    dropout: bool = True
+    input_nc: int = 3
+    output_nc: int = 3
+
+
+class Translator:
+    def __init__(self, net: nn.Module, spec: dict, direction: str, test_mode: str, device: torch.device):
+        if test_mode not in TEST_MODES:
+            raise ValueError(f"test mode must be one of {', '.join(TEST_MODES)}, got {test_mode!r}")
+        self.net, self.spec, self.direction, self.test_mode, self.device = net, spec, direction, test_mode, device
+        self.in_channels = spec["kwargs"]["in_channels"]
+        self.out_channels = spec["kwargs"]["out_channels"]
+        self.size_multiple = int(getattr(net, "size_multiple", 1))
+        net.to(device).eval()
+        if test_mode == "paper":
+            for module in net.modules():
+                if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                    module.train()
+                    module.momentum = 0.0  # use batch statistics without drifting the stored ones
+                elif isinstance(module, nn.modules.dropout._DropoutNd):
+                    module.train()
+
+    @property
+    def batches_images(self) -> bool:
+        """Whether several images may share one forward pass without changing any output."""
+        return self.test_mode == "eval"
+
+    def padded_size(self, height: int, width: int) -> tuple[int, int]:
+        m = self.size_multiple
+        return math.ceil(height / m) * m, math.ceil(width / m) * m
+
+    @torch.no_grad()
+    def translate_batch(self, images: list[np.ndarray], seeds: list[int]) -> list[np.ndarray]:
+        """Translate HxWxC float images of one padded size; returns float HxWxC in [0, 1]."""
+        sizes = [img.shape[:2] for img in images]
+        ph, pw = self.padded_size(*sizes[0])
+        batch = torch.stack([_pad(to_tensor(img), ph, pw) for img in images]).to(self.device)
+        if self.batches_images:
+            out = self.net(batch)
+        else:
+            outs = []
+            for x, seed in zip(batch, seeds):
+                torch.manual_seed(seed)
+                outs.append(self.net(x[None]))
+            out = torch.cat(outs)
+        return [to_image(o[:, :h, :w]) for o, (h, w) in zip(out, sizes)]
+
+    def translate(self, image: np.ndarray, seed: int = 0, size: int | None = None) -> np.ndarray:
+        if size:
+            image = resize(image, size, size)
+        return self.translate_batch([image], [seed])[0]
+
+
+def image_seed(base_seed: int, name: str) -> int:
+    """Per-image dropout seed from the run seed and the image's relative path."""
+    return (zlib.crc32(name.encode("utf-8")) ^ (base_seed * 0x9E3779B1)) & 0x7FFFFFFF
+
+
+def _pad(x: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """Reflect-pad CxHxW at the bottom/right up to height x width (replicate where reflect cannot reach)."""
+    dh, dw = height - x.shape[1], width - x.shape[2]
+    if dh == 0 and dw == 0:
+        return x
+    mode = "reflect" if dh < x.shape[1] and dw < x.shape[2] else "replicate"
+    return F.pad(x[None], (0, dw, 0, dh), mode=mode)[0]
+
+
+def load_translator(checkpoint, direction: str | None = None, test_mode: str | None = None,
+                    device: torch.device | str = "cpu", official: OfficialFlags | None = None) -> Translator:
+    """Load the generator for `direction` from a run dir / checkpoint, or an official state dict."""
+    path = resolve_checkpoint_path(checkpoint)
+    obj = load_file(path)
+    device = torch.device(device)
+    if is_translation_checkpoint(obj):
+        translators = obj["translators"]
+        if direction is None:
+            direction = next(iter(translators)) if len(translators) == 1 else "AtoB"
+        if direction not in translators:
+            raise CheckpointError(f"{path}: this model translates {', '.join(translators)} only, "
+                                  f"not {direction}")
+        key = translators[direction]
+        spec = obj["net_specs"][key]
+        net = build_net(spec)
+        net.load_state_dict(obj["nets"][key])
+        return Translator(net, spec, direction, test_mode or obj.get("test_mode", "eval"), device)
+    return _load_official(path, obj, direction or "AtoB", test_mode, device, official)
+
+
+def _load_official(path: Path, state_dict: dict, direction: str, test_mode, device, flags) -> Translator:
+    from translation.nets.official import guess_generator_flags, load_official_state_dict
+
+    if flags is None or flags.netG is None:
+        guess = _describe_guess(guess_generator_flags, state_dict)
+        raise CheckpointError(f"{path} is a bare state dict (official pix2pix/CycleGAN format): give its "
+                              f"architecture with --netG and --norm (and --ngf, --no-dropout as trained){guess}")
+    spec = {"kind": "generator", "name": flags.netG,
+            "kwargs": {"in_channels": flags.input_nc, "out_channels": flags.output_nc, "ngf": flags.ngf,
+                       "norm": flags.norm, "dropout": flags.dropout}}
+    net = build_net(spec)
+    load_official_state_dict(net, state_dict, source=str(path))
+    # the official test.py runs nets as in training unless --eval is given
+    return Translator(net, spec, direction, test_mode or "paper", device)
+
+
+def _describe_guess(guesser, state_dict) -> str:
+    try:
+        guess = guesser(state_dict)
+    except Exception:  # a guess is a courtesy; failing to guess must not hide the real message
+        return ""
+    names = {"netG": "--netG", "ngf": "--ngf", "norm": "--norm", "in_channels": "--input-nc",
+             "out_channels": "--output-nc"}
+    flags = " ".join(f"{names[k]} {v}" for k, v in guess.items() if k in names and v is not None)
+    return f"; this file looks like: {flags}" if flags else ""
