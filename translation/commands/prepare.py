@@ -1,0 +1,226 @@
+"""`translation prepare ...`: build paired, unpaired and multi-domain data sets from plain folders."""
+from __future__ import annotations
+
+import argparse
+import pathlib
+import sys
+
+from translation.data import prepare as prep
+from translation.data.prepare.common import LAYOUTS, normalise_ext
+
+DEFAULT_SIZE = 256  # the official pix2pix/CycleGAN sets are 256 x 256
+DOMAIN_SIZE = 128  # StarGAN's CelebA resolution
+
+
+def register(subparsers) -> None:
+    prepare = subparsers.add_parser(
+        "prepare", help="build data sets from folders of images",
+        description="Build data sets in the layouts training reads. Inputs are never modified; outputs are "
+                    "written atomically and a summary with counts per split is printed at the end.")
+    tasks = prepare.add_subparsers(dest="prepare_task", metavar="TASK", required=True)
+
+    for task, help_text in prep.TASKS.items():
+        parser = tasks.add_parser(task, help=help_text, description=f"Paired set: {help_text}. A is the "
+                                  "input made from each photo, B the photo; aligned A|B files in train/val/test.",
+                                  formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        parser.add_argument("photos", type=pathlib.Path, help="folder of photos (searched recursively)")
+        parser.add_argument("out", type=pathlib.Path, help="output data set folder, e.g. data/edges2photos")
+        _add_size(parser, DEFAULT_SIZE)
+        _add_fractions(parser, val=0.1, test=0.1)
+        parser.add_argument("--layout", choices=LAYOUTS, default="aligned",
+                            help="aligned: OUT/<split>/ A|B files; folders: OUT/A/<split>/ and OUT/B/<split>/")
+        _add_common(parser)
+        if task == "edges":
+            parser.add_argument("--method", choices=("canny", "hed-like"), default="canny",
+                                help="hed-like: the post-processing of the official edges2shoes/handbags sets")
+            parser.add_argument("--device", default="auto",
+                                help="for hed-like: auto (CUDA if available), cpu, cuda, cuda:1, ...")
+        elif task == "superres":
+            parser.add_argument("--scale", type=int, default=4, help="downscaling factor of A")
+        elif task == "denoise":
+            parser.add_argument("--sigma", type=float, default=25.0, help="noise standard deviation on 0-255")
+        elif task == "inpaint":
+            parser.add_argument("--holes", type=int, default=1, help="holes per image")
+            parser.add_argument("--hole-size", type=float, default=0.25, help="hole side as a fraction of the image")
+        parser.set_defaults(func=run_paired)
+
+    combine = tasks.add_parser(
+        "combine", help="A and B folders → aligned A|B files",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Pair files of --a and --b by name (extension ignored) into A|B files (A left). "
+                    "train/val/test sub-folders are kept; flat folders are split by file-name hash. Every "
+                    "unmatched name and size mismatch is listed and nothing is written unless you ask.")
+    combine.add_argument("--a", required=True, type=pathlib.Path, help="folder of A images")
+    combine.add_argument("--b", required=True, type=pathlib.Path, help="folder of B images")
+    combine.add_argument("out", type=pathlib.Path, help="output data set folder")
+    combine.add_argument("--resize", action="store_true", help="scale B to A's size where they differ")
+    combine.add_argument("--skip-unmatched", action="store_true",
+                         help="write the pairs that match and list the others, instead of stopping")
+    _add_size(combine, 0)
+    _add_fractions(combine, val=0.1, test=0.1, note=" (flat folders only)")
+    _add_bit_depth(combine)
+    _add_common(combine)
+    combine.set_defaults(func=run_combine)
+
+    split = tasks.add_parser("split", help="aligned A|B files → A/ and B/ folders",
+                             formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                             description="The inverse of combine: OUT/A/<split>/ and OUT/B/<split>/.")
+    split.add_argument("aligned", type=pathlib.Path, help="a data set folder, or one split folder of it")
+    split.add_argument("out", type=pathlib.Path, help="output folder")
+    _add_bit_depth(split)
+    _add_common(split)
+    split.set_defaults(func=run_split)
+
+    unpaired = tasks.add_parser("unpaired", help="two folders → trainA/ trainB/ testA/ testB/",
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    unpaired.add_argument("--a", required=True, type=pathlib.Path, help="folder of domain A images")
+    unpaired.add_argument("--b", required=True, type=pathlib.Path, help="folder of domain B images")
+    unpaired.add_argument("out", type=pathlib.Path, help="output data set folder")
+    _add_size(unpaired, DEFAULT_SIZE)
+    unpaired.add_argument("--test-fraction", type=float, default=0.1, help="share of each domain kept for test")
+    _add_channels(unpaired)
+    _add_common(unpaired)
+    unpaired.set_defaults(func=run_unpaired)
+
+    domains = tasks.add_parser(
+        "domains", help="one folder per domain (StarGAN), from folders or CelebA attributes",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Writes OUT/train/<domain>/ and OUT/test/<domain>/. Give --domain NAME=FOLDER (repeat), "
+                    "or --folders ROOT (each sub-folder a domain), or --celeba-attrs with --images and --attrs.")
+    domains.add_argument("out", type=pathlib.Path, help="output data set folder")
+    domains.add_argument("--domain", action="append", default=[], metavar="NAME=FOLDER", help="a domain")
+    domains.add_argument("--folders", type=pathlib.Path, help="a folder whose sub-folders are the domains")
+    domains.add_argument("--celeba-attrs", type=pathlib.Path, help="list_attr_celeba.txt")
+    domains.add_argument("--images", type=pathlib.Path, help="the CelebA image folder (img_align_celeba)")
+    domains.add_argument("--attrs", default="Black_Hair,Blond_Hair,Brown_Hair,Male,Young",
+                         help="comma-separated CelebA attributes (StarGAN's default five)")
+    domains.add_argument("--test-count", type=int, default=prep.domains.STARGAN_TEST_COUNT,
+                         help="CelebA: the first N lines of the attribute file are the test split (as StarGAN)")
+    domains.add_argument("--test-fraction", type=float, default=0.1, help="folders: share kept for test")
+    _add_size(domains, DOMAIN_SIZE)
+    _add_channels(domains)
+    _add_common(domains)
+    domains.set_defaults(func=run_domains)
+
+
+def _add_size(parser, default: int) -> None:
+    parser.add_argument("--size", type=int, default=default,
+                        help="resize the shorter side to SIZE and centre-crop to SIZE x SIZE (0: keep sizes)")
+
+
+def _add_fractions(parser, val: float, test: float, note: str = "") -> None:
+    parser.add_argument("--val-fraction", type=float, default=val, help=f"share of files in val{note}")
+    parser.add_argument("--test-fraction", type=float, default=test, help=f"share of files in test{note}")
+
+
+def _add_bit_depth(parser) -> None:
+    parser.add_argument("--bit-depth", type=int, choices=(8, 16), default=8, help="16 for .png/.tif only")
+
+
+def _add_channels(parser) -> None:
+    parser.add_argument("--channels", type=int, choices=(1, 3), default=3, help="1: gray, 3: RGB")
+
+
+def _add_common(parser) -> None:
+    parser.add_argument("--ext", default="png", help="output format: png (lossless), jpg, webp, bmp, tif")
+    parser.add_argument("--overwrite", action="store_true", help="allow writing into a folder that has images")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _finish(report, out, what: str) -> int:
+    print(report.summary(out, what))
+    return 0
+
+
+def _guarded(body):
+    """Known failures print one message and return 1; no traceback."""
+    def run(args) -> int:
+        try:
+            return body(args)
+        except (prep.PrepareError, ValueError, OSError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+    run.__name__ = body.__name__
+    return run
+
+
+def _maker(args):
+    task = args.prepare_task
+    if task == "edges":
+        device = args.device
+        if args.method == "hed-like" and device == "auto":
+            import torch
+            device = "cuda" if torch.cuda.is_available() else None  # None: the NumPy/OpenCV path
+        elif device in ("auto", "cpu"):
+            device = None
+        if device and str(device).startswith("cuda"):
+            import torch
+            if not torch.cuda.is_available():
+                raise prep.PrepareError(f"--device {device}: CUDA is not available here; use --device cpu")
+        return prep.edges_maker(args.method, device)
+    if task == "colorize":
+        return prep.colorize_maker()
+    if task == "superres":
+        return prep.superres_maker(args.scale)
+    if task == "denoise":
+        return prep.denoise_maker(args.sigma)
+    return prep.inpaint_maker(args.holes, args.hole_size)
+
+
+@_guarded
+def run_paired(args) -> int:
+    report = prep.prepare_paired(args.prepare_task, _maker(args), args.photos, args.out, args.size,
+                                 args.val_fraction, args.test_fraction, args.layout, normalise_ext(args.ext),
+                                 args.overwrite, not args.no_progress)
+    return _finish(report, args.out, "pairs")
+
+
+@_guarded
+def run_combine(args) -> int:
+    report = prep.combine_folders(args.a, args.b, args.out, args.size, args.resize, args.skip_unmatched,
+                                  args.val_fraction, args.test_fraction, normalise_ext(args.ext), args.bit_depth,
+                                  args.overwrite, not args.no_progress)
+    return _finish(report, args.out, "pairs")
+
+
+@_guarded
+def run_split(args) -> int:
+    report = prep.split_aligned(args.aligned, args.out, normalise_ext(args.ext), args.bit_depth,
+                                args.overwrite, not args.no_progress)
+    return _finish(report, args.out, "A/B pairs")
+
+
+@_guarded
+def run_unpaired(args) -> int:
+    report = prep.prepare_unpaired(args.a, args.b, args.out, args.size, args.test_fraction, args.channels,
+                                   normalise_ext(args.ext), args.overwrite, not args.no_progress)
+    return _finish(report, args.out, "images")
+
+
+@_guarded
+def run_domains(args) -> int:
+    ext = normalise_ext(args.ext)
+    sources = sum(bool(x) for x in (args.domain, args.folders, args.celeba_attrs))
+    if sources != 1:
+        raise prep.PrepareError("give exactly one of --domain NAME=FOLDER, --folders ROOT, --celeba-attrs FILE")
+    if args.celeba_attrs:
+        if not args.images:
+            raise prep.PrepareError("--celeba-attrs needs --images (the folder the file names refer to)")
+        attrs = [a.strip() for a in args.attrs.split(",") if a.strip()]
+        report = prep.prepare_celeba(args.celeba_attrs, args.images, args.out, attrs, args.size,
+                                     args.test_count, ext, args.overwrite, not args.no_progress)
+        return _finish(report, args.out, "images")
+    if args.folders:
+        domains = prep.domains_from_root(args.folders)
+    else:
+        domains = {}
+        for spec in args.domain:
+            name, sep, folder = spec.partition("=")
+            if not sep or not name or not folder:
+                raise prep.PrepareError(f"--domain {spec!r}: write it as NAME=FOLDER")
+            if name in domains:
+                raise prep.PrepareError(f"--domain {name} given twice")
+            domains[name] = pathlib.Path(folder)
+    report = prep.prepare_domain_folders(domains, args.out, args.size, args.test_fraction, args.channels, ext,
+                                         args.overwrite, not args.no_progress)
+    return _finish(report, args.out, "images")

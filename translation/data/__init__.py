@@ -1,0 +1,1 @@
+"""Data: robust image I/O, data sets and transforms, preparation tools, downloads."""

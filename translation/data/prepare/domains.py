@@ -1,0 +1,116 @@
+"""Multi-domain sets (StarGAN): ``out/{train,test}/<domain>/``, from folders or a CelebA attribute file."""
+from __future__ import annotations
+
+import pathlib
+from typing import Dict, List, Sequence, Tuple
+
+from tqdm import tqdm
+
+from translation.data.io import ImageReadError, read_image, write_image
+from translation.utils.files import atomic_write_bytes
+from translation.data.prepare.common import (
+    PrepareError, Report, check_output_folder, fit_square, list_inputs,
+)
+from translation.data.prepare.unpaired import copy_resized
+from translation.data.splits import check_fractions, split_for
+
+STARGAN_TEST_COUNT = 2000  # StarGAN's CelebA test split: the first 2,000 lines of the attribute file
+
+
+def prepare_domain_folders(domains: Dict[str, pathlib.Path], out, size: int = 128, test_fraction: float = 0.1,
+                           channels=3, ext: str = ".png", overwrite: bool = False,
+                           progress: bool = True) -> Report:
+    """One input folder per domain → ``out/{train,test}/<domain>/`` with a name-hash test split."""
+    out = pathlib.Path(out)
+    if len(domains) < 2:
+        raise PrepareError(f"need at least two domains, got {len(domains)}: {', '.join(domains) or 'none'}")
+    check_fractions(0.0, test_fraction)
+    inputs = {name: list_inputs(folder, f"domain {name}") for name, folder in domains.items()}
+    check_output_folder(out, domains.values(), overwrite)
+    report = Report()
+    for name, folder in domains.items():
+        copy_resized(inputs[name], pathlib.Path(folder), lambda split, n=name: out / split / n, report, size,
+                     channels, ext, lambda stem, path: split_for(stem, 0.0, test_fraction), f"domain {name}",
+                     progress, label=f"/{name}")
+    return report
+
+
+def domains_from_root(root) -> Dict[str, pathlib.Path]:
+    """Every sub-folder of ``root`` that holds images is a domain."""
+    root = pathlib.Path(root)
+    if not root.is_dir():
+        raise PrepareError(f"{root} is not a folder")
+    return {d.name: d for d in sorted(root.iterdir()) if d.is_dir() and not d.name.startswith(".")}
+
+
+def read_celeba_attributes(path) -> Tuple[List[str], List[Tuple[str, List[int]]]]:
+    """Parse ``list_attr_celeba.txt``: a count line, the attribute names, then ``file v1 v2 ...`` (±1)."""
+    path = pathlib.Path(path)
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as error:
+        raise PrepareError(f"cannot read the attribute file {path}: {error.strerror or error}") from None
+    if len(lines) < 2:
+        raise PrepareError(f"{path}: not a CelebA attribute file (needs a count line and a names line)")
+    names = lines[1].split()
+    rows = []
+    for number, line in enumerate(lines[2:], start=3):
+        fields = line.split()
+        if not fields:
+            continue
+        if len(fields) != len(names) + 1:
+            raise PrepareError(f"{path}:{number}: {len(fields) - 1} values for {len(names)} attributes")
+        try:
+            rows.append((fields[0], [int(v) for v in fields[1:]]))
+        except ValueError:
+            raise PrepareError(f"{path}:{number}: attribute values must be 1 or -1") from None
+    return names, rows
+
+
+def prepare_celeba(attr_file, images, out, attrs: Sequence[str], size: int = 128,
+                   test_count: int = STARGAN_TEST_COUNT, ext: str = ".png", overwrite: bool = False,
+                   progress: bool = True) -> Report:
+    """A domain folder per selected attribute; an image goes to every selected attribute it has.
+
+    Also writes ``out/list_attr.txt`` (CelebA format, selected attributes only, one line per written
+    image) so multi-label training keeps images that have several attributes.
+    """
+    images, out = pathlib.Path(images), pathlib.Path(out)
+    if not images.is_dir():
+        raise PrepareError(f"--images folder {images} does not exist")
+    names, rows = read_celeba_attributes(attr_file)
+    unknown = [a for a in attrs if a not in names]
+    if unknown or not attrs:
+        raise PrepareError(f"unknown attribute(s) {', '.join(unknown) or '(none given)'}; "
+                           f"the file has: {', '.join(names)}")
+    check_output_folder(out, [images, pathlib.Path(attr_file)], overwrite)
+    columns = [names.index(a) for a in attrs]
+    report = Report()
+    listing = []
+    without = 0
+    for number, (filename, values) in enumerate(tqdm(rows, desc="celeba", unit="img",
+                                                     disable=not progress or None, leave=False)):
+        selected = [values[c] for c in columns]
+        if not any(v == 1 for v in selected):
+            without += 1
+            continue
+        try:
+            image = fit_square(read_image(images / filename, channels=3), size)
+        except ImageReadError as error:
+            report.skip_error(error)
+            continue
+        split = "test" if number < test_count else "train"
+        stem = pathlib.Path(filename).stem
+        first = None
+        for attr, value in zip(attrs, selected):
+            if value == 1:
+                target = out / split / attr / (stem + ext)
+                write_image(target, image)
+                first = first or target.relative_to(out).as_posix()
+                report.counts[f"{split}/{attr}"] += 1
+        listing.append(f"{first} " + " ".join(f"{v:2d}" for v in selected))
+    if without:
+        report.notes.append(f"{without} image(s) have none of {', '.join(attrs)} and were left out")
+    text = "\n".join([str(len(listing)), " ".join(attrs)] + listing) + "\n"
+    atomic_write_bytes(out / "list_attr.txt", text.encode())
+    return report

@@ -1,0 +1,86 @@
+"""Input makers for paired sets: each turns a photo (B) into the model's input (A).
+
+These are the image-to-image tasks of the GAN literature (pix2pix §4, SRGAN, Context Encoders...).
+Every maker takes float32 H x W x 3 in [0, 1] and a seeded generator, and returns H x W x C.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Callable, Dict
+
+import cv2
+import numpy as np
+
+from translation.data.edges import canny_edges, hed_like_edges
+
+Maker = Callable[[np.ndarray, np.random.Generator], np.ndarray]
+
+
+def rng_for(stem: str, task: str) -> np.random.Generator:
+    """Noise and holes depend on the file name only: re-running gives identical files."""
+    seed = int.from_bytes(hashlib.sha256(f"{task}:{stem}".encode()).digest()[:8], "big")
+    return np.random.default_rng(seed)
+
+
+def edges_maker(method: str = "canny", device=None) -> Maker:
+    if method == "canny":
+        return lambda photo, rng: canny_edges(photo)
+    if method == "hed-like":
+        return lambda photo, rng: hed_like_edges(photo, device=device)
+    raise ValueError(f"unknown edge method {method!r}; use canny or hed-like")
+
+
+def colorize_maker() -> Maker:
+    def gray(photo, rng):
+        # ITU-R 601-2 luma, as read_image(channels=1): a 1-channel input for colorization models.
+        return (photo @ np.array([0.299, 0.587, 0.114], np.float32))[:, :, None]
+    return gray
+
+
+def superres_maker(scale: int = 4) -> Maker:
+    if scale < 2:
+        raise ValueError(f"--scale must be at least 2, got {scale}")
+
+    def low_resolution(photo, rng):
+        h, w = photo.shape[:2]
+        small = cv2.resize(photo, (max(1, round(w / scale)), max(1, round(h / scale))), interpolation=cv2.INTER_AREA)
+        # Back to full size so A and B align pixel for pixel, as pix2pix needs.
+        up = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+        return np.clip(up.reshape(h, w, -1), 0.0, 1.0)
+    return low_resolution
+
+
+def denoise_maker(sigma: float = 25.0) -> Maker:
+    if sigma <= 0:
+        raise ValueError(f"--sigma must be positive, got {sigma}")
+
+    def noisy(photo, rng):
+        # sigma on the 0-255 scale, as in the denoising literature (e.g. sigma 25 for BSD68).
+        noise = rng.normal(0.0, sigma / 255.0, photo.shape).astype(np.float32)
+        return np.clip(photo + noise, 0.0, 1.0)
+    return noisy
+
+
+def inpaint_maker(holes: int = 1, hole_size: float = 0.25, fill: float = 1.0) -> Maker:
+    if holes < 1 or not 0 < hole_size < 1:
+        raise ValueError(f"--holes must be >= 1 and --hole-size in (0, 1), got {holes}, {hole_size}")
+
+    def with_holes(photo, rng):
+        out = photo.copy()
+        h, w = photo.shape[:2]
+        side_h, side_w = max(1, round(h * hole_size)), max(1, round(w * hole_size))
+        for _ in range(holes):
+            top = int(rng.integers(0, h - side_h + 1))
+            left = int(rng.integers(0, w - side_w + 1))
+            out[top : top + side_h, left : left + side_w] = fill  # white holes, as Context Encoders
+        return out
+    return with_holes
+
+
+TASKS: Dict[str, str] = {
+    "edges": "edges → photo (Canny, or --method hed-like as the official edges2* sets)",
+    "colorize": "gray → colour",
+    "superres": "low resolution (÷ --scale, then bicubic back) → photo",
+    "denoise": "photo + Gaussian noise (--sigma on 0-255) → photo",
+    "inpaint": "photo with white holes (--holes, --hole-size) → photo",
+}
