@@ -17,6 +17,11 @@ def for_display(image: np.ndarray) -> np.ndarray:
     return image[..., :3]
 
 
+def _enlarge(image: np.ndarray, min_size: int) -> np.ndarray:
+    factor = max(1, min_size // max(1, min(image.shape[:2])))
+    return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1) if factor > 1 else image
+
+
 def _label(text: str, width: int) -> np.ndarray:
     strip = np.full((HEADER_HEIGHT, width, 3), 255, np.uint8)  # OpenCV >= 5 draws text on 8-bit images only
     scale = 0.45
@@ -26,8 +31,13 @@ def _label(text: str, width: int) -> np.ndarray:
     return strip.astype(np.float32) / 255.0
 
 
-def make_sheet(columns: dict[str, list[np.ndarray]], gap: int = 2) -> np.ndarray:
-    """Lay out columns of HxWxC float images in [0, 1] with a header; rows are padded to the tallest."""
+def make_sheet(columns: dict[str, list[np.ndarray]], gap: int = 2, min_size: int = 128) -> np.ndarray:
+    """Lay out columns of HxWxC float images in [0, 1] with a header; rows are padded to the tallest.
+
+    Images smaller than `min_size` are enlarged by an integer factor (nearest neighbour, so no pixel is
+    invented) to stay readable next to their labels.
+    """
+    columns = {name: [_enlarge(img, min_size) for img in images] for name, images in columns.items()}
     names = list(columns)
     rows = len(columns[names[0]])
     widths = [max(img.shape[1] for img in columns[n]) for n in names]

@@ -1,0 +1,1 @@
+"""Quality metrics for translated images."""

@@ -1,0 +1,11 @@
+"""Generators and discriminators with the official pix2pix/CycleGAN architectures.
+
+    create_generator("unet_256", in_channels=3, out_channels=3, ngf=64, norm="batch", dropout=True)
+    create_discriminator("basic", in_channels=6, ndf=64, norm="batch")
+"""
+from . import discriminators, generators  # noqa: F401  (importing registers the architectures)
+from .registry import (count_parameters, create_discriminator, create_generator, list_discriminators,
+                       list_generators)
+
+__all__ = ["count_parameters", "create_discriminator", "create_generator", "list_discriminators",
+           "list_generators"]

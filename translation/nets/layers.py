@@ -1,0 +1,89 @@
+"""Building blocks shared by generators and discriminators: norm factory, weight init, size checks.
+
+Norms and init follow the official pytorch-CycleGAN-and-pix2pix `get_norm_layer` / `init_weights`
+so that nets built here have the same parameters, buffers and (seeded) initial values.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Callable
+
+import torch
+from torch import nn
+
+NORMS = ("batch", "instance", "none")
+INITS = ("normal", "xavier", "kaiming", "orthogonal")
+
+
+def norm_layer(kind: str) -> Callable[[int], nn.Module]:
+    """Factory `channels -> norm module` for one of NORMS."""
+    if kind == "batch":
+        return functools.partial(nn.BatchNorm2d, affine=True, track_running_stats=True)
+    if kind == "instance":
+        # Ulyanov et al. 2016: per-image statistics at train and test time, no learned scale/shift.
+        return functools.partial(nn.InstanceNorm2d, affine=False, track_running_stats=False)
+    if kind == "none":
+        return lambda channels: nn.Identity()
+    raise ValueError(f"unknown norm {kind!r}; choose one of {', '.join(NORMS)}")
+
+
+def make_norm(kind: str, channels: int) -> nn.Module:
+    return norm_layer(kind)(channels)
+
+
+def conv_bias(norm: str) -> bool:
+    """Whether convs followed by `norm` carry a bias, by the official rule.
+
+    Batch norm's shift makes a bias redundant. The official code also gives no bias with
+    norm 'none' (its test is `norm_layer == InstanceNorm2d`); kept so their weights load key by key.
+    """
+    if norm not in NORMS:
+        raise ValueError(f"unknown norm {norm!r}; choose one of {', '.join(NORMS)}")
+    return norm == "instance"
+
+
+def check_init(init: str) -> None:
+    if init not in INITS:
+        raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
+
+
+def init_weights(net: nn.Module, init: str = "normal", gain: float = 0.02) -> nn.Module:
+    """Initialise conv/linear weights and BatchNorm affine params in place, as the official code.
+
+    N(0, gain) conv weights is the DCGAN recipe (Radford et al. 2016); BatchNorm scale ~ N(1, gain).
+    Modules are visited in `net.apply` order so a seeded init matches the official one draw for draw.
+    """
+    check_init(init)
+
+    def init_module(m: nn.Module) -> None:
+        if isinstance(m, (nn.modules.conv._ConvNd, nn.Linear)):
+            if init == "normal":
+                nn.init.normal_(m.weight, 0.0, gain)
+            elif init == "xavier":
+                nn.init.xavier_normal_(m.weight, gain=gain)
+            elif init == "kaiming":
+                nn.init.kaiming_normal_(m.weight, a=0, mode="fan_in")  # official ignores gain here
+            else:
+                nn.init.orthogonal_(m.weight, gain=gain)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d) and m.affine:
+            nn.init.normal_(m.weight, 1.0, gain)
+            nn.init.zeros_(m.bias)
+
+    with torch.no_grad():
+        net.apply(init_module)
+    return net
+
+
+def check_size_multiple(x: torch.Tensor, multiple: int, net_name: str) -> None:
+    """Raise a readable error when H or W is not a multiple the network can reproduce exactly."""
+    if torch.jit.is_tracing() or torch.compiler.is_compiling():
+        return  # shapes are symbolic or baked in; exporters check their own example inputs
+    h, w = int(x.shape[-2]), int(x.shape[-1])
+    if h % multiple or w % multiple:
+        ph, pw = -(-h // multiple) * multiple, -(-w // multiple) * multiple
+        raise ValueError(
+            f"{net_name} needs input height and width that are multiples of {multiple}, got {h}x{w}; "
+            f"pad to {ph}x{pw} (e.g. reflect padding) and crop the output back"
+        )
