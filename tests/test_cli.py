@@ -59,3 +59,20 @@ def test_bad_input_gives_one_clear_line_not_a_traceback(tmp_path):
     assert code == 1 and "no such checkpoint" in err
     code, err = run("train", "pix2pix", "--data", str(data), "--norm", "group")
     assert code == 2 and "invalid choice" in err
+
+
+def test_gray_to_rgba_model_trains_and_translates(tmp_path):
+    """N-channel data: 1-channel inputs (16-bit) to 4-channel outputs (alpha kept)."""
+    import numpy as np
+
+    from translation.data.io import write_image
+
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        write_image(tmp_path / "d" / "train" / "A" / f"{i}.png", rng.random((32, 32, 1)), bit_depth=16)
+        write_image(tmp_path / "d" / "train" / "B" / f"{i}.png", rng.random((32, 32, 4)))
+    assert main(["train", "pix2pix", "--data", str(tmp_path / "d"), "--checkpoints-dir", str(tmp_path / "r"),
+                 "--input-nc", "1", "--output-nc", "4", "--steps", "2", *TINY]) == 0
+    assert main(["translate", str(tmp_path / "r" / "experiment"), str(tmp_path / "d" / "train" / "A"),
+                 str(tmp_path / "o"), "--no-progress"]) == 0
+    assert read_image(tmp_path / "o" / "0.png", alpha="keep").shape == (32, 32, 4)

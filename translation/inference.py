@@ -14,7 +14,8 @@ import numpy as np
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from translation.data.io import ImageReadError, list_images, read_image, write_image
+from translation.data.datasets import read_channels
+from translation.data.io import ImageReadError, list_images, write_image
 from translation.data.transforms import resize
 from translation.translator import Translator, image_seed
 
@@ -91,7 +92,7 @@ class _Reader(Dataset):
     def __getitem__(self, i):
         job = self.jobs[i]
         try:
-            image = read_image(job.source, channels=self.channels)
+            image = read_channels(job.source, self.channels)
         except ImageReadError as error:
             return i, None, str(error)
         if self.size:

@@ -73,16 +73,25 @@ def find_pairs(root, phase: str = "train") -> list[Pair]:
         f"folders {root / phase / 'A'}/ and {root / phase / 'B'}/ (see README 'Data layouts')")
 
 
+def read_channels(path, channels: int) -> np.ndarray:
+    """Read an image for a network with `channels` inputs: 1 and 3 convert, any other count (e.g. RGBA,
+    multi-channel TIFF) keeps every channel of the file, alpha included, and must match."""
+    if channels in (1, 3):
+        return read_image(path, channels=channels)
+    return read_image(path, channels=channels, alpha="keep")
+
+
 def load_pair(pair: Pair, input_nc: int, output_nc: int) -> tuple[np.ndarray, np.ndarray]:
     """Read one pair as float arrays (A, B) with the requested channel counts."""
     if pair.b is None:
-        both = read_image(pair.a)
+        plain = input_nc in (1, 3) and output_nc in (1, 3)
+        both = read_image(pair.a) if plain else read_image(pair.a, alpha="keep")
         h, w = both.shape[:2]
         if w < 2:
             raise ImageReadError(pair.a, f"{w} px wide, too narrow to hold an A|B pair")
         a, b = both[:, : w // 2], both[:, w // 2: (w // 2) * 2]
     else:
-        a, b = read_image(pair.a), read_image(pair.b)
+        a, b = read_channels(pair.a, input_nc), read_channels(pair.b, output_nc)
         if a.shape[:2] != b.shape[:2]:
             raise DataSetError(f"{pair.a} is {a.shape[1]}x{a.shape[0]} but {pair.b} is "
                                f"{b.shape[1]}x{b.shape[0]}: the two images of a pair must have the same size "
