@@ -55,7 +55,10 @@ def test_resume_is_bit_identical(tmp_path, workers):
     first = Trainer(Pix2PixModel, split, progress=False)
     first.fit(until_step=10)
     assert first.stopped and load_checkpoint(tmp_path / "b" / "tiny")["step"] == 10
+    leftover = tmp_path / "b" / "tiny" / ".latest.pt.x1y2.tmp"  # as a kill -9 during a save leaves
+    leftover.write_bytes(b"partial")
     Trainer(Pix2PixModel, split, resume=True, progress=False).fit()
+    assert not leftover.exists()
     nets_a, opt_a, step_a = _all_state(tmp_path / "a" / "tiny")
     nets_b, opt_b, step_b = _all_state(tmp_path / "b" / "tiny")
     assert step_a == step_b == 20

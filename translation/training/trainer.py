@@ -76,6 +76,9 @@ class Trainer:
         if self.resume:
             if not latest.is_file():
                 raise TrainingError(f"--resume: no checkpoint at {latest}")
+            # a run killed mid-save leaves its temporary file behind (never a broken latest.pt)
+            for leftover in self.run_dir.glob(f".{LATEST}.*.tmp"):
+                leftover.unlink()
             return load_checkpoint(latest)
         if latest.exists():
             raise TrainingError(f"{self.run_dir} already holds a run; continue it with --resume, "
