@@ -110,6 +110,11 @@ def test_resize_and_formats(checkpoint, tmp_path):
 
 
 def test_tiny_and_large_odd_images_pad_correctly(checkpoint):
-    t = load_translator(checkpoint, test_mode="eval")
-    for shape in ((1, 1, 3), (5, 300, 3), (33, 65, 3)):
-        assert t.translate(np.full(shape, 0.5, np.float32)).shape == shape
+    from translation.nets import create_generator
+    from translation.translator import Translator
+
+    resnet = create_generator("resnet_6blocks", ngf=4, norm="instance")
+    spec = {"kwargs": {"in_channels": 3, "out_channels": 3}}
+    for t in (load_translator(checkpoint, test_mode="eval"), Translator(resnet, spec, "AtoB", "eval", "cpu")):
+        for shape in ((1, 1, 3), (5, 300, 3), (33, 65, 3)):
+            assert t.translate(np.full(shape, 0.5, np.float32)).shape == shape

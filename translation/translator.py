@@ -25,6 +25,7 @@ from translation.training.checkpoint import (CheckpointError, is_translation_che
                                              resolve_checkpoint_path)
 
 TEST_MODES = ("paper", "eval")
+MIN_SIDE = 16  # images are padded to at least this size
 
 
 @dataclass
@@ -61,8 +62,9 @@ class Translator:
         return self.test_mode == "eval"
 
     def padded_size(self, height: int, width: int) -> tuple[int, int]:
+        # at least MIN_SIDE: ResNet's reflect padding needs more than one pixel after downsampling
         m = self.size_multiple
-        return math.ceil(height / m) * m, math.ceil(width / m) * m
+        return (math.ceil(max(height, MIN_SIDE) / m) * m, math.ceil(max(width, MIN_SIDE) / m) * m)
 
     @torch.no_grad()
     def translate_batch(self, images: list[np.ndarray], seeds: list[int]) -> list[np.ndarray]:
