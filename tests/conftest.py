@@ -38,6 +38,18 @@ def tiny_pix2pix_config(data: Path, run_root: Path, **overrides):
     return Pix2PixConfig(**values)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def one_thread():
+    """Tests use tiny tensors: a second OpenMP thread only adds sync cost, and spins badly when another
+    process (a DataLoader worker, a subprocess under test) shares the 2 cores."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def paired_set(tmp_path) -> Path:
     return make_paired_set(tmp_path / "data")

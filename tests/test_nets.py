@@ -6,6 +6,7 @@ import torch
 from translation.nets import (count_parameters, create_discriminator, create_generator, list_discriminators,
                               list_generators)
 
+
 # Measured with the official pytorch-CycleGAN-and-pix2pix code (GUIDE.md section 5).
 OFFICIAL_COUNTS = [
     ("generator", "unet_256", dict(norm="batch", dropout=True), 54_413_955),
@@ -31,23 +32,32 @@ def test_registries_list_the_official_names():
 
 @pytest.mark.parametrize("name", list_generators())
 @pytest.mark.parametrize("norm", ["batch", "instance", "none"])
-def test_every_generator_keeps_size_and_round_trips(name, norm):
+@pytest.mark.parametrize("channels", [(1, 4), (4, 1)])
+def test_every_generator_keeps_size_and_round_trips(name, norm, channels):
     torch.manual_seed(0)
-    net = create_generator(name, in_channels=1, out_channels=4, ngf=4, norm=norm, dropout=True)
+    cin, cout = channels
+    net = create_generator(name, in_channels=cin, out_channels=cout, ngf=4, norm=norm, dropout=True)
     m = max(net.size_multiple, 16)  # ResNet's reflect padding needs more than 1 px after downsampling
-    x = torch.randn(2, 1, m, 2 * m)  # non-square
+    x = torch.randn(2, cin, m, 2 * m)  # non-square
     y = net(x)
-    assert y.shape == (2, 4, m, 2 * m) and y.abs().max() <= 1  # tanh output
+    assert y.shape == (2, cout, m, 2 * m) and y.abs().max() <= 1  # tanh output
     y.mean().backward()
     assert all(p.grad is not None for p in net.parameters())
     net.eval()
     buffer = io.BytesIO()
     torch.save(net.state_dict(), buffer)
     buffer.seek(0)
-    twin = create_generator(name, in_channels=1, out_channels=4, ngf=4, norm=norm, dropout=True).eval()
+    twin = create_generator(name, in_channels=cin, out_channels=cout, ngf=4, norm=norm, dropout=True).eval()
     twin.load_state_dict(torch.load(buffer, weights_only=True))
     with torch.no_grad():
         assert torch.equal(net(x), twin(x))
+
+
+@pytest.mark.parametrize("name", ["unet_256", "resnet_9blocks"])
+def test_generators_run_at_sizes_other_than_the_training_size(name):
+    net = create_generator(name, ngf=4, norm="instance").eval()
+    with torch.no_grad():
+        assert net(torch.randn(1, 3, 512, 1280)).shape == (1, 3, 512, 1280)
 
 
 def test_generator_rejects_sizes_it_cannot_reproduce():
@@ -55,12 +65,21 @@ def test_generator_rejects_sizes_it_cannot_reproduce():
         create_generator("unet_32", ngf=4)(torch.randn(1, 3, 40, 64))
 
 
-@pytest.mark.parametrize("name,size,patch", [("basic", 64, 6), ("basic", 256, 30), ("pixel", 40, 40),
-                                             ("n_layers", 64, 14)])
-def test_patch_discriminator_output_maps(name, size, patch):
-    net = create_discriminator(name, in_channels=6, ndf=4, n_layers=2)
-    out = net(torch.randn(1, 6, size, size))
-    assert out.shape == (1, 1, patch, patch)
+PATCH_MAP = {"basic": lambda h: h // 8 - 2, "n_layers": lambda h: h // 4 - 2, "pixel": lambda h: h}  # n_layers=2
+
+
+@pytest.mark.parametrize("name", list_discriminators())
+@pytest.mark.parametrize("norm", ["batch", "instance", "none"])
+def test_every_discriminator_gives_a_patch_map(name, norm):
+    net = create_discriminator(name, in_channels=6, ndf=4, n_layers=2, norm=norm)
+    out = net(torch.randn(2, 6, 48, 64))
+    assert out.shape == (2, 1, PATCH_MAP[name](48), PATCH_MAP[name](64))
+    out.mean().backward()
+    assert all(p.grad is not None for p in net.parameters())
+
+
+def test_basic_discriminator_on_256_gives_the_papers_30x30_map():
+    assert create_discriminator("basic", in_channels=6, ndf=4)(torch.randn(1, 6, 256, 256)).shape == (1, 1, 30, 30)
 
 
 def test_normal_init_uses_the_gain_and_zero_bias():
@@ -72,10 +91,31 @@ def test_normal_init_uses_the_gain_and_zero_bias():
     assert abs(bn.weight.mean().item() - 1.0) < 0.02
 
 
+@pytest.mark.parametrize("init", ["normal", "xavier", "kaiming", "orthogonal"])
+def test_every_init_is_seeded_and_zeroes_biases(init):
+    nets = []
+    for _ in range(2):
+        torch.manual_seed(1)
+        nets.append(create_discriminator("basic", in_channels=3, ndf=8, norm="instance", init=init))
+    for (key, a), b in zip(nets[0].state_dict().items(), nets[1].state_dict().values()):
+        assert torch.equal(a, b), key
+        if key.endswith("bias"):
+            assert a.abs().max() == 0
+
+
+def test_nets_record_the_arguments_that_built_them():
+    net = create_generator("unet_32", in_channels=1, ngf=4, norm="instance")
+    assert net.config == dict(kind="generator", name="unet_32", in_channels=1, out_channels=3, ngf=4,
+                              norm="instance", dropout=False)
+    assert net.size_multiple == 32 and create_generator("resnet_6blocks", ngf=4).size_multiple == 4
+
+
 def test_unknown_names_list_the_choices():
     with pytest.raises(ValueError, match="unknown generator 'unet_512'; choose one of resnet_6blocks"):
         create_generator("unet_512")
     with pytest.raises(ValueError, match="unknown norm 'group'"):
         create_discriminator("basic", 3, norm="group")
-    with pytest.raises(ValueError, match="unknown init 'he'"):
+    with pytest.raises(ValueError, match="unknown init 'he'; choose one of normal, xavier, kaiming, orthogonal"):
         create_generator("unet_32", init="he")
+    with pytest.raises(ValueError, match="unknown discriminator 'patch'; choose one of basic, n_layers, pixel"):
+        create_discriminator("patch", 3)
