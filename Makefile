@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo demo-pix2pix test clean-demo
+.PHONY: demo demo-pix2pix demo-cyclegan test clean-demo
 
 $(VENV)/.base: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,9 @@ demo: demo-pix2pix
 
 demo-pix2pix: $(VENV)/.base
 	$(VENV)/bin/translation demo pix2pix
+
+demo-cyclegan: $(VENV)/.base
+	$(VENV)/bin/translation demo cyclegan
 
 test: $(VENV)/.test
 	$(PY) -m pytest -q

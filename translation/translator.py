@@ -132,11 +132,20 @@ def _load_official(path: Path, state_dict: dict, direction: str, test_mode, devi
                               f"architecture with --netG and --norm (and --ngf, --no-dropout as trained){guess}")
     spec = {"kind": "generator", "name": flags.netG,
             "kwargs": {"in_channels": flags.input_nc, "out_channels": flags.output_nc, "ngf": flags.ngf,
-                       "norm": flags.norm, "dropout": flags.dropout}}
+                       "norm": flags.norm, "dropout": _dropout(state_dict, flags)}}
     net = build_net(spec)
     load_official_state_dict(net, state_dict, source=str(path))
     # the official test.py runs nets as in training unless --eval is given
     return Translator(net, spec, direction, test_mode or "paper", device)
+
+
+def _dropout(state_dict: dict, flags: OfficialFlags) -> bool:
+    """ResNet files say themselves whether they had dropout (it shifts the block keys), so
+    `--netG resnet_9blocks` alone loads CycleGAN files; U-Net dropout leaves no trace: the flag decides."""
+    from translation.nets.official import guess_generator_flags
+
+    guessed = guess_generator_flags(state_dict).get("dropout")
+    return flags.dropout if guessed is None or not flags.netG.startswith("resnet_") else guessed
 
 
 def _describe_guess(guesser, state_dict) -> str:

@@ -1,7 +1,6 @@
 """`translation train MODEL [options]`: train a registered model with the generic trainer."""
 from __future__ import annotations
 
-import argparse
 
 import sys
 
@@ -16,8 +15,7 @@ def register(subparsers) -> None:
     models = train.add_subparsers(dest="model", metavar="MODEL", required=True)
     for name, model_class in sorted(MODELS.items()):
         parser = models.add_parser(name, help=(model_class.__doc__ or "").strip().splitlines()[0] if
-                                   model_class.__doc__ else None,
-                                   formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                   model_class.__doc__ else None)
         parser.add_argument("--config", metavar="FILE.yaml", help="options from a YAML file; flags override it")
         parser.add_argument("--resume", action="store_true",
                             help="continue the run <checkpoints-dir>/<name> exactly where it stopped")

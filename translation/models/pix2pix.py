@@ -26,6 +26,8 @@ class Pix2PixConfig(TrainConfig):
 
 @register_model("pix2pix")
 class Pix2PixModel(TranslationModel):
+    """pix2pix: paired translation (aligned A|B files or A/ B/ folders)."""
+
     config_class = Pix2PixConfig
     # The paper runs G at test time as in training (dropout on, batch statistics of the test image).
     test_mode = "paper"

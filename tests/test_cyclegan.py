@@ -1,0 +1,186 @@
+import copy
+import dataclasses
+import random
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from translation.cli import main
+from translation.models.cyclegan import CycleGANConfig, CycleGANModel
+from translation.models.image_pool import ImagePool
+from translation.training.checkpoint import load_checkpoint
+from translation.training.trainer import Trainer
+from translation.translator import load_translator
+from translation.utils.device import seed_everything
+
+from test_unpaired import make_unpaired_set
+
+
+def tiny_config(data, runs, **overrides) -> CycleGANConfig:
+    values = dict(data=str(data), name="tiny", checkpoints_dir=str(runs), netG="resnet_6blocks", ngf=4, ndf=4,
+                  load_size=36, crop_size=32, batch_size=2, num_workers=0, steps=8, log_every=4, image_every=4,
+                  save_every=4, pool_size=3, device="cpu", seed=5)
+    values.update(overrides)
+    return CycleGANConfig(**values)
+
+
+@pytest.fixture
+def unpaired_set(tmp_path):
+    return make_unpaired_set(tmp_path / "data", n_a=6, n_b=4)
+
+
+def test_defaults_are_the_papers():
+    c = CycleGANConfig()
+    assert (c.netG, c.norm, c.dropout, c.netD, c.gan_mode) == ("resnet_9blocks", "instance", False, "basic", "lsgan")
+    assert (c.lambda_A, c.lambda_B, c.lambda_identity, c.pool_size) == (10.0, 10.0, 0.5, 50)
+    assert (c.lr, c.beta1, c.batch_size, c.load_size, c.crop_size, c.flip) == (2e-4, 0.5, 1, 286, 256, True)
+    assert (c.epochs, c.epochs_decay) == (100, 100)
+
+
+def test_pool_fills_then_swaps_half_the_time():
+    pool = ImagePool(4)
+    first = torch.arange(4.0).view(4, 1, 1, 1)
+    assert torch.equal(pool.query(first), first)  # filling: every image passes through and is stored
+    random.seed(0)
+    swapped, seen = 0, {float(x) for x in first.flatten()}
+    for step in range(200):
+        new = float(100 + step)
+        out = float(pool.query(torch.full((1, 1, 1, 1), new)))
+        assert out == new or out in seen  # the new image or a past one
+        swapped += out != new
+        seen.add(new)
+    assert 70 < swapped < 130  # about half are swapped for history
+    assert len(pool.images) == 4
+    restored = ImagePool(4)
+    restored.load_state_dict(pool.state_dict())
+    assert all(torch.equal(a, b) for a, b in zip(pool.images, restored.images))
+    assert ImagePool(0).query(first) is first
+
+
+def test_a_few_steps_train_and_translate_both_ways(unpaired_set, tmp_path):
+    trainer = Trainer(CycleGANModel, tiny_config(unpaired_set, tmp_path), progress=False)
+    path = trainer.fit()
+    state = load_checkpoint(path)
+    assert state["translators"] == {"AtoB": "G_A", "BtoA": "G_B"} and state["test_mode"] == "eval"
+    assert len(state["extra"]["pool_A"]["images"]) == 3
+    assert list(trainer.model.visuals()) == ["real_A", "fake_B", "rec_A", "real_B", "fake_A", "rec_B"]
+    x = torch.rand(1, 3, 32, 32) * 2 - 1
+    for direction, key in (("AtoB", "G_A"), ("BtoA", "G_B")):
+        translator = load_translator(path, direction)
+        with torch.no_grad():
+            assert torch.equal(translator.net(x), getattr(trainer.model, key).eval()(x))
+    assert (tmp_path / "tiny" / "samples" / "step_00000008.png").is_file()
+
+
+def test_one_step_follows_the_official_update(unpaired_set, tmp_path):
+    """G step (D frozen) on the full objective, then D_A on domain B and D_B on domain A, halved."""
+    config = tiny_config(unpaired_set, tmp_path, pool_size=0, lambda_A=7.0, lambda_B=3.0, lambda_identity=0.5)
+    seed_everything(0)
+    model = CycleGANModel(config, torch.device("cpu"))
+    ref = copy.deepcopy(model)
+    batch = {"A": torch.rand(2, 3, 32, 32) * 2 - 1, "B": torch.rand(2, 3, 32, 32) * 2 - 1}
+    losses = model.training_step(batch)
+
+    a, b = batch["A"], batch["B"]
+    mse1 = lambda p: F.mse_loss(p, torch.ones_like(p))  # noqa: E731
+    mse0 = lambda p: F.mse_loss(p, torch.zeros_like(p))  # noqa: E731
+    fake_b, fake_a = ref.G_A(a), ref.G_B(b)
+    loss_g = (mse1(ref.D_A(fake_b)) + mse1(ref.D_B(fake_a)) + 7 * F.l1_loss(ref.G_B(fake_b), a)
+              + 3 * F.l1_loss(ref.G_A(fake_a), b) + 0.5 * 3 * F.l1_loss(ref.G_A(b), b)
+              + 0.5 * 7 * F.l1_loss(ref.G_B(a), a))
+    ref.optimizers["G"].zero_grad()
+    loss_g.backward()
+    for d in (ref.D_A, ref.D_B):
+        for p in d.parameters():
+            p.grad = None  # the real step never computes D gradients here (D frozen)
+    ref.optimizers["G"].step()
+    loss_d_a = 0.5 * (mse1(ref.D_A(b)) + mse0(ref.D_A(fake_b.detach())))
+    loss_d_b = 0.5 * (mse1(ref.D_B(a)) + mse0(ref.D_B(fake_a.detach())))
+    ref.optimizers["D"].zero_grad()
+    (loss_d_a + loss_d_b).backward()
+    ref.optimizers["D"].step()
+
+    assert torch.allclose(losses["D_A"], loss_d_a) and torch.allclose(losses["D_B"], loss_d_b)
+    assert set(losses) == {"G_A", "G_B", "cycle_A", "cycle_B", "idt_A", "idt_B", "D_A", "D_B"}
+    for key in ("G_A", "G_B", "D_A", "D_B"):
+        for (name, p), q in zip(model.nets[key].named_parameters(), ref.nets[key].parameters()):
+            assert torch.allclose(p, q, atol=1e-6), f"{key}.{name}"
+
+
+def _count_generator_calls(model, batch):
+    calls = {"G_A": 0, "G_B": 0}
+    for key in calls:
+        model.nets[key].register_forward_hook(lambda *args, key=key: calls.__setitem__(key, calls[key] + 1))
+    losses = model.training_step(batch)
+    return calls, losses
+
+
+def test_identity_off_skips_its_forward_passes(unpaired_set, tmp_path):
+    batch = {"A": torch.rand(1, 3, 32, 32) * 2 - 1, "B": torch.rand(1, 3, 32, 32) * 2 - 1}
+    calls, losses = _count_generator_calls(
+        CycleGANModel(tiny_config(unpaired_set, tmp_path, lambda_identity=0.0), torch.device("cpu")), batch)
+    assert calls == {"G_A": 2, "G_B": 2} and "idt_A" not in losses
+    calls, losses = _count_generator_calls(CycleGANModel(tiny_config(unpaired_set, tmp_path), torch.device("cpu")),
+                                           batch)
+    assert calls == {"G_A": 3, "G_B": 3} and losses["idt_A"] > 0
+
+
+def test_identity_loss_needs_equal_channels(unpaired_set, tmp_path):
+    with pytest.raises(ValueError, match="--input-nc == --output-nc .*--lambda-identity 0"):
+        CycleGANModel(tiny_config(unpaired_set, tmp_path, input_nc=1), torch.device("cpu"))
+    model = CycleGANModel(tiny_config(unpaired_set, tmp_path, input_nc=1, lambda_identity=0.0), torch.device("cpu"))
+    losses = model.training_step({"A": torch.zeros(1, 1, 32, 32), "B": torch.zeros(1, 3, 32, 32)})
+    assert model.visuals()["fake_A"].shape == (1, 1, 32, 32) and "D_B" in losses
+
+
+def test_resume_with_pools_is_bit_identical(unpaired_set, tmp_path):
+    straight = tiny_config(unpaired_set, tmp_path / "a", steps=12)
+    Trainer(CycleGANModel, straight, progress=False).fit()
+    split = dataclasses.replace(straight, checkpoints_dir=str(tmp_path / "b"))
+    Trainer(CycleGANModel, split, progress=False).fit(until_step=6)
+    resumed = load_checkpoint(tmp_path / "b" / "tiny")
+    assert resumed["step"] == 6 and len(resumed["extra"]["pool_B"]["images"]) == 3  # pool full mid-run
+    Trainer(CycleGANModel, split, resume=True, progress=False).fit()
+    a, b = load_checkpoint(tmp_path / "a" / "tiny"), load_checkpoint(tmp_path / "b" / "tiny")
+    for net in a["nets"]:
+        for key, value in a["nets"][net].items():
+            assert torch.equal(value, b["nets"][net][key]), f"{net}.{key} differs after resume"
+    for pool in ("pool_A", "pool_B"):
+        assert all(torch.equal(x, y) for x, y in zip(a["extra"][pool]["images"], b["extra"][pool]["images"]))
+
+
+def test_serial_batches_take_a_in_file_order(unpaired_set, tmp_path):
+    trainer = Trainer(CycleGANModel, tiny_config(unpaired_set, tmp_path, serial_batches=True), progress=False)
+    trainer._build()
+    first = next(iter(trainer._loader()))
+    assert [p.rsplit("/", 1)[1] for p in first["A_path"]] == ["a0.png", "a1.png"]
+    assert [p.rsplit("/", 1)[1] for p in first["B_path"]] == ["b0.png", "b1.png"]
+
+
+def test_cli_train_then_translate_both_directions(unpaired_set, tmp_path, capsys):
+    runs = tmp_path / "runs"
+    assert main(["train", "cyclegan", "--data", str(unpaired_set), "--name", "h2z", "--checkpoints-dir", str(runs),
+                 "--netG", "resnet_6blocks", "--ngf", "4", "--ndf", "4", "--load-size", "32", "--crop-size", "32",
+                 "--steps", "2", "--num-workers", "0", "--no-progress", "--lambda-identity", "0",
+                 "--pool-size", "0", "--device", "cpu"]) == 0
+    for direction, source in (("AtoB", "trainA"), ("BtoA", "trainB")):
+        out = tmp_path / direction
+        assert main(["translate", str(runs / "h2z"), str(unpaired_set / source), str(out), "--direction",
+                     direction, "--no-progress", "--num-workers", "0"]) == 0
+        assert len(list(out.iterdir())) == len(list((unpaired_set / source).iterdir()))
+    assert "(BtoA, test mode eval)" in capsys.readouterr().err
+
+
+def test_demo_set_and_run_end_to_end(tmp_path):
+    from translation.data.io import list_images, read_image
+    from translation.demo.cyclegan_demo import run_demo
+    from translation.demo.styles import build_styles, warm_toned
+
+    assert build_styles(tmp_path / "set", size=32, train_per_photo=2, test_per_photo=1) == (14, 14, 7)
+    a, b = list_images(tmp_path / "set" / "testA"), list_images(tmp_path / "set" / "testB")
+    assert [p.name for p in a] == [p.name for p in b]
+    assert abs(warm_toned(read_image(a[0])) - read_image(b[0])).max() < 3 / 255  # testB = testA restyled (8-bit files)
+    result = run_demo(tmp_path / "demo", steps=2, sheet_rows=3)
+    assert read_image(result["sheet"]).shape[1] >= 6 * 64
+    assert len(list_images(tmp_path / "demo" / "cyclegan_translated" / "BtoA")) == 28

@@ -1,0 +1,85 @@
+"""`translation import`: official weight files become checkpoints that translate with no flags."""
+import pytest
+import torch
+
+from translation.cli import main
+from translation.nets import create_generator
+from translation.training.checkpoint import load_checkpoint
+from translation.translator import load_translator
+
+from conftest import FIXTURES
+
+needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"reference fixtures not found at {FIXTURES}")
+RESNET6 = ["--netG", "resnet_6blocks", "--norm", "instance", "--ngf", "8"]
+
+
+def official_file(path, netG="resnet_6blocks", seed=0, **kwargs):
+    """A bare state dict as the official code saves it (torch.save(net.state_dict()))."""
+    torch.manual_seed(seed)
+    net = create_generator(netG, ngf=8, norm=kwargs.pop("norm", "instance"), **kwargs)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(net.state_dict(), path)
+    return net.eval()
+
+
+@needs_fixtures
+def test_imported_checkpoint_needs_no_flags_and_matches_the_official_output(tmp_path, capsys):
+    assert main(["import", str(FIXTURES / "cyclegan_resnet9_ngf8_oldIN.pth"), "--netG", "resnet_9blocks",
+                 "--norm", "instance", "--ngf", "8", "-o", "h2z_official", "--checkpoints-dir", str(tmp_path)]) == 0
+    assert "translate with: translation translate" in capsys.readouterr().err
+    state = load_checkpoint(tmp_path / "h2z_official")
+    assert state["translators"] == {"AtoB": "G_A"} and state["test_mode"] == "eval"
+    assert state["net_specs"]["G_A"]["kwargs"]["dropout"] is False  # read from the file's keys
+    io = torch.load(FIXTURES / "cyclegan_resnet9_ngf8_oldIN.io.pt", weights_only=True)
+    translator = load_translator(tmp_path / "h2z_official")
+    with torch.no_grad():
+        assert (translator.net(io["input"]) - io["output"]).abs().max() <= 1e-5
+
+
+def test_cyclegan_pair_translates_both_ways(tmp_path, capsys):
+    g_a = official_file(tmp_path / "latest_net_G_A.pth", seed=1)
+    g_b = official_file(tmp_path / "latest_net_G_B.pth", seed=2)
+    out = tmp_path / "runs" / "pair"
+    assert main(["import", str(tmp_path / "latest_net_G_A.pth"), "--also", str(tmp_path / "latest_net_G_B.pth"),
+                 *RESNET6, "--no-dropout", "-o", str(out)]) == 0
+    x = torch.rand(1, 3, 16, 16) * 2 - 1
+    for direction, net in (("AtoB", g_a), ("BtoA", g_b)):
+        with torch.no_grad():
+            assert torch.equal(load_translator(out, direction).net(x), net(x))
+    assert load_checkpoint(out)["translators"] == {"AtoB": "G_A", "BtoA": "G_B"}
+
+
+def test_single_g_a_points_at_its_g_b_sibling(tmp_path, capsys):
+    official_file(tmp_path / "latest_net_G_A.pth")
+    official_file(tmp_path / "latest_net_G_B.pth")
+    assert main(["import", str(tmp_path / "latest_net_G_A.pth"), *RESNET6, "-o", str(tmp_path / "one.pt")]) == 0
+    assert "add --also" in capsys.readouterr().err and (tmp_path / "one.pt").is_file()
+
+
+def test_pix2pix_generator_keeps_the_papers_test_mode_and_direction(tmp_path):
+    official_file(tmp_path / "latest_net_G.pth", netG="unet_32", norm="batch", dropout=True)
+    assert main(["import", str(tmp_path / "latest_net_G.pth"), "--netG", "unet_32", "--norm", "batch", "--ngf", "8",
+                 "--direction", "BtoA", "-o", str(tmp_path / "p2p")]) == 0
+    state = load_checkpoint(tmp_path / "p2p")
+    assert state["translators"] == {"BtoA": "G_B"} and state["test_mode"] == "paper"
+    assert load_translator(tmp_path / "p2p").direction == "BtoA"  # its only direction is the default
+
+
+def test_wrong_flags_exit_1_with_the_mismatch_and_write_nothing(tmp_path, capsys):
+    official_file(tmp_path / "g.pth")
+    code = main(["import", str(tmp_path / "g.pth"), "--netG", "resnet_9blocks", "--norm", "instance", "--ngf", "8",
+                 "-o", str(tmp_path / "bad")])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert "does not fit" in err and "--netG resnet_6blocks --ngf 8 --norm instance" in err
+    assert not (tmp_path / "bad").exists()
+
+
+def test_refuses_to_overwrite_or_reimport(tmp_path, capsys):
+    official_file(tmp_path / "g.pth")
+    args = ["import", str(tmp_path / "g.pth"), *RESNET6, "-o", str(tmp_path / "run")]
+    assert main(args) == 0
+    assert main(args) == 1 and "already exists (use --overwrite" in capsys.readouterr().err
+    assert main(args + ["--overwrite"]) == 0
+    assert main(["import", str(tmp_path / "run" / "latest.pt"), *RESNET6, "-o", str(tmp_path / "again")]) == 1
+    assert "already a translation checkpoint" in capsys.readouterr().err

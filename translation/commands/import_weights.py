@@ -1,0 +1,121 @@
+"""`translation import FILE --netG ... -o NAME_OR_DIR`: official weight files -> a self-describing checkpoint.
+
+The official pix2pix/CycleGAN code saves bare state dicts that only load with the right architecture flags.
+Importing checks the flags once (a mismatch says which keys/shapes failed and which flags to try) and writes
+a checkpoint that records them, so `translation translate` needs no flags afterwards. A CycleGAN pair
+(latest_net_G_A.pth + latest_net_G_B.pth) becomes one checkpoint that translates both ways.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+import sys
+from pathlib import Path
+
+from translation.commands.translate import add_official_flags, official_flags
+from translation.training.checkpoint import LATEST, CheckpointError, is_translation_checkpoint, load_file
+from translation.training.checkpoint import save_checkpoint
+from translation.translator import TEST_MODES, OfficialFlags, load_translator
+
+OTHER = {"AtoB": "BtoA", "BtoA": "AtoB"}
+NET_KEY = {"AtoB": "G_A", "BtoA": "G_B"}  # the official CycleGAN names: G_A maps A -> B
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "import", help="turn official pix2pix/CycleGAN .pth files into a checkpoint that needs no flags",
+        description="Read a bare state dict saved by the official pix2pix/CycleGAN code (latest_net_G.pth, "
+                    "latest_net_G_A.pth, model-zoo files such as horse2zebra.pth) with the architecture "
+                    "flags it was trained with, and write a checkpoint that records them.",
+        epilog="example: translation import latest_net_G_A.pth --also latest_net_G_B.pth "
+               "--netG resnet_9blocks --norm instance --no-dropout -o h2z_official")
+    p.add_argument("weights", metavar="FILE", help="official generator weights (.pth)")
+    p.add_argument("--also", metavar="FILE",
+                   help="the generator of the opposite direction (e.g. latest_net_G_B.pth with "
+                        "latest_net_G_A.pth): the checkpoint then translates both ways")
+    p.add_argument("-o", "--output", required=True, metavar="NAME_OR_DIR",
+                   help="a plain name writes <checkpoints-dir>/NAME/latest.pt; a path (with a /) writes "
+                        "PATH/latest.pt; a path ending in .pt writes that file")
+    p.add_argument("--checkpoints-dir", default="checkpoints", help="where a plain NAME goes (default: checkpoints)")
+    p.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB",
+                   help="which way FILE translates (default: AtoB); --also translates the other way")
+    p.add_argument("--test-mode", choices=TEST_MODES,
+                   help="default test mode recorded in the checkpoint (default: paper for nets with batch norm "
+                        "or dropout, as the official test.py; eval otherwise)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing checkpoint")
+    add_official_flags(p)
+    p.set_defaults(func=run)
+
+
+def output_path(value: str, checkpoints_dir: str) -> Path:
+    path = Path(value)
+    if path.suffix == ".pt":
+        return path
+    if len(path.parts) == 1 and not value.startswith("."):  # a bare run name, like `train --name`
+        path = Path(checkpoints_dir) / value
+    return path / LATEST
+
+
+def default_test_mode(spec: dict) -> str:
+    kwargs = spec["kwargs"]
+    return "paper" if kwargs["norm"] == "batch" or kwargs["dropout"] else "eval"
+
+
+def import_generator(path, direction: str, flags: OfficialFlags):
+    """(spec, state_dict) of one official generator, checked against `flags`."""
+    if is_translation_checkpoint(load_file(path)):
+        raise CheckpointError(f"{path} is already a translation checkpoint: translate with it directly")
+    translator = load_translator(path, direction, "eval", "cpu", official=flags)
+    return translator.spec, translator.net.state_dict()
+
+
+def _pair_hint(path: Path, direction: str, has_also: bool) -> None:
+    """The official CycleGAN writes G_A (A -> B) and G_B (B -> A) side by side: point at the obvious."""
+    match = re.fullmatch(r"(.*_net_G_)([AB])\.pth", path.name)
+    if not match:
+        return
+    if (match.group(2) == "B") == (direction == "AtoB"):
+        print(f"note: the official CycleGAN's G_{match.group(2)} translates "
+              f"{'B to A' if match.group(2) == 'B' else 'A to B'}; you imported it as {direction} "
+              "(--direction sets this)", file=sys.stderr)
+    sibling = path.with_name(f"{match.group(1)}{'B' if match.group(2) == 'A' else 'A'}.pth")
+    if not has_also and sibling.is_file():
+        print(f"note: {sibling} is next to it; add --also {sibling} to import both directions", file=sys.stderr)
+
+
+def run(args) -> int:
+    from translation.nets.official import WeightsMismatchError
+
+    flags = official_flags(args)
+    target = output_path(args.output, args.checkpoints_dir)
+    if target.exists() and not args.overwrite:
+        raise ValueError(f"{target} already exists (use --overwrite to replace it)")
+    sources = [(Path(args.weights), args.direction, flags)]
+    if args.also:
+        swapped = dataclasses.replace(flags, input_nc=flags.output_nc, output_nc=flags.input_nc)
+        sources.append((Path(args.also), OTHER[args.direction], swapped))
+    specs, nets, translators = {}, {}, {}
+    try:
+        for path, direction, net_flags in sources:
+            key = NET_KEY[direction]
+            specs[key], nets[key] = import_generator(path, direction, net_flags)
+            translators[direction] = key
+    except WeightsMismatchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    _pair_hint(Path(args.weights), args.direction, bool(args.also))
+    test_mode = args.test_mode or default_test_mode(next(iter(specs.values())))
+    save_checkpoint(target, {
+        "model": "imported",
+        "config": {},
+        "imported_from": {d: str(p.resolve()) for p, d, _ in sources},
+        "net_specs": specs, "translators": dict(sorted(translators.items())), "test_mode": test_mode,
+        "nets": nets, "optimizers": {}, "step": 0, "epoch": 0, "extra": {},
+    })
+    spec = next(iter(specs.values()))
+    k = spec["kwargs"]
+    run_ref = target.parent if target.name == LATEST else target
+    print(f"wrote {target}: {spec['name']} ngf {k['ngf']} norm {k['norm']} dropout {k['dropout']}, "
+          f"{' and '.join(sorted(translators))}, test mode {test_mode}\n"
+          f"translate with: translation translate {run_ref} INPUT OUTPUT", file=sys.stderr)
+    return 0
