@@ -1,7 +1,6 @@
 """`translation train MODEL [options]`: train a registered model with the generic trainer."""
 from __future__ import annotations
 
-
 import sys
 
 from translation.config import add_arguments, from_dict, load_yaml, resolve
@@ -14,8 +13,8 @@ def register(subparsers) -> None:
     train = subparsers.add_parser("train", help="train a model", description="Train a model.")
     models = train.add_subparsers(dest="model", metavar="MODEL", required=True)
     for name, model_class in sorted(MODELS.items()):
-        parser = models.add_parser(name, help=(model_class.__doc__ or "").strip().splitlines()[0] if
-                                   model_class.__doc__ else None)
+        summary = (model_class.__doc__ or "").strip().splitlines()
+        parser = models.add_parser(name, help=summary[0] if summary else None)
         parser.add_argument("--config", metavar="FILE.yaml", help="options from a YAML file; flags override it")
         parser.add_argument("--resume", action="store_true",
                             help="continue the run <checkpoints-dir>/<name> exactly where it stopped")
