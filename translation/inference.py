@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from translation.data.datasets import read_channels
-from translation.data.io import ImageReadError, list_images, write_image
+from translation.data.io import IMAGE_EXTENSIONS, ImageReadError, list_images, write_image
 from translation.data.transforms import resize
 from translation.translator import Translator, image_seed
 
@@ -59,7 +59,7 @@ def plan_jobs(input_path, output_dir, fmt: str = "png", overwrite: bool = False)
                              "outside the input (translate never writes into its input)")
     sources = list_images(src)
     if not sources:
-        raise TranslateError(f"{input_path}: no images found (looked for {', '.join(sorted(_extensions()))})")
+        raise TranslateError(f"{input_path}: no images found (looked for {', '.join(sorted(IMAGE_EXTENSIONS))})")
     summary, jobs, claimed = Summary(), [], {}
     for source in sources:
         name = str(source.relative_to(root))
@@ -73,11 +73,6 @@ def plan_jobs(input_path, output_dir, fmt: str = "png", overwrite: bool = False)
             continue
         jobs.append(Job(source, target, name))
     return jobs, summary
-
-
-def _extensions():
-    from translation.data.io import IMAGE_EXTENSIONS
-    return IMAGE_EXTENSIONS
 
 
 class _Reader(Dataset):
