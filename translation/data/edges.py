@@ -17,6 +17,8 @@ import numpy as np
 from skimage.measure import label
 from skimage.morphology import thin
 
+from translation.data.io import luminance
+
 # Lowest Canny thresholds (on the 3x3 Sobel magnitude of 8-bit luminance).
 CANNY_MIN_LOWER = 20
 CANNY_MIN_UPPER = 50
@@ -38,8 +40,7 @@ def _luminance(image: np.ndarray) -> np.ndarray:
         raise ValueError(f"expected an H x W x C image with C in 1, 3 (4), got shape {image.shape}")
     if image.shape[2] == 1:
         return image[:, :, 0]
-    # ITU-R 601-2 luma, as PIL "L" and read_image(channels=1).
-    return image[:, :, 0] * 0.299 + image[:, :, 1] * 0.587 + image[:, :, 2] * 0.114
+    return luminance(image)[:, :, 0]
 
 
 def canny_edges(image: np.ndarray, sigma: float = 0.33) -> np.ndarray:

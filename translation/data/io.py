@@ -295,8 +295,8 @@ def _decode_file(path: pathlib.Path, limit: Optional[int]) -> Tuple[_Decoded, in
     return decoded, orientation
 
 
-def _luminance(rgb: np.ndarray) -> np.ndarray:
-    # ITU-R 601-2 luma, the weights of PIL's "L" conversion.
+def luminance(rgb: np.ndarray) -> np.ndarray:
+    """H x W x 3+ float -> H x W x 1: ITU-R 601-2 luma, the weights of PIL's "L" conversion."""
     return (rgb[:, :, 0:1] * 0.299 + rgb[:, :, 1:2] * 0.587 + rgb[:, :, 2:3] * 0.114).astype(np.float32)
 
 
@@ -348,7 +348,7 @@ def read_image(
         if decoded.is_data:
             raise ImageReadError(path, f"has {colour.shape[2]} channels, cannot convert to {channels}")
         if channels == 1 and colour.shape[2] == 3:
-            colour = _luminance(colour)
+            colour = luminance(colour)
         elif channels == 3 and colour.shape[2] == 1:
             colour = np.repeat(colour, 3, axis=2)
     image = colour if alpha_channel is None else np.concatenate([colour, alpha_channel], axis=2)

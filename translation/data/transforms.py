@@ -12,6 +12,8 @@ import cv2
 import numpy as np
 import torch
 
+from translation.data.io import luminance
+
 PREPROCESS_MODES = ("resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none")
 
 
@@ -92,9 +94,8 @@ def to_channels(image: np.ndarray, channels: int, source: str = "") -> np.ndarra
     have = image.shape[2]
     if have == channels:
         return image
-    if channels == 1 and have in (3, 4):  # ITU-R 601-2 luma, as PIL's "L" conversion
-        luma = image[..., 0] * 0.299 + image[..., 1] * 0.587 + image[..., 2] * 0.114
-        return luma[..., None].astype(np.float32)
+    if channels == 1 and have in (3, 4):
+        return luminance(image)
     if channels == 3 and have == 1:
         return np.repeat(image, 3, axis=2)
     if channels == 3 and have == 4:

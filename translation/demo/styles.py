@@ -12,11 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from translation.data.io import write_image
+from translation.data.io import luminance, write_image
 from translation.demo.photos import load_photos, random_crops
 
 A_COLUMNS, B_COLUMNS, TEST_COLUMNS = (0.0, 0.4), (0.4, 0.8), (0.8, 1.0)
-LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 TONE = np.array([1.0, 0.8, 0.55], np.float32)  # sepia-like tint: warm highlights, no blue
 
 
@@ -26,8 +25,7 @@ def warm_toned(image: np.ndarray) -> np.ndarray:
     Some of the original colour is kept (30%), so the style is invertible in principle and B -> A has
     something to learn besides guessing colours.
     """
-    luma = image @ LUMA
-    toned = 0.7 * luma[..., None] * TONE + 0.3 * image
+    toned = 0.7 * luminance(image) * TONE + 0.3 * image
     curve = 0.5 - 0.5 * np.cos(np.pi * np.clip(toned, 0.0, 1.0))  # smooth S-curve: darker darks, brighter lights
     return np.clip(0.08 + 0.9 * curve, 0.0, 1.0).astype(np.float32)
 

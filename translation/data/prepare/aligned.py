@@ -8,9 +8,10 @@ from tqdm import tqdm
 
 from translation.data.io import ImageReadError, image_size, list_images, read_image, write_image
 from translation.data.prepare.common import (
-    PrepareError, Report, check_output_folder, fit_square, resize_to, write_pair,
+    PrepareError, Report, check_output_folder, fit_square, write_pair,
 )
 from translation.data.splits import SPLITS, check_fractions, split_for
+from translation.data.transforms import resize as resize_image
 
 MAX_LISTED = 50  # problems listed one per line; beyond this, a count
 
@@ -106,7 +107,7 @@ def combine_folders(a_dir, b_dir, out, size: int = 0, resize: bool = False, skip
             report.skip_error(error)
             continue
         if a.shape[:2] != b.shape[:2]:
-            b = resize_to(b, *a.shape[:2])
+            b = resize_image(b, *a.shape[:2])
         write_pair(out, split, key.replace("/", "_"), fit_square(a, size), fit_square(b, size),
                    "aligned", ext, bit_depth)
         report.counts[split] += 1

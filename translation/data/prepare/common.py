@@ -6,10 +6,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Sequence, Tuple
 
-import cv2
 import numpy as np
 
 from translation.data.io import IMAGE_EXTENSIONS, ImageReadError, list_images, write_image
+from translation.data.transforms import resize
 from translation.data.splits import SPLITS
 
 LAYOUTS = ("aligned", "folders", "both")
@@ -26,21 +26,9 @@ def fit_square(image: np.ndarray, size: int) -> np.ndarray:
     h, w = image.shape[:2]
     scale = size / min(h, w)
     new_h, new_w = max(size, round(h * scale)), max(size, round(w * scale))
-    if (new_h, new_w) != (h, w):
-        # INTER_AREA avoids aliasing when shrinking; cubic is sharper when enlarging.
-        method = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
-        resized = cv2.resize(image, (new_w, new_h), interpolation=method)
-        image = np.clip(resized.reshape(new_h, new_w, image.shape[2]), 0.0, 1.0)
+    image = resize(image, new_h, new_w)
     top, left = (new_h - size) // 2, (new_w - size) // 2
     return image[top : top + size, left : left + size]
-
-
-def resize_to(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    if image.shape[:2] == (height, width):
-        return image
-    method = cv2.INTER_AREA if height * width < image.shape[0] * image.shape[1] else cv2.INTER_CUBIC
-    out = cv2.resize(image, (width, height), interpolation=method)
-    return np.clip(out.reshape(height, width, image.shape[2]), 0.0, 1.0)
 
 
 def output_stems(paths: Sequence[pathlib.Path], root: pathlib.Path) -> Dict[pathlib.Path, str]:

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from translation.data.edges import canny_edges, hed_like_edges
+from translation.data.io import luminance
 
 Maker = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 
@@ -32,8 +33,7 @@ def edges_maker(method: str = "canny", device=None) -> Maker:
 
 def colorize_maker() -> Maker:
     def gray(photo, rng):
-        # ITU-R 601-2 luma, as read_image(channels=1): a 1-channel input for colorization models.
-        return (photo @ np.array([0.299, 0.587, 0.114], np.float32))[:, :, None]
+        return luminance(photo)  # as read_image(channels=1): a 1-channel input for colorization models
     return gray
 
 
