@@ -10,7 +10,10 @@ import pytest
 from translation.data.io import write_image
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURES = Path(os.environ.get("TRANSLATION_FIXTURES", REPO.parent / "shared" / "fixtures" / "reference"))
+# Data made with the official implementations (README.json says how), kept in the repository so every clone
+# runs the parity tests; TRANSLATION_FIXTURES points elsewhere to check other files.
+FIXTURES = Path(os.environ.get("TRANSLATION_FIXTURES", REPO / "tests" / "fixtures" / "official"))
+V1_FIXTURES = REPO / "tests" / "fixtures" / "v1"  # checkpoints written by format-1 code (make_v1_fixtures.py)
 
 
 def blocky_image(rng: np.random.Generator, size: int, channels: int = 3) -> np.ndarray:

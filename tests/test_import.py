@@ -9,7 +9,6 @@ from translation.translator import load_translator
 
 from conftest import FIXTURES
 
-needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"reference fixtures not found at {FIXTURES}")
 RESNET6 = ["--netG", "resnet_6blocks", "--norm", "instance", "--ngf", "8"]
 
 
@@ -22,7 +21,6 @@ def official_file(path, netG="resnet_6blocks", seed=0, **kwargs):
     return net.eval()
 
 
-@needs_fixtures
 def test_imported_checkpoint_needs_no_flags_and_matches_the_official_output(tmp_path, capsys):
     assert main(["import", str(FIXTURES / "cyclegan_resnet9_ngf8_oldIN.pth"), "--netG", "resnet_9blocks",
                  "--norm", "instance", "--ngf", "8", "-o", "h2z_official", "--checkpoints-dir", str(tmp_path)]) == 0

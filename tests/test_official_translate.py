@@ -13,7 +13,6 @@ from translation.translator import OfficialFlags, load_translator
 
 from conftest import FIXTURES
 
-pytestmark = pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"reference fixtures not found at {FIXTURES}")
 
 CASES = {  # stem: (CLI flags as a user types them, the official test mode the output was made with)
     "cyclegan_resnet6_ngf8": (["--netG", "resnet_6blocks", "--norm", "instance", "--ngf", "8"], "eval"),

@@ -8,8 +8,6 @@ from translation.nets.official import (WeightsMismatchError, guess_discriminator
 
 from conftest import FIXTURES
 
-needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"reference fixtures not found at {FIXTURES} "
-                                    "(set TRANSLATION_FIXTURES)")
 
 
 CASES = [  # file stem, architecture flags (README.json beside the fixtures)
@@ -31,7 +29,6 @@ def max_error(net, io):
         return (net.eval()(io["input"]) - io["output"]).abs().max().item()
 
 
-@needs_fixtures
 @pytest.mark.parametrize("stem,flags", CASES)
 def test_outputs_match_the_official_code(stem, flags):
     net = load_official_file(create_generator(**flags), FIXTURES / f"{stem}.pth")
@@ -40,7 +37,6 @@ def test_outputs_match_the_official_code(stem, flags):
     assert error <= 1e-5
 
 
-@needs_fixtures
 @pytest.mark.parametrize("stem,flags", CASES)
 def test_flags_are_guessed_from_the_file(stem, flags):
     guess = guess_generator_flags(load(stem)[0])
@@ -48,7 +44,6 @@ def test_flags_are_guessed_from_the_file(stem, flags):
     assert guess["in_channels"] == guess["out_channels"] == 3
 
 
-@needs_fixtures
 def test_old_instance_norm_buffers_are_dropped_and_wrapper_prefixes_stripped():
     state_dict = load("cyclegan_resnet9_ngf8_oldIN")[0]
     assert any(k.endswith("running_mean") for k in state_dict)
@@ -58,7 +53,6 @@ def test_old_instance_norm_buffers_are_dropped_and_wrapper_prefixes_stripped():
         assert torch.equal(value, state_dict[key])
 
 
-@needs_fixtures
 def test_batch_norm_files_from_before_pytorch_041_load():
     state_dict, io = load("pix2pix_unet256_ngf8")
     old = {k: v for k, v in state_dict.items() if not k.endswith("num_batches_tracked")}
@@ -74,7 +68,6 @@ def mismatch(stem, **flags) -> str:
     return message
 
 
-@needs_fixtures
 @pytest.mark.parametrize("stem,flags,expected,right", [
     ("cyclegan_resnet9_ngf8_oldIN", dict(name="resnet_6blocks", ngf=8, norm="instance"),
      "16 weights in the file have no place in the net (e.g. model.16.conv_block.1.weight", RESNET9),
@@ -98,7 +91,6 @@ def test_wrong_flags_explain_and_suggest_the_right_ones(stem, flags, expected, r
         assert "running_mean" not in message  # stale InstanceNorm buffers are not reported as misfits
 
 
-@needs_fixtures
 def test_discriminator_and_non_state_dict_files_are_named_as_such():
     d = create_discriminator("basic", in_channels=6, ndf=8)
     with pytest.raises(WeightsMismatchError, match=r"looks like a discriminator \(netD=basic ndf=8 n_layers=3"):
