@@ -5,7 +5,7 @@ import yaml
 
 from translation.cli import main
 from translation.data.io import read_image
-from translation.training.checkpoint import load_checkpoint
+from translation.checkpoint import read_checkpoint as load_checkpoint
 
 from conftest import REPO, make_paired_set
 
@@ -22,7 +22,8 @@ def test_train_then_translate_as_a_user_would(tmp_path, capsys):
     saved = yaml.safe_load((run / "config.yaml").read_text())
     assert saved["direction"] == "BtoA" and saved["steps"] == 4 and saved["lambda_l1"] == 100.0
     ckpt = load_checkpoint(run)
-    assert ckpt["translators"] == {"BtoA": "G"} and ckpt["net_specs"]["G"]["name"] == "unet_32"
+    assert ckpt["generators"] == {"G": {"task": "translate", "direction": "BtoA", "weights": "raw"}}
+    assert ckpt["net_specs"]["G"]["name"] == "unet_32"
     # translate needs no architecture flags: the checkpoint describes itself
     assert main(["translate", str(run), str(data / "train"), str(tmp_path / "out"), "--no-progress"]) == 0
     assert read_image(tmp_path / "out" / "000.png").shape == (32, 64, 3)
@@ -52,7 +53,7 @@ def test_bad_input_gives_one_clear_line_not_a_traceback(tmp_path):
     data = make_paired_set(tmp_path / "data", n=2, size=32)
     code, err = run("train", "pix2pix", "--data", str(data), "--netG", "unet_999", "--checkpoints-dir",
                     str(tmp_path))
-    assert code == 1 and "unknown generator 'unet_999'" in err and "unet_256" in err
+    assert code == 2 and "invalid choice: 'unet_999'" in err and "unet_256" in err  # names from the registry
     code, err = run("train", "pix2pix", "--data", str(tmp_path / "nowhere"), "--checkpoints-dir", str(tmp_path))
     assert code == 1 and "no such data set folder" in err
     code, err = run("translate", str(tmp_path / "missing_run"), str(data), str(tmp_path / "o"))

@@ -9,7 +9,8 @@ import torch.nn.functional as F
 from translation.cli import main
 from translation.models.cyclegan import CycleGANConfig, CycleGANModel
 from translation.models.image_pool import ImagePool
-from translation.training.checkpoint import load_checkpoint
+from translation.checkpoint import read_checkpoint as load_checkpoint
+from translation.training.engine import Engine
 from translation.training.trainer import Trainer
 from translation.translator import load_translator
 from translation.utils.device import seed_everything
@@ -62,10 +63,11 @@ def test_a_few_steps_train_and_translate_both_ways(unpaired_set, tmp_path):
     trainer = Trainer(CycleGANModel, tiny_config(unpaired_set, tmp_path), progress=False)
     path = trainer.fit()
     state = load_checkpoint(path)
-    assert state["translators"] == {"AtoB": "G_A", "BtoA": "G_B"} and state["test_mode"] == "eval"
-    assert len(state["extra"]["pool_A"]["images"]) == 3
-    assert list(trainer.model.visuals()) == ["real_A", "fake_B", "rec_A", "real_B", "fake_A", "rec_B"]
+    assert {k: r["direction"] for k, r in state["generators"].items()} == {"G_A": "AtoB", "G_B": "BtoA"}
+    assert state["test_mode"] == "eval" and len(state["extra"]["pool_A"]["images"]) == 3
     x = torch.rand(1, 3, 32, 32) * 2 - 1
+    outputs = trainer.model.forward({"A": x, "B": x})
+    assert list(trainer.model.visuals(outputs)) == ["real_A", "fake_B", "rec_A", "real_B", "fake_A", "rec_B"]
     for direction, key in (("AtoB", "G_A"), ("BtoA", "G_B")):
         translator = load_translator(path, direction)
         with torch.no_grad():
@@ -79,8 +81,10 @@ def test_one_step_follows_the_official_update(unpaired_set, tmp_path):
     seed_everything(0)
     model = CycleGANModel(config, torch.device("cpu"))
     ref = copy.deepcopy(model)
+    engine, ref_optimizers = Engine(model), Engine(ref).optimizers  # fresh optimizers of the same kind
     batch = {"A": torch.rand(2, 3, 32, 32) * 2 - 1, "B": torch.rand(2, 3, 32, 32) * 2 - 1}
-    losses = model.training_step(batch)
+    engine.step(batch, 0)
+    losses = engine.losses.pop_means()
 
     a, b = batch["A"], batch["B"]
     mse1 = lambda p: F.mse_loss(p, torch.ones_like(p))  # noqa: E731
@@ -89,19 +93,19 @@ def test_one_step_follows_the_official_update(unpaired_set, tmp_path):
     loss_g = (mse1(ref.D_A(fake_b)) + mse1(ref.D_B(fake_a)) + 7 * F.l1_loss(ref.G_B(fake_b), a)
               + 3 * F.l1_loss(ref.G_A(fake_a), b) + 0.5 * 3 * F.l1_loss(ref.G_A(b), b)
               + 0.5 * 7 * F.l1_loss(ref.G_B(a), a))
-    ref.optimizers["G"].zero_grad()
+    ref_optimizers["G"].zero_grad()
     loss_g.backward()
     for d in (ref.D_A, ref.D_B):
         for p in d.parameters():
             p.grad = None  # the real step never computes D gradients here (D frozen)
-    ref.optimizers["G"].step()
+    ref_optimizers["G"].step()
     loss_d_a = 0.5 * (mse1(ref.D_A(b)) + mse0(ref.D_A(fake_b.detach())))
     loss_d_b = 0.5 * (mse1(ref.D_B(a)) + mse0(ref.D_B(fake_a.detach())))
-    ref.optimizers["D"].zero_grad()
+    ref_optimizers["D"].zero_grad()
     (loss_d_a + loss_d_b).backward()
-    ref.optimizers["D"].step()
+    ref_optimizers["D"].step()
 
-    assert torch.allclose(losses["D_A"], loss_d_a) and torch.allclose(losses["D_B"], loss_d_b)
+    assert losses["D_A"] == pytest.approx(loss_d_a.item()) and losses["D_B"] == pytest.approx(loss_d_b.item())
     assert set(losses) == {"G_A", "G_B", "cycle_A", "cycle_B", "idt_A", "idt_B", "D_A", "D_B"}
     for key in ("G_A", "G_B", "D_A", "D_B"):
         for (name, p), q in zip(model.nets[key].named_parameters(), ref.nets[key].parameters()):
@@ -112,8 +116,9 @@ def _count_generator_calls(model, batch):
     calls = {"G_A": 0, "G_B": 0}
     for key in calls:
         model.nets[key].register_forward_hook(lambda *args, key=key: calls.__setitem__(key, calls[key] + 1))
-    losses = model.training_step(batch)
-    return calls, losses
+    engine = Engine(model)
+    engine.step(batch, 0)
+    return calls, engine.losses.pop_means()
 
 
 def test_identity_off_skips_its_forward_passes(unpaired_set, tmp_path):
@@ -130,8 +135,9 @@ def test_identity_loss_needs_equal_channels(unpaired_set, tmp_path):
     with pytest.raises(ValueError, match="--input-nc == --output-nc .*--lambda-identity 0"):
         CycleGANModel(tiny_config(unpaired_set, tmp_path, input_nc=1), torch.device("cpu"))
     model = CycleGANModel(tiny_config(unpaired_set, tmp_path, input_nc=1, lambda_identity=0.0), torch.device("cpu"))
-    losses = model.training_step({"A": torch.zeros(1, 1, 32, 32), "B": torch.zeros(1, 3, 32, 32)})
-    assert model.visuals()["fake_A"].shape == (1, 1, 32, 32) and "D_B" in losses
+    engine = Engine(model)
+    outputs = engine.step({"A": torch.zeros(1, 1, 32, 32), "B": torch.zeros(1, 3, 32, 32)}, 0)
+    assert model.visuals(outputs)["fake_A"].shape == (1, 1, 32, 32) and "D_B" in engine.losses.pop_means()
 
 
 def test_resume_with_pools_is_bit_identical(unpaired_set, tmp_path):

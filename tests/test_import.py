@@ -4,7 +4,7 @@ import torch
 
 from translation.cli import main
 from translation.nets import create_generator
-from translation.training.checkpoint import load_checkpoint
+from translation.checkpoint import read_checkpoint as load_checkpoint
 from translation.translator import load_translator
 
 from conftest import FIXTURES
@@ -26,7 +26,8 @@ def test_imported_checkpoint_needs_no_flags_and_matches_the_official_output(tmp_
                  "--norm", "instance", "--ngf", "8", "-o", "h2z_official", "--checkpoints-dir", str(tmp_path)]) == 0
     assert "translate with: translation translate" in capsys.readouterr().err
     state = load_checkpoint(tmp_path / "h2z_official")
-    assert state["translators"] == {"AtoB": "G_A"} and state["test_mode"] == "eval"
+    assert state["generators"] == {"G_A": {"task": "translate", "direction": "AtoB", "weights": "raw"}}
+    assert state["test_mode"] == "eval"
     assert state["net_specs"]["G_A"]["kwargs"]["dropout"] is False  # read from the file's keys
     io = torch.load(FIXTURES / "cyclegan_resnet9_ngf8_oldIN.io.pt", weights_only=True)
     translator = load_translator(tmp_path / "h2z_official")
@@ -44,7 +45,8 @@ def test_cyclegan_pair_translates_both_ways(tmp_path, capsys):
     for direction, net in (("AtoB", g_a), ("BtoA", g_b)):
         with torch.no_grad():
             assert torch.equal(load_translator(out, direction).net(x), net(x))
-    assert load_checkpoint(out)["translators"] == {"AtoB": "G_A", "BtoA": "G_B"}
+    assert {k: r["direction"] for k, r in load_checkpoint(out)["generators"].items()} == {"G_A": "AtoB",
+                                                                                        "G_B": "BtoA"}
 
 
 def test_single_g_a_points_at_its_g_b_sibling(tmp_path, capsys):
@@ -59,7 +61,8 @@ def test_pix2pix_generator_keeps_the_papers_test_mode_and_direction(tmp_path):
     assert main(["import", str(tmp_path / "latest_net_G.pth"), "--netG", "unet_32", "--norm", "batch", "--ngf", "8",
                  "--direction", "BtoA", "-o", str(tmp_path / "p2p")]) == 0
     state = load_checkpoint(tmp_path / "p2p")
-    assert state["translators"] == {"BtoA": "G_B"} and state["test_mode"] == "paper"
+    assert {k: r["direction"] for k, r in state["generators"].items()} == {"G_B": "BtoA"}
+    assert state["test_mode"] == "paper"
     assert load_translator(tmp_path / "p2p").direction == "BtoA"  # its only direction is the default
 
 

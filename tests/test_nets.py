@@ -3,8 +3,8 @@ import io
 import pytest
 import torch
 
-from translation.nets import (count_parameters, create_discriminator, create_generator, list_discriminators,
-                              list_generators)
+from translation.nets import (build_net, count_parameters, create_discriminator, create_generator,
+                              list_discriminators, list_generators, spec_of)
 
 
 # Measured with the official pytorch-CycleGAN-and-pix2pix code (GUIDE.md section 5).
@@ -114,8 +114,39 @@ def test_unknown_names_list_the_choices():
     with pytest.raises(ValueError, match="unknown generator 'unet_512'; choose one of resnet_6blocks"):
         create_generator("unet_512")
     with pytest.raises(ValueError, match="unknown norm 'group'"):
-        create_discriminator("basic", 3, norm="group")
+        create_discriminator("basic", in_channels=3, norm="group")
     with pytest.raises(ValueError, match="unknown init 'he'; choose one of normal, xavier, kaiming, orthogonal"):
         create_generator("unet_32", init="he")
     with pytest.raises(ValueError, match="unknown discriminator 'patch'; choose one of basic, n_layers, pixel"):
-        create_discriminator("patch", 3)
+        create_discriminator("patch", in_channels=3)
+
+
+def test_architecture_options_pass_through_to_the_builder():
+    from translation.nets.registry import GENERATOR_REGISTRY, register_generator
+
+    @register_generator
+    def toy_labelled(in_channels: int = 3, out_channels: int = 3, n_labels: int = 5) -> torch.nn.Module:
+        return torch.nn.Conv2d(in_channels + n_labels, out_channels, 1)
+
+    try:
+        net = create_generator("toy_labelled", n_labels=7)  # an option the registry has never heard of
+        assert net.weight.shape == (3, 10, 1, 1)
+        assert spec_of(net) == {"kind": "generator", "name": "toy_labelled",
+                                "kwargs": {"in_channels": 3, "out_channels": 3, "n_labels": 7}}
+        assert build_net(spec_of(net)).weight.shape == net.weight.shape
+        with pytest.raises(ValueError, match="toy_labelled.*'ngf'.*it takes in_channels, out_channels, n_labels"):
+            create_generator("toy_labelled", ngf=8)
+    finally:
+        del GENERATOR_REGISTRY._builders["toy_labelled"]
+
+
+@pytest.mark.parametrize("kind,name", [("generator", n) for n in list_generators()] +
+                         [("discriminator", n) for n in list_discriminators()])
+def test_spec_round_trip_rebuilds_the_same_architecture(kind, name):
+    factory = create_generator if kind == "generator" else create_discriminator
+    net = factory(name, in_channels=2, ngf=4, norm="instance") if kind == "generator" else \
+        factory(name, in_channels=2, ndf=4, norm="instance")
+    twin = build_net(spec_of(net))
+    assert {k: v.shape for k, v in twin.state_dict().items()} == {k: v.shape for k, v in net.state_dict().items()}
+    with pytest.raises(ValueError, match="unknown net kind 'critic'; choose one of generator, discriminator"):
+        build_net({"kind": "critic", "name": name, "kwargs": {}})

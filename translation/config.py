@@ -2,68 +2,75 @@
 
 Precedence when a run starts: dataclass defaults < --config FILE.yaml < command-line flags.
 Each field's `help` is the single place a hyper-parameter is documented; the CLI flags are generated
-from these fields, so the flag `--lambda-l1` is the field `lambda_l1`.
+from these fields, so the flag `--lambda-l1` is the field `lambda_l1`. A field may be a bool, int, float
+or str, an `Optional[...]` of one (None: "not set", e.g. a learning rate that defaults to another), or a
+`list[...]` of one. Choices come from the registry they name (pass the registry's `names` function).
+
+`TrainConfig` holds what every model shares (data, schedule, device, precision, logging); each model family
+adds its architecture options in a subclass, and `--help` shows the two groups apart.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Optional, Union
 
 import yaml
 
+from translation.precision import PRECISIONS
+from translation.utils.device import DEVICES
 
-def option(default: Any, help: str, choices: tuple | None = None, flag: str | None = None):
-    """A config field carrying its CLI help text (and optional choices / custom flag name)."""
-    return field(default=default, metadata={"help": help, "choices": choices, "flag": flag})
+
+def option(default: Any, help: str, choices: tuple | Callable[[], list] | None = None, flag: str | None = None,
+           minimum: float | None = None, maximum: float | None = None):
+    """A config field carrying its CLI help text, and optionally its choices, flag name and numeric range."""
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default),
+                     metadata={"help": help, "choices": choices, "flag": flag, "min": minimum, "max": maximum})
+    return field(default=default,
+                 metadata={"help": help, "choices": choices, "flag": flag, "min": minimum, "max": maximum})
 
 
 @dataclass
 class TrainConfig:
-    """Options shared by every model trained with the generic trainer."""
+    """options every model shares: data, schedule, device, precision, logging"""
 
     data: str = option("", "data set folder (see README: aligned A|B files, A/ and B/ folders, ...)")
     name: str = option("experiment", "run name: checkpoints, logs and samples go to <checkpoints-dir>/<name>")
     checkpoints_dir: str = option("checkpoints", "folder that holds one sub-folder per run")
-    seed: int = option(0, "random seed; with it a CPU run is bit-for-bit reproducible")
-    device: str = option("auto", "where to train", choices=("auto", "cpu", "cuda", "mps"))
-    epochs: int = option(100, "epochs at the initial learning rate")
-    epochs_decay: int = option(100, "epochs over which the learning rate decays linearly to zero")
+    seed: int = option(0, "random seed; with it a CPU run is bit-for-bit reproducible", minimum=0)
+    device: str = option("auto", "where to train", choices=DEVICES)
+    threads: int = option(0, "CPU threads for the nets (0 = PyTorch's choice: one per core, or OMP_NUM_THREADS); "
+                             "the thread count changes floating-point results, so resume keeps it", minimum=0)
+    epochs: int = option(100, "epochs at the initial learning rate", minimum=0)
+    epochs_decay: int = option(100, "epochs over which the learning rate decays linearly to zero", minimum=0)
     steps: int = option(0, "if > 0: train this many iterations instead, split between constant and "
-                           "decaying learning rate in the ratio epochs : epochs_decay")
-    batch_size: int = option(1, "images per batch")
-    num_workers: int = option(2, "data loading worker processes (0 = load in the main process)")
-    max_dataset_size: int = option(0, "use at most this many training samples (0 = all)")
-    preprocess: str = option("resize_and_crop", "training-time resizing",
-                             choices=("resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none"))
-    load_size: int = option(286, "images are resized to this size first")
-    crop_size: int = option(256, "then randomly cropped to this size")
-    flip: bool = option(True, "random horizontal flips (--no-flip to disable)")
-    input_nc: int = option(3, "channels of the input images (1 = grayscale)")
-    output_nc: int = option(3, "channels of the output images")
-    netG: str = option("unet_256", "generator architecture", flag="--netG")
-    netD: str = option("basic", "discriminator architecture: basic (70x70 PatchGAN), n_layers, pixel",
-                       flag="--netD")
-    n_layers_D: int = option(3, "discriminator depth when --netD n_layers", flag="--n-layers-D")
-    ngf: int = option(64, "generator filters in the first/last conv layer")
-    ndf: int = option(64, "discriminator filters in the first conv layer")
-    norm: str = option("batch", "normalisation layers", choices=("batch", "instance", "none"))
-    dropout: bool = option(False, "dropout in the generator (--no-dropout to disable)")
-    init: str = option("normal", "weight initialisation", choices=("normal", "xavier", "kaiming", "orthogonal"))
-    init_gain: float = option(0.02, "scale of the initial weights")
-    gan_mode: str = option("vanilla", "adversarial loss", choices=("vanilla", "lsgan", "wgan", "hinge"))
-    lr: float = option(2e-4, "initial Adam learning rate")
-    beta1: float = option(0.5, "Adam beta1")
-    beta2: float = option(0.999, "Adam beta2")
-    log_every: int = option(100, "iterations between loss logs (TensorBoard and progress bar)")
-    image_every: int = option(500, "iterations between image sheets (TensorBoard and samples/)")
-    save_every: int = option(1000, "iterations between checkpoints (one is always written at the end)")
-    keep_every: int = option(0, "also keep a numbered copy every this many iterations (0 = only latest.pt)")
+                           "decaying learning rate in the ratio epochs : epochs_decay", minimum=0)
+    batch_size: int = option(1, "images per batch", minimum=1)
+    num_workers: int = option(2, "data loading worker processes (0 = load in the main process)", minimum=0)
+    max_dataset_size: int = option(0, "use at most this many training samples (0 = all)", minimum=0)
+    precision: str = option("fp32", "number format of the nets' arithmetic (see README): bf16 is about 2x "
+                                    "faster on recent CPUs and GPUs; fp16 adds a gradient scaler",
+                            choices=PRECISIONS)
+    channels_last: bool = option(False, "keep images and conv weights in NHWC memory layout (faster convs "
+                                        "on GPUs and with bf16)")
+    compile: bool = option(False, "run the nets through torch.compile (slow first steps, then faster; "
+                                  "checkpoints are unchanged)")
+    ema_decay: float = option(0.0, "keep an exponential moving average of the generators' weights with this "
+                                   "decay (e.g. 0.999; 0 = off); translate uses it when present",
+                              minimum=0.0, maximum=0.999999)
+    log_every: int = option(100, "iterations between loss logs (TensorBoard and progress bar)", minimum=1)
+    image_every: int = option(500, "iterations between image sheets (TensorBoard and samples/)", minimum=1)
+    save_every: int = option(1000, "iterations between checkpoints (one is always written at the end)", minimum=1)
+    keep_every: int = option(0, "also keep a numbered copy every this many iterations (0 = only latest.pt)",
+                             minimum=0)
 
     @property
     def run_dir(self) -> Path:
+        """The run's folder: the one place its path is computed."""
         return Path(self.checkpoints_dir) / self.name
 
 
@@ -82,19 +89,64 @@ def from_dict(cls, values: dict, source: str = "config"):
     return config
 
 
+# --- types ------------------------------------------------------------------------------------------
+
+def _field_types(cls) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _unwrap(annotation) -> tuple[type, bool, bool]:
+    """(scalar type, optional, is_list) of a supported field annotation."""
+    optional = False
+    if typing.get_origin(annotation) is Union:
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        optional, annotation = True, args[0]
+    if typing.get_origin(annotation) in (list, typing.List):
+        return typing.get_args(annotation)[0], optional, True
+    return annotation, optional, False
+
+
+def _check_scalar(kind: type, value, name: str, source: str):
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, kind) or (kind in (int, float) and isinstance(value, bool)):
+        raise ValueError(f"{source}: {name} must be {kind.__name__}, got {value!r}")
+    return value
+
+
+def choices_of(f: dataclasses.Field) -> Optional[tuple]:
+    choices = f.metadata.get("choices")
+    return tuple(choices()) if callable(choices) else choices
+
+
 def validate(config, source: str = "config") -> None:
-    """Type and choice checks so a bad value fails at start-up, not mid-epoch."""
+    """Type, choice and range checks so a bad value fails at start-up, not mid-epoch."""
+    types = _field_types(type(config))
     for f in dataclasses.fields(config):
         value = getattr(config, f.name)
-        expected = type(f.default)
-        if expected is float and isinstance(value, int) and not isinstance(value, bool):
-            setattr(config, f.name, float(value))
-        elif not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-            raise ValueError(f"{source}: {f.name} must be {expected.__name__}, got {value!r}")
-        choices = f.metadata.get("choices")
-        if choices and value not in choices:
-            raise ValueError(f"{source}: {f.name} must be one of {', '.join(choices)}, got {value!r}")
+        kind, optional, is_list = _unwrap(types[f.name])
+        if value is None:
+            if not optional:
+                raise ValueError(f"{source}: {f.name} must be set")
+            continue
+        if is_list:
+            if not isinstance(value, (list, tuple)):
+                raise ValueError(f"{source}: {f.name} must be a list of {kind.__name__}, got {value!r}")
+            value = [_check_scalar(kind, v, f.name, source) for v in value]
+        else:
+            value = _check_scalar(kind, value, f.name, source)
+        setattr(config, f.name, value)
+        choices = choices_of(f)
+        for item in (value if is_list else [value]):
+            if choices and item not in choices:
+                raise ValueError(f"{source}: {f.name} must be one of {', '.join(map(str, choices))}, got {item!r}")
+            low, high = f.metadata.get("min"), f.metadata.get("max")
+            if low is not None and item < low or high is not None and item > high:
+                bounds = (f">= {low}" if high is None else f"<= {high}" if low is None else f"in [{low}, {high}]")
+                raise ValueError(f"{source}: {f.name} must be {bounds}, got {item!r}")
 
+
+# --- YAML -------------------------------------------------------------------------------------------
 
 def load_yaml(path) -> dict:
     path = Path(path)
@@ -113,21 +165,55 @@ def save_yaml(config, path) -> None:
     atomic_write_text(Path(path), yaml.safe_dump(to_dict(config), sort_keys=False))
 
 
+# --- command line -----------------------------------------------------------------------------------
+
 def flag_name(f: dataclasses.Field) -> str:
     return f.metadata.get("flag") or "--" + f.name.replace("_", "-")
 
 
+def _groups(cls) -> list[tuple[str, list[dataclasses.Field]]]:
+    """Fields grouped by the dataclass that first declares them, base classes first."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    groups, placed = [], set()
+    for klass in reversed([k for k in cls.__mro__ if dataclasses.is_dataclass(k)]):
+        own = [fields[name] for name in klass.__dict__.get("__annotations__", {}) if name in fields
+               and name not in placed]
+        placed.update(f.name for f in own)
+        if own:
+            groups.append(((klass.__doc__ or klass.__name__).strip().splitlines()[0], own))
+    return groups
+
+
+def _describe_default(f: dataclasses.Field) -> str:
+    default = f.default_factory() if f.default is dataclasses.MISSING else f.default
+    if isinstance(default, bool):
+        return "on" if default else "off"
+    if default is None or default == "":
+        return "not set"
+    if isinstance(default, list):
+        return " ".join(map(str, default)) or "none"
+    return str(default)
+
+
 def add_arguments(parser: argparse.ArgumentParser, cls) -> None:
-    """One flag per config field; defaults are None so we can tell which flags were given."""
-    for f in dataclasses.fields(cls):
-        kwargs: dict[str, Any] = {"default": None, "dest": f.name}
-        help_text = f"{f.metadata.get('help', '')} (default: {f.default})"
-        if isinstance(f.default, bool):
-            parser.add_argument(flag_name(f), action=argparse.BooleanOptionalAction, help=help_text, **kwargs)
-            continue
-        if f.metadata.get("choices"):
-            kwargs["choices"] = f.metadata["choices"]
-        parser.add_argument(flag_name(f), type=type(f.default), help=help_text, **kwargs)
+    """One flag per config field, in one help group per declaring class; defaults are None so we can tell
+    which flags were given."""
+    types = _field_types(cls)
+    for title, fields in _groups(cls):
+        group = parser.add_argument_group(title)
+        for f in fields:
+            kind, _, is_list = _unwrap(types[f.name])
+            kwargs: dict[str, Any] = {"default": None, "dest": f.name}
+            help_text = f"{f.metadata.get('help', '')} (default: {_describe_default(f)})"
+            if kind is bool and not is_list:
+                group.add_argument(flag_name(f), action=argparse.BooleanOptionalAction, help=help_text, **kwargs)
+                continue
+            choices = choices_of(f)
+            if choices:
+                kwargs["choices"] = choices
+            if is_list:
+                kwargs["nargs"] = "+"
+            group.add_argument(flag_name(f), type=kind, help=help_text, **kwargs)
 
 
 def resolve(cls, args: argparse.Namespace, config_file: str | None = None):

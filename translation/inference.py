@@ -14,9 +14,8 @@ import numpy as np
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from translation.data.datasets import read_channels
 from translation.data.io import IMAGE_EXTENSIONS, ImageReadError, list_images, write_image
-from translation.data.transforms import resize
+from translation.data.arrays import read_channels, resize
 from translation.translator import Translator, image_seed
 
 OUTPUT_FORMATS = ("png", "jpg", "webp")

@@ -19,10 +19,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from translation.data.transforms import resize, to_image, to_tensor
-from translation.models.base import build_net
-from translation.training.checkpoint import (CheckpointError, is_translation_checkpoint, load_file,
-                                             resolve_checkpoint_path)
+from translation.checkpoint import (CheckpointError, is_translation_checkpoint, load_file, resolve_checkpoint_path,
+                                   upgrade)
+from translation.data.arrays import resize, to_image, to_tensor
+from translation.nets import build_net
+from translation.precision import precision_for
 
 TEST_MODES = ("paper", "eval")
 MIN_SIDE = 16  # images are padded to at least this size
@@ -40,10 +41,15 @@ class OfficialFlags:
 
 
 class Translator:
-    def __init__(self, net: nn.Module, spec: dict, direction: str, test_mode: str, device: torch.device):
+    """`weights` says which weights the net holds: "raw" (the trained net) or "ema" (its moving average)."""
+
+    def __init__(self, net: nn.Module, spec: dict, direction: str, test_mode: str, device: torch.device,
+                 precision: str = "fp32", weights: str = "raw"):
         if test_mode not in TEST_MODES:
             raise ValueError(f"test mode must be one of {', '.join(TEST_MODES)}, got {test_mode!r}")
         self.net, self.spec, self.direction, self.test_mode, self.device = net, spec, direction, test_mode, device
+        self.precision = precision_for(precision, device)
+        self.weights = weights
         self.in_channels = spec["kwargs"]["in_channels"]
         self.out_channels = spec["kwargs"]["out_channels"]
         self.size_multiple = int(getattr(net, "size_multiple", 1))
@@ -72,14 +78,15 @@ class Translator:
         sizes = [img.shape[:2] for img in images]
         ph, pw = self.padded_size(*sizes[0])
         batch = torch.stack([_pad(to_tensor(img), ph, pw) for img in images]).to(self.device)
-        if self.batches_images:
-            out = self.net(batch)
-        else:
-            outs = []
-            for x, seed in zip(batch, seeds):
-                torch.manual_seed(seed)
-                outs.append(self.net(x[None]))
-            out = torch.cat(outs)
+        with self.precision.autocast():
+            if self.batches_images:
+                out = self.net(batch)
+            else:
+                outs = []
+                for x, seed in zip(batch, seeds):
+                    torch.manual_seed(seed)
+                    outs.append(self.net(x[None]))
+                out = torch.cat(outs)
         return [to_image(o[:, :h, :w]) for o, (h, w) in zip(out, sizes)]
 
     def translate(self, image: np.ndarray, seed: int = 0, size: int | None = None) -> np.ndarray:
@@ -103,27 +110,39 @@ def _pad(x: torch.Tensor, height: int, width: int) -> torch.Tensor:
 
 
 def load_translator(checkpoint, direction: str | None = None, test_mode: str | None = None,
-                    device: torch.device | str = "cpu", official: OfficialFlags | None = None) -> Translator:
-    """Load the generator for `direction` from a run dir / checkpoint, or an official state dict."""
+                    device: torch.device | str = "cpu", official: OfficialFlags | None = None,
+                    precision: str = "fp32", use_ema: bool = True) -> Translator:
+    """Load the generator for `direction` from a run dir / checkpoint, or an official state dict.
+
+    A checkpoint with an exponential moving average of that generator's weights gives the average (the
+    translator's `weights` says "ema") unless use_ema is False.
+    """
     path = resolve_checkpoint_path(checkpoint)
     obj = load_file(path)
     device = torch.device(device)
-    if is_translation_checkpoint(obj):
-        translators = obj["translators"]
-        if direction is None:
-            direction = next(iter(translators)) if len(translators) == 1 else "AtoB"
-        if direction not in translators:
-            raise CheckpointError(f"{path}: this model translates {', '.join(translators)} only, "
-                                  f"not {direction}")
-        key = translators[direction]
-        spec = obj["net_specs"][key]
-        net = build_net(spec)
-        net.load_state_dict(obj["nets"][key])
-        return Translator(net, spec, direction, test_mode or obj.get("test_mode", "eval"), device)
-    return _load_official(path, obj, direction or "AtoB", test_mode, device, official)
+    if not is_translation_checkpoint(obj):
+        return _load_official(path, obj, direction or "AtoB", test_mode, device, official, precision)
+    obj = upgrade(obj, path)
+    directions = {record["direction"]: key for key, record in obj["generators"].items()
+                  if record["task"] == "translate"}
+    if not directions:
+        tasks = sorted({record["task"] for record in obj["generators"].values()})
+        raise CheckpointError(f"{path}: its generators do not translate between two domains (they "
+                              f"{' / '.join(tasks)}), which `translate` needs")
+    if direction is None:
+        direction = next(iter(directions)) if len(directions) == 1 else "AtoB"
+    if direction not in directions:
+        raise CheckpointError(f"{path}: this model translates {', '.join(directions)} only, not {direction}")
+    key = directions[direction]
+    spec = obj["net_specs"][key]
+    net = build_net(spec)
+    weights = "ema" if use_ema and obj["generators"][key].get("weights") == "ema" else "raw"
+    net.load_state_dict(obj["ema"]["nets"][key] if weights == "ema" else obj["nets"][key])
+    return Translator(net, spec, direction, test_mode or obj.get("test_mode", "eval"), device, precision, weights)
 
 
-def _load_official(path: Path, state_dict: dict, direction: str, test_mode, device, flags) -> Translator:
+def _load_official(path: Path, state_dict: dict, direction: str, test_mode, device, flags,
+                   precision: str) -> Translator:
     from translation.nets.official import guess_generator_flags, load_official_state_dict
 
     if flags is None or flags.netG is None:
@@ -136,7 +155,7 @@ def _load_official(path: Path, state_dict: dict, direction: str, test_mode, devi
     net = build_net(spec)
     load_official_state_dict(net, state_dict, source=str(path))
     # the official test.py runs nets as in training unless --eval is given
-    return Translator(net, spec, direction, test_mode or "paper", device)
+    return Translator(net, spec, direction, test_mode or "paper", device, precision)
 
 
 def _dropout(state_dict: dict, flags: OfficialFlags) -> bool:

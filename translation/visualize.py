@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import torch
 
-from translation.data.transforms import to_image
+from translation.data.arrays import to_image
 
 HEADER_HEIGHT = 22
 

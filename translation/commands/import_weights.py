@@ -12,9 +12,9 @@ import re
 import sys
 from pathlib import Path
 
+from translation.checkpoint import (LATEST, CheckpointError, is_translation_checkpoint, load_file, save_checkpoint,
+                                   translates)
 from translation.commands.translate import add_official_flags, official_flags
-from translation.training.checkpoint import LATEST, CheckpointError, is_translation_checkpoint, load_file
-from translation.training.checkpoint import save_checkpoint
 from translation.translator import TEST_MODES, OfficialFlags, load_translator
 
 OTHER = {"AtoB": "BtoA", "BtoA": "AtoB"}
@@ -94,12 +94,12 @@ def run(args) -> int:
     if args.also:
         swapped = dataclasses.replace(flags, input_nc=flags.output_nc, output_nc=flags.input_nc)
         sources.append((Path(args.also), OTHER[args.direction], swapped))
-    specs, nets, translators = {}, {}, {}
+    specs, nets, generators = {}, {}, {}
     try:
         for path, direction, net_flags in sources:
             key = NET_KEY[direction]
             specs[key], nets[key] = import_generator(path, direction, net_flags)
-            translators[direction] = key
+            generators[key] = translates(direction)
     except WeightsMismatchError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -107,15 +107,13 @@ def run(args) -> int:
     test_mode = args.test_mode or default_test_mode(next(iter(specs.values())))
     save_checkpoint(target, {
         "model": "imported",
-        "config": {},
         "imported_from": {d: str(p.resolve()) for p, d, _ in sources},
-        "net_specs": specs, "translators": dict(sorted(translators.items())), "test_mode": test_mode,
-        "nets": nets, "optimizers": {}, "step": 0, "epoch": 0, "extra": {},
+        "net_specs": specs, "generators": dict(sorted(generators.items())), "test_mode": test_mode, "nets": nets,
     })
     spec = next(iter(specs.values()))
     k = spec["kwargs"]
     run_ref = target.parent if target.name == LATEST else target
     print(f"wrote {target}: {spec['name']} ngf {k['ngf']} norm {k['norm']} dropout {k['dropout']}, "
-          f"{' and '.join(sorted(translators))}, test mode {test_mode}\n"
+          f"{' and '.join(sorted(r['direction'] for r in generators.values()))}, test mode {test_mode}\n"
           f"translate with: translation translate {run_ref} INPUT OUTPUT", file=sys.stderr)
     return 0

@@ -4,15 +4,17 @@ from __future__ import annotations
 import sys
 
 from translation.inference import OUTPUT_FORMATS, translate_folder
+from translation.nets import NORMS
+from translation.precision import PRECISIONS
 from translation.translator import TEST_MODES, OfficialFlags, load_translator
-from translation.utils.device import select_device
+from translation.utils.device import DEVICES, select_device
 
 
 def add_official_flags(parser) -> None:
     """Architecture flags for bare state dicts saved by the official pix2pix/CycleGAN code."""
     group = parser.add_argument_group("official weight files (bare state dicts only; ignored for our checkpoints)")
     group.add_argument("--netG", help="generator architecture, e.g. unet_256 (pix2pix), resnet_9blocks (CycleGAN)")
-    group.add_argument("--norm", default="batch", choices=("batch", "instance", "none"),
+    group.add_argument("--norm", default="batch", choices=NORMS,
                        help="normalisation the weights were trained with (default: batch)")
     group.add_argument("--ngf", type=int, default=64, help="generator width (default: 64)")
     group.add_argument("--no-dropout", action="store_true", help="the generator was trained without dropout")
@@ -45,7 +47,13 @@ def register(subparsers) -> None:
                         "(paper for pix2pix)")
     p.add_argument("--seed", type=int, default=0, help="seed for test-time dropout (default: 0)")
     p.add_argument("--overwrite", action="store_true", help="replace outputs that already exist")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    p.add_argument("--device", default="auto", choices=DEVICES,
+                   help="where to run the generator (default: auto: a GPU if there is one)")
+    p.add_argument("--precision", default="fp32", choices=PRECISIONS,
+                   help="number format of the generator's arithmetic: bf16 is about 2x faster on recent CPUs and "
+                        "GPUs, with outputs within a few 1/255 steps of fp32 (default: fp32)")
+    p.add_argument("--no-ema", action="store_true",
+                   help="use the trained weights even when the checkpoint has their moving average (EMA)")
     p.add_argument("--num-workers", type=int, default=2, help="image reading processes (default: 2)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_official_flags(p)
@@ -56,7 +64,7 @@ def run(args) -> int:
     if args.resize is not None and args.resize < 1:
         raise ValueError("--resize must be a positive size in pixels")
     translator = load_translator(args.checkpoint, args.direction, args.test_mode, select_device(args.device),
-                                 official_flags(args))
+                                 official_flags(args), precision=args.precision, use_ema=not args.no_ema)
     summary = translate_folder(translator, args.input, args.output, fmt=args.format, batch_size=args.batch_size,
                                size=args.resize, overwrite=args.overwrite, seed=args.seed,
                                bit_depth=args.bit_depth, num_workers=args.num_workers,
@@ -66,6 +74,10 @@ def run(args) -> int:
         parts.append(f"skipped {summary.skipped_existing} existing (use --overwrite to replace)")
     if summary.failed:
         parts.append(f"failed {summary.failed}")
-    print(f"{', '.join(parts)} ({translator.direction}, test mode {translator.test_mode}) -> {args.output}",
-          file=sys.stderr)
+    how = [translator.direction, f"test mode {translator.test_mode}"]
+    if translator.weights == "ema":
+        how.append("EMA weights")
+    if translator.precision.name != "fp32":
+        how.append(translator.precision.name)
+    print(f"{', '.join(parts)} ({', '.join(how)}) -> {args.output}", file=sys.stderr)
     return 1 if summary.failed else 0

@@ -18,7 +18,8 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from translation.data.io import ImageReadError, list_images, read_image
-from translation.data.transforms import PairTransform, to_channels
+from translation.data.arrays import read_channels, to_channels
+from translation.data.transforms import PairTransform
 
 
 class DataSetError(ValueError):
@@ -73,14 +74,6 @@ def find_pairs(root, phase: str = "train") -> list[Pair]:
         f"folders {root / phase / 'A'}/ and {root / phase / 'B'}/ (see README 'Data layouts')")
 
 
-def read_channels(path, channels: int) -> np.ndarray:
-    """Read an image for a network with `channels` inputs: 1 and 3 convert, any other count (e.g. RGBA,
-    multi-channel TIFF) keeps every channel of the file, alpha included, and must match."""
-    if channels in (1, 3):
-        return read_image(path, channels=channels)
-    return read_image(path, channels=channels, alpha="keep")
-
-
 def load_pair(pair: Pair, input_nc: int, output_nc: int) -> tuple[np.ndarray, np.ndarray]:
     """Read one pair as float arrays (A, B) with the requested channel counts."""
     if pair.b is None:
@@ -115,6 +108,7 @@ class PairedDataset(Dataset):
             self.pairs = self.pairs[:max_size]
         self.direction, self.input_nc, self.output_nc = direction, input_nc, output_nc
         self.transform = transform or PairTransform("none", flip=False)
+        self.shuffle = True  # the trainer draws a fresh order every epoch
 
     def __len__(self) -> int:
         return len(self.pairs)

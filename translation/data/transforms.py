@@ -8,24 +8,12 @@ sees exactly the crops an uninterrupted run would have seen.
 from __future__ import annotations
 
 import albumentations as A
-import cv2
 import numpy as np
 import torch
 
-from translation.data.io import luminance
+from translation.data.arrays import resize, to_tensor
 
 PREPROCESS_MODES = ("resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none")
-
-
-def resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Area averaging when shrinking (no aliasing), bicubic when enlarging; float in, float out."""
-    h, w = image.shape[:2]
-    if (h, w) == (height, width):
-        return image
-    method = cv2.INTER_AREA if height < h and width < w else cv2.INTER_CUBIC
-    out = cv2.resize(image, (width, height), interpolation=method)
-    out = out.reshape(height, width, -1)  # cv2 drops a single channel axis
-    return np.clip(out, 0.0, 1.0)
 
 
 def preprocess_size(height: int, width: int, mode: str, load_size: int, crop_size: int) -> tuple[int, int]:
@@ -73,31 +61,7 @@ class PairTransform:
         return {k: to_tensor(v) for k, v in resized.items()}
 
 
-def to_tensor(image: np.ndarray) -> torch.Tensor:
-    """HxWxC float in [0, 1] -> CxHxW float in [-1, 1] (the official Normalize(0.5, 0.5))."""
-    return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float() * 2.0 - 1.0
-
-
-def to_image(tensor: torch.Tensor) -> np.ndarray:
-    """CxHxW in [-1, 1] -> HxWxC float32 in [0, 1]."""
-    return ((tensor.detach().float().cpu().clamp(-1, 1) + 1.0) / 2.0).permute(1, 2, 0).numpy()
-
-
 def sample_seed(run_seed: int, epoch: int, index: int) -> int:
     """A 32-bit seed per (run, epoch, sample) that does not collide for neighbouring values."""
     rng = np.random.SeedSequence([run_seed & 0xFFFFFFFF, epoch, index])
     return int(rng.generate_state(1)[0])
-
-
-def to_channels(image: np.ndarray, channels: int, source: str = "") -> np.ndarray:
-    """Convert HxWxC to the channel count a network expects (gray <-> RGB); anything else is an error."""
-    have = image.shape[2]
-    if have == channels:
-        return image
-    if channels == 1 and have in (3, 4):
-        return luminance(image)
-    if channels == 3 and have == 1:
-        return np.repeat(image, 3, axis=2)
-    if channels == 3 and have == 4:
-        return image[..., :3]
-    raise ValueError(f"{source}: image has {have} channels, the model expects {channels}")

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 from torch.utils.data import Dataset
 
-from translation.data.datasets import DataSetError, read_channels
+from translation.data.arrays import read_channels
+from translation.data.datasets import DataSetError
 from translation.data.io import list_images
 from translation.data.transforms import PairTransform
 
@@ -55,6 +56,7 @@ class UnpairedDataset(Dataset):
         if max_size:
             self.a_files, self.b_files = self.a_files[:max_size], self.b_files[:max_size]
         self.input_nc, self.output_nc, self.serial = input_nc, output_nc, serial
+        self.shuffle = not serial  # --serial-batches: A in file order
         transform = transform or PairTransform("none", flip=False)
         # The two domains get independent geometry (their images are unrelated and may differ in size).
         self.transform_a = PairTransform(transform.mode, transform.load_size, transform.crop_size,

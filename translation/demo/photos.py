@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from translation.data.transforms import resize
+from translation.data.arrays import resize
 
 # Photographs only (no synthetic test patterns), all bundled with scikit-image itself.
 PHOTO_NAMES = ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "immunohistochemistry", "retina")

@@ -1,9 +1,19 @@
-"""The two-player model the trainer drives, and how nets are described in checkpoints.
+"""The contract between a GAN model and the engine that trains it.
 
-A model owns its nets, optimizers and losses and exposes one `training_step(batch)` that performs its
-discriminator and generator updates in the order its paper prescribes; the trainer knows nothing about
-losses. Everything needed to rebuild a net later is recorded as a *spec* (kind, architecture, kwargs),
-so checkpoints describe themselves and inference needs no architecture flags.
+A model *declares*; the engine (training/engine.py) *does*. A model provides:
+
+    nets            add_net(key, kind, arch, **options) in __init__; `self.<key>` is that net as it runs
+                    (compiled or wrapped when the run asks; the raw net in self.nets is what is saved)
+    optimizers()    {name: OptimizerSpec(nets=..., kind, lr, betas, ...)}
+    phases()        [Phase(name, nets, optimizer, loss, every, weight, after_step), ...] in update order
+    forward(batch)  the shared forward of a step, computed once under autocast: a dict of tensors that
+                    every phase's loss method reads (pix2pix's G(A); CycleGAN's four generator passes)
+    generators()    {net: record}: what each generator does, for checkpoints and inference
+    visuals(outputs) named image batches in [-1, 1] for sheets, from a step's outputs
+    build_dataset(config) (classmethod), extra_state()/load_extra_state() for state beyond nets
+
+Loss methods return named loss terms; they never call backward, step or zero_grad, and never touch
+requires_grad: freezing the nets a phase does not train is the engine's job.
 """
 from __future__ import annotations
 
@@ -12,9 +22,9 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from translation.nets import create_discriminator, create_generator
+from translation.nets import create_net, spec_of
 
-MODELS: dict[str, type["TranslationModel"]] = {}
+MODELS: dict[str, type["GANModel"]] = {}
 
 
 def register_model(name: str):
@@ -25,65 +35,59 @@ def register_model(name: str):
     return decorator
 
 
-def build_net(spec: dict) -> nn.Module:
-    """Rebuild a net from its recorded spec {"kind", "name", "kwargs"}."""
-    factory = {"generator": create_generator, "discriminator": create_discriminator}.get(spec["kind"])
-    if factory is None:
-        raise ValueError(f"unknown net kind {spec['kind']!r}")
-    return factory(spec["name"], **spec["kwargs"])
-
-
-def set_requires_grad(nets, flag: bool) -> None:
-    """Freeze a discriminator while the generator steps, so no gradient is wasted on it."""
-    for net in nets:
-        for p in net.parameters():
-            p.requires_grad_(flag)
-
-
-class TranslationModel(nn.Module):
+class GANModel:
     name: ClassVar[str] = ""
     config_class: ClassVar[type]
     test_mode: ClassVar[str] = "eval"  # default inference behaviour recorded in checkpoints
 
     def __init__(self, config, device: torch.device):
-        super().__init__()
         self.config = config
-        self.device = device
+        self.device = torch.device(device)
         self.nets = nn.ModuleDict()
         self.net_specs: dict[str, dict] = {}
-        self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        self._running: dict[str, nn.Module] = {}
 
-    # --- construction helpers -------------------------------------------------------------
-    def add_net(self, key: str, kind: str, arch: str, **kwargs) -> nn.Module:
-        spec = {"kind": kind, "name": arch, "kwargs": kwargs}
-        net = build_net(spec).to(self.device)
-        self.net_specs[key] = spec
+    # --- nets --------------------------------------------------------------------------------------
+    def add_net(self, key: str, kind: str, arch: str, init: str = "normal", init_gain: float = 0.02,
+                **options) -> None:
+        """Build a registered net on the model's device; `self.<key>` calls it from then on."""
+        net = create_net(kind, arch, init=init, init_gain=init_gain, **options).to(self.device)
         self.nets[key] = net
-        return net
+        self.net_specs[key] = spec_of(net)
+        self._running[key] = net
 
-    def adam(self, *nets: nn.Module) -> torch.optim.Optimizer:
-        params = [p for net in nets for p in net.parameters()]
-        c = self.config
-        return torch.optim.Adam(params, lr=c.lr, betas=(c.beta1, c.beta2))
+    def use_running_nets(self, running: dict[str, nn.Module]) -> None:
+        """The engine hands in the versions of the nets to call (compiled, DDP-wrapped); saving still
+        reads self.nets."""
+        self._running = dict(running)
 
-    # --- what subclasses provide ----------------------------------------------------------
+    def __getattr__(self, name: str):
+        # only reached when normal lookup fails: `self.G` is the running version of net "G"
+        running = self.__dict__.get("_running", {})
+        if name in running:
+            return running[name]
+        raise AttributeError(f"{type(self).__name__} has no attribute or net {name!r}")
+
+    # --- what subclasses declare -------------------------------------------------------------------
     @classmethod
     def build_dataset(cls, config):
         raise NotImplementedError
 
-    def translators(self) -> dict[str, str]:
-        """{direction: generator key}, e.g. {"AtoB": "G"}."""
+    def generators(self) -> dict[str, dict]:
         raise NotImplementedError
 
-    def training_step(self, batch: dict) -> dict[str, torch.Tensor]:
-        """One full update (D and G); returns detached scalar losses by name."""
+    def optimizers(self) -> dict:
         raise NotImplementedError
 
-    def visuals(self) -> dict[str, torch.Tensor]:
-        """Named image batches in [-1, 1] from the last training step, in display order."""
+    def phases(self) -> list:
         raise NotImplementedError
 
-    # --- checkpoint state -----------------------------------------------------------------
+    def forward(self, batch: dict) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def visuals(self, outputs: dict) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
     def extra_state(self) -> dict:
         """Model-specific training state beyond nets and optimizers (e.g. image pools)."""
         return {}
@@ -91,20 +95,3 @@ class TranslationModel(nn.Module):
     def load_extra_state(self, state: dict) -> None:
         pass
 
-    def state_for_checkpoint(self) -> dict:
-        return {
-            "model": self.name,
-            "net_specs": self.net_specs,
-            "translators": self.translators(),
-            "test_mode": self.test_mode,
-            "nets": {k: v.state_dict() for k, v in self.nets.items()},
-            "optimizers": {k: v.state_dict() for k, v in self.optimizers.items()},
-            "extra": self.extra_state(),
-        }
-
-    def load_from_checkpoint(self, state: dict) -> None:
-        for key, net in self.nets.items():
-            net.load_state_dict(state["nets"][key])
-        for key, opt in self.optimizers.items():
-            opt.load_state_dict(state["optimizers"][key])
-        self.load_extra_state(state.get("extra", {}))

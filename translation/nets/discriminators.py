@@ -49,16 +49,19 @@ class PixelDiscriminator(nn.Module):
         return self.net(x)
 
 
+# Builders: their signatures are the architecture options `create_discriminator` accepts. All three take
+# n_layers so one set of model options builds any of them; only `n_layers` uses it.
+
 @register_discriminator
-def basic(in_channels: int, ndf: int, n_layers: int, norm: str) -> nn.Module:
+def basic(in_channels: int, ndf: int = 64, n_layers: int = 3, norm: str = "batch") -> nn.Module:
     return NLayerDiscriminator(in_channels, ndf, n_layers=3, norm=norm)
 
 
 @register_discriminator
-def n_layers(in_channels: int, ndf: int, n_layers: int, norm: str) -> nn.Module:
+def n_layers(in_channels: int, ndf: int = 64, n_layers: int = 3, norm: str = "batch") -> nn.Module:
     return NLayerDiscriminator(in_channels, ndf, n_layers=n_layers, norm=norm)
 
 
 @register_discriminator
-def pixel(in_channels: int, ndf: int, n_layers: int, norm: str) -> nn.Module:
+def pixel(in_channels: int, ndf: int = 64, n_layers: int = 3, norm: str = "batch") -> nn.Module:
     return PixelDiscriminator(in_channels, ndf, norm=norm)

@@ -121,35 +121,39 @@ class ResnetGenerator(nn.Module):
         return self.model(x)
 
 
-def _unet(num_downs: int, in_channels: int, out_channels: int, ngf: int, norm: str, dropout: bool) -> nn.Module:
-    return UnetGenerator(in_channels, out_channels, num_downs, ngf=ngf, norm=norm, dropout=dropout)
+# Builders: their signatures are the architecture options `create_generator` accepts (and checks).
+
+@register_generator
+def unet_32(in_channels: int = 3, out_channels: int = 3, ngf: int = 64, norm: str = "batch",
+            dropout: bool = False) -> nn.Module:
+    return UnetGenerator(in_channels, out_channels, 5, ngf=ngf, norm=norm, dropout=dropout)
 
 
 @register_generator
-def unet_32(**kw) -> nn.Module:
-    return _unet(5, **kw)
+def unet_64(in_channels: int = 3, out_channels: int = 3, ngf: int = 64, norm: str = "batch",
+            dropout: bool = False) -> nn.Module:
+    return UnetGenerator(in_channels, out_channels, 6, ngf=ngf, norm=norm, dropout=dropout)
 
 
 @register_generator
-def unet_64(**kw) -> nn.Module:
-    return _unet(6, **kw)
+def unet_128(in_channels: int = 3, out_channels: int = 3, ngf: int = 64, norm: str = "batch",
+             dropout: bool = False) -> nn.Module:
+    return UnetGenerator(in_channels, out_channels, 7, ngf=ngf, norm=norm, dropout=dropout)
 
 
 @register_generator
-def unet_128(**kw) -> nn.Module:
-    return _unet(7, **kw)
+def unet_256(in_channels: int = 3, out_channels: int = 3, ngf: int = 64, norm: str = "batch",
+             dropout: bool = False) -> nn.Module:
+    return UnetGenerator(in_channels, out_channels, 8, ngf=ngf, norm=norm, dropout=dropout)
 
 
 @register_generator
-def unet_256(**kw) -> nn.Module:
-    return _unet(8, **kw)
-
-
-@register_generator
-def resnet_6blocks(in_channels: int, out_channels: int, ngf: int, norm: str, dropout: bool) -> nn.Module:
+def resnet_6blocks(in_channels: int = 3, out_channels: int = 3, ngf: int = 64, norm: str = "batch",
+                   dropout: bool = False) -> nn.Module:
     return ResnetGenerator(in_channels, out_channels, ngf=ngf, norm=norm, dropout=dropout, n_blocks=6)
 
 
 @register_generator
-def resnet_9blocks(in_channels: int, out_channels: int, ngf: int, norm: str, dropout: bool) -> nn.Module:
+def resnet_9blocks(in_channels: int = 3, out_channels: int = 3, ngf: int = 64, norm: str = "batch",
+                   dropout: bool = False) -> nn.Module:
     return ResnetGenerator(in_channels, out_channels, ngf=ngf, norm=norm, dropout=dropout, n_blocks=9)

@@ -27,10 +27,6 @@ def norm_layer(kind: str) -> Callable[[int], nn.Module]:
     raise ValueError(f"unknown norm {kind!r}; choose one of {', '.join(NORMS)}")
 
 
-def make_norm(kind: str, channels: int) -> nn.Module:
-    return norm_layer(kind)(channels)
-
-
 def conv_bias(norm: str) -> bool:
     """Whether convs followed by `norm` carry a bias, by the official rule.
 

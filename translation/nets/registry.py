@@ -1,16 +1,22 @@
-"""Name -> builder registries (timm style) and the two factories used by models and the CLI.
+"""Name -> builder registries (timm style) and the factories used by models, inference and the CLI.
 
 Builders register themselves with `@register_generator` / `@register_discriminator` in their own
-modules; `translation.nets` imports those modules, so importing anything from the package fills
-the registries.
+modules; `translation.nets` imports those modules, so importing anything from the package fills the
+registries. Architecture options pass straight through to the builder (timm's `create_model(name, **kwargs)`):
+a new net declares its own arguments (label count, image size, z size, ...) in its builder's signature and
+the factories need no change. `spec_of(net)` / `build_net(spec)` turn a net into a plain description and back,
+which is what checkpoints store.
 """
 from __future__ import annotations
 
+import inspect
 from typing import Callable, Dict, List
 
 from torch import nn
 
 from .layers import NORMS, check_init, init_weights
+
+NET_KINDS = ("generator", "discriminator")
 
 
 class Registry:
@@ -41,6 +47,7 @@ GENERATOR_REGISTRY = Registry("generator")
 DISCRIMINATOR_REGISTRY = Registry("discriminator")
 register_generator = GENERATOR_REGISTRY.register
 register_discriminator = DISCRIMINATOR_REGISTRY.register
+_REGISTRIES = {"generator": GENERATOR_REGISTRY, "discriminator": DISCRIMINATOR_REGISTRY}
 
 
 def list_generators() -> List[str]:
@@ -51,52 +58,58 @@ def list_discriminators() -> List[str]:
     return DISCRIMINATOR_REGISTRY.names()
 
 
-def _check_common(norm: str, init: str, **positive: int) -> None:
-    if norm not in NORMS:
-        raise ValueError(f"unknown norm {norm!r}; choose one of {', '.join(NORMS)}")
-    check_init(init)
-    for arg, value in positive.items():
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+def _bind(registry: Registry, name: str, kwargs: dict) -> dict:
+    """The builder's arguments with its defaults filled in; unknown or missing ones are a readable error."""
+    builder = registry.get(name)
+    signature = inspect.signature(builder)
+    try:
+        bound = signature.bind(**kwargs)
+    except TypeError as error:
+        accepted = ", ".join(signature.parameters)
+        raise ValueError(f"{registry.kind} {name!r}: {error}; it takes {accepted}") from None
+    bound.apply_defaults()
+    arguments = dict(bound.arguments)
+    if "norm" in arguments and arguments["norm"] not in NORMS:
+        raise ValueError(f"unknown norm {arguments['norm']!r}; choose one of {', '.join(NORMS)}")
+    for arg, value in arguments.items():  # sizes and counts
+        if arg in ("in_channels", "out_channels", "ngf", "ndf", "n_layers") and (
+                not isinstance(value, int) or isinstance(value, bool) or value < 1):
             raise ValueError(f"{arg} must be a positive integer, got {value!r}")
+    return arguments
 
 
-def create_generator(
-    name: str,
-    in_channels: int = 3,
-    out_channels: int = 3,
-    ngf: int = 64,
-    norm: str = "batch",
-    dropout: bool = False,
-    init: str = "normal",
-    init_gain: float = 0.02,
-) -> nn.Module:
-    """Build and initialise a registered generator; `net.config` records the arguments."""
-    builder = GENERATOR_REGISTRY.get(name)
-    _check_common(norm, init, in_channels=in_channels, out_channels=out_channels, ngf=ngf)
-    net = builder(in_channels=in_channels, out_channels=out_channels, ngf=ngf, norm=norm, dropout=bool(dropout))
+def create_net(kind: str, name: str, *, init: str = "normal", init_gain: float = 0.02, **kwargs) -> nn.Module:
+    """Build and initialise a registered net of `kind` ("generator" or "discriminator")."""
+    if kind not in _REGISTRIES:
+        raise ValueError(f"unknown net kind {kind!r}; choose one of {', '.join(NET_KINDS)}")
+    registry = _REGISTRIES[kind]
+    check_init(init)
+    arguments = _bind(registry, name, kwargs)
+    net = registry.get(name)(**arguments)
     init_weights(net, init, init_gain)
-    net.config = dict(kind="generator", name=name, in_channels=in_channels, out_channels=out_channels,
-                      ngf=ngf, norm=norm, dropout=bool(dropout))
+    net.config = dict(kind=kind, name=name, **arguments)  # what spec_of() and error messages read
     return net
 
 
-def create_discriminator(
-    name: str,
-    in_channels: int,
-    ndf: int = 64,
-    n_layers: int = 3,
-    norm: str = "batch",
-    init: str = "normal",
-    init_gain: float = 0.02,
-) -> nn.Module:
-    """Build and initialise a registered discriminator; `n_layers` only matters for 'n_layers'."""
-    builder = DISCRIMINATOR_REGISTRY.get(name)
-    _check_common(norm, init, in_channels=in_channels, ndf=ndf, n_layers=n_layers)
-    net = builder(in_channels=in_channels, ndf=ndf, n_layers=n_layers, norm=norm)
-    init_weights(net, init, init_gain)
-    net.config = dict(kind="discriminator", name=name, in_channels=in_channels, ndf=ndf,
-                      n_layers=n_layers, norm=norm)
-    return net
+def create_generator(name: str, *, init: str = "normal", init_gain: float = 0.02, **kwargs) -> nn.Module:
+    """Build and initialise a registered generator, e.g. `create_generator("unet_256", ngf=64, dropout=True)`."""
+    return create_net("generator", name, init=init, init_gain=init_gain, **kwargs)
+
+
+def create_discriminator(name: str, *, init: str = "normal", init_gain: float = 0.02, **kwargs) -> nn.Module:
+    """Build and initialise a registered discriminator, e.g. `create_discriminator("basic", in_channels=6)`."""
+    return create_net("discriminator", name, init=init, init_gain=init_gain, **kwargs)
+
+
+def build_net(spec: dict) -> nn.Module:
+    """Rebuild a net from its recorded spec {"kind", "name", "kwargs"} (weights are loaded separately)."""
+    return create_net(spec.get("kind"), spec["name"], **spec["kwargs"])
+
+
+def spec_of(net: nn.Module) -> dict:
+    """The plain description of a net built by the factories: {"kind", "name", "kwargs"}."""
+    config = dict(net.config)
+    return {"kind": config.pop("kind"), "name": config.pop("name"), "kwargs": config}
 
 
 def count_parameters(net: nn.Module, trainable_only: bool = False) -> int:

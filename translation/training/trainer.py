@@ -1,11 +1,10 @@
-"""The model-agnostic training loop: data order, LR schedule, logging, checkpoints, resume, signals.
+"""Running a training job: data order, learning-rate schedule, logs, image sheets, checkpoints, resume, signals.
 
-The loop only calls `model.training_step(batch)`; what a step does (which nets, which losses) is the
-model's business. See checkpoint.py for what a checkpoint holds.
+Each step is one call to `Engine.step` (engine.py), which owns the gradient mechanics; the trainer knows
+neither the losses nor the optimizers' internals. See translation/checkpoint.py for what a checkpoint holds.
 """
 from __future__ import annotations
 
-import math
 import shutil
 import signal
 import sys
@@ -16,10 +15,12 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from translation.checkpoint import LATEST, empty_best, read_checkpoint, save_checkpoint
 from translation.config import save_yaml, to_dict
 from translation.data.io import write_image
-from translation.training.checkpoint import (LATEST, capture_rng_state, load_checkpoint, restore_rng_state,
-                                             save_checkpoint)
+from translation.runtime import set_thread_count
+from translation.training.engine import Engine, NonFiniteLossError
+from translation.training.random_state import capture_rng_state, restore_rng_state
 from translation.training.schedule import Schedule, TrainingOrder
 from translation.utils.device import seed_everything, select_device
 from translation.visualize import sheet_from_batches
@@ -64,13 +65,19 @@ def _error_line(error: BaseException) -> str:
 
 
 class Trainer:
-    def __init__(self, model_class, config, resume: bool = False, progress: bool = True):
+    """Train `model_class` with `config`. With resume=True the run continues from its latest.pt, which the
+    caller may pass in as `checkpoint` when it has already read it (it is read once)."""
+
+    def __init__(self, model_class, config, resume: bool = False, progress: bool = True,
+                 checkpoint: dict | None = None):
         self.model_class, self.config, self.resume, self.progress = model_class, config, resume, progress
-        self.run_dir = Path(config.checkpoints_dir) / config.name
+        self.checkpoint = checkpoint
+        self.run_dir = config.run_dir
         self.step = 0
         self.stopped = False
+        self.best = empty_best()
 
-    # --- setup ----------------------------------------------------------------------------
+    # --- setup ----------------------------------------------------------------------------------------
     def _prepare_run_dir(self) -> dict | None:
         latest = self.run_dir / LATEST
         if self.resume:
@@ -79,47 +86,56 @@ class Trainer:
             # a run killed mid-save leaves its temporary file behind (never a broken latest.pt)
             for leftover in self.run_dir.glob(f".{LATEST}.*.tmp"):
                 leftover.unlink()
-            return load_checkpoint(latest)
+            return self.checkpoint if self.checkpoint is not None else read_checkpoint(latest)
         if latest.exists():
             raise TrainingError(f"{self.run_dir} already holds a run; continue it with --resume, "
                                 "or choose another --name")
-        self.run_dir.mkdir(parents=True, exist_ok=True)
         return None
 
     def _build(self):
         c = self.config
         state = self._prepare_run_dir()
         self.device = select_device(c.device)
+        set_thread_count(c.threads)
         seed_everything(c.seed)
         self.dataset = self.model_class.build_dataset(c)
         self.model = self.model_class(c, self.device)
+        self.engine = Engine(self.model, precision=c.precision, channels_last=c.channels_last,
+                             compile=c.compile, ema_decay=c.ema_decay)
         self.schedule = Schedule(len(self.dataset), c.batch_size, c.epochs, c.epochs_decay, c.steps)
-        for opt in self.model.optimizers.values():
-            for group in opt.param_groups:
-                group.setdefault("initial_lr", group["lr"])
         if state is not None:
             try:
-                self.model.load_from_checkpoint(state)
+                for key, net in self.model.nets.items():
+                    net.load_state_dict(state["nets"][key])
+                self.engine.load_state_dict(state)
+                self.model.load_extra_state(state.get("extra", {}))
             except (RuntimeError, KeyError, ValueError) as error:
                 raise TrainingError(f"cannot resume from {self.run_dir / LATEST}: the options given do not "
                                     f"match the saved run ({_error_line(error)})") from None
             self.step = int(state["step"])
+            self.best = state.get("best", empty_best())
             restore_rng_state(state["rng"])
+        # only now, with everything checked, does a new run get its folder
+        self.run_dir.mkdir(parents=True, exist_ok=True)
         save_yaml(c, self.run_dir / "config.yaml")
 
     def _loader(self) -> DataLoader:
         c = self.config
         order = TrainingOrder(len(self.dataset), c.batch_size, c.seed, self.step, self.schedule.total_steps,
-                              shuffle=not getattr(c, "serial_batches", False))
+                              shuffle=self.dataset.shuffle)
         return DataLoader(self.dataset, batch_sampler=order, num_workers=c.num_workers,
                           pin_memory=self.device.type == "cuda", persistent_workers=False,
                           # a private generator: worker seeding must not consume the global RNG stream
                           generator=torch.Generator().manual_seed(c.seed))
 
-    # --- saving and logging ---------------------------------------------------------------
+    # --- saving and logging ---------------------------------------------------------------------------
     def save(self) -> Path:
-        state = {**self.model.state_for_checkpoint(), "config": to_dict(self.config), "step": self.step,
-                 "epoch": self.schedule.epoch(self.step), "rng": capture_rng_state()}
+        model = self.model
+        state = {"model": model.name, "config": to_dict(self.config), "net_specs": model.net_specs,
+                 "nets": {key: net.state_dict() for key, net in model.nets.items()},
+                 "generators": model.generators(), "test_mode": model.test_mode, **self.engine.state_dict(),
+                 "step": self.step, "epoch": self.schedule.epoch(self.step), "rng": capture_rng_state(),
+                 "extra": model.extra_state(), "best": self.best}
         path = self.run_dir / LATEST
         save_checkpoint(path, state)
         keep = self.config.keep_every
@@ -127,19 +143,21 @@ class Trainer:
             shutil.copyfile(path, self.run_dir / f"step_{self.step:08d}.pt")
         return path
 
-    def _log_images(self, writer) -> None:
-        sheet = sheet_from_batches(self.model.visuals())
+    def _log_images(self, writer, outputs: dict) -> None:
+        sheet = sheet_from_batches(self.model.visuals(outputs))
         writer.add_image("samples", torch.from_numpy(sheet).permute(2, 0, 1), self.step)
         write_image(self.run_dir / "samples" / f"step_{self.step:08d}.png", sheet)
 
-    def _set_lr(self) -> float:
-        factor = self.schedule.lr_factor(self.step)
-        for opt in self.model.optimizers.values():
-            for group in opt.param_groups:
-                group["lr"] = group["initial_lr"] * factor
-        return factor
+    def _log_scalars(self, writer, bar, lr_factor: float) -> None:
+        means = self.engine.losses.pop_means()
+        for key, value in means.items():
+            writer.add_scalar(f"loss/{key}", value, self.step)
+        for name, optimizer in self.engine.optimizers.items():
+            writer.add_scalar(f"lr/{name}", optimizer.param_groups[0]["lr"], self.step)
+        writer.add_scalar("lr_factor", lr_factor, self.step)
+        bar.set_postfix({k: f"{v:.3g}" for k, v in means.items()}, refresh=False)
 
-    # --- the loop -------------------------------------------------------------------------
+    # --- the loop -------------------------------------------------------------------------------------
     def fit(self, until_step: int | None = None) -> Path:
         """Train to the end of the schedule, or to `until_step`, or until a signal; returns the checkpoint.
 
@@ -155,9 +173,9 @@ class Trainer:
         writer = SummaryWriter(str(self.run_dir / "logs"), purge_step=self.step)
         bar = tqdm(total=total, initial=self.step, disable=not self.progress, dynamic_ncols=True,
                    desc=f"{self.model.name} {c.name}", unit="it", file=sys.stderr)
-        sums: dict[str, float] = {}
         started = time.time()
-        self.model.train()
+        for net in self.model.nets.values():
+            net.train()
         try:
             with StopRequested() as stop:
                 batches = iter(self._loader())
@@ -172,29 +190,21 @@ class Trainer:
                         raise TrainingError(f"data error: {_error_line(error)}\nProgress saved at step "
                                             f"{self.step} in {self.run_dir / LATEST}; fix the file and --resume."
                                             ) from None
-                    lr_factor = self._set_lr()
-                    losses = self.model.training_step(batch)
-                    values = {k: float(v) for k, v in losses.items()}
-                    bad = [k for k, v in values.items() if not math.isfinite(v)]
-                    if bad:
+                    lr_factor = self.schedule.lr_factor(self.step)
+                    self.engine.set_lr_factor(lr_factor)
+                    try:
+                        outputs = self.engine.step(batch, self.step)
+                    except NonFiniteLossError as error:
                         raise TrainingError(
-                            f"loss {', '.join(bad)} became {values[bad[0]]} at step {self.step + 1}; stopped "
-                            f"without saving. The last good checkpoint is {self.run_dir / LATEST}. Try a lower "
-                            "--lr or another --gan-mode.")
+                            f"loss {', '.join(error.bad)} became {error.terms[error.bad[0]]} at step {self.step + 1}; "
+                            f"stopped without saving. The last good checkpoint is {self.run_dir / LATEST}. Try a "
+                            "lower --lr or another --gan-mode.") from None
                     self.step += 1
-                    for k, v in values.items():
-                        sums[k] = sums.get(k, 0.0) + v
                     bar.update(1)
                     if self.step % c.log_every == 0 or self.step == total:
-                        count = (self.step - 1) % c.log_every + 1
-                        means = {k: v / count for k, v in sums.items()}
-                        for k, v in means.items():
-                            writer.add_scalar(f"loss/{k}", v, self.step)
-                        writer.add_scalar("lr", c.lr * lr_factor, self.step)
-                        bar.set_postfix({k: f"{v:.3g}" for k, v in means.items()}, refresh=False)
-                        sums = {}
+                        self._log_scalars(writer, bar, lr_factor)
                     if self.step % c.image_every == 0 or self.step == total:
-                        self._log_images(writer)
+                        self._log_images(writer, outputs)
                     if self.step % c.save_every == 0:
                         self.save()
                 path = self.save()

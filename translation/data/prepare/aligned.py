@@ -11,7 +11,7 @@ from translation.data.prepare.common import (
     PrepareError, Report, check_output_folder, fit_square, write_pair,
 )
 from translation.data.splits import SPLITS, check_fractions, split_for
-from translation.data.transforms import resize as resize_image
+from translation.data.arrays import resize as resize_image
 
 MAX_LISTED = 50  # problems listed one per line; beyond this, a count
 

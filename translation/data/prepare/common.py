@@ -9,7 +9,7 @@ from typing import Dict, Iterable, List, Sequence, Tuple
 import numpy as np
 
 from translation.data.io import IMAGE_EXTENSIONS, ImageReadError, list_images, write_image
-from translation.data.transforms import resize
+from translation.data.arrays import resize
 from translation.data.splits import SPLITS
 
 LAYOUTS = ("aligned", "folders", "both")

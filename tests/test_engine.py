@@ -1,0 +1,201 @@
+"""The GAN engine: phases, freezing, per-phase bookkeeping, hooks, precision, EMA, and the models' side of the line."""
+import ast
+
+import pytest
+import torch
+from torch import nn
+
+from translation.checkpoint import samples
+from translation.losses import WeightClipping
+from translation.models.base import GANModel
+from translation.training.engine import MAX_CONSECUTIVE_SKIPS, Engine, NonFiniteLossError
+from translation.training.phases import OptimizerSpec, Phase
+
+from conftest import REPO
+
+
+class Toy(GANModel):
+    """A linear G and D; records what the engine let it see, and what its losses were."""
+
+    name = "toy"
+
+    def __init__(self, g_every=1, d_weight=1.0, clip=None, g_loss=None, lr=0.1):
+        super().__init__(None, "cpu")
+        torch.manual_seed(0)
+        self.nets["G"], self.nets["D"] = nn.Linear(2, 2), nn.Linear(2, 1)
+        self._running = dict(self.nets)
+        self.g_every, self.d_weight, self.clip, self.g_loss, self.lr = g_every, d_weight, clip, g_loss, lr
+        self.seen, self.logged = [], {"D_real": [], "D_fake": [], "G_adv": []}
+
+    def generators(self):
+        return {"G": samples(2)}
+
+    def optimizers(self):
+        return {"G": OptimizerSpec(("G",), kind="sgd", lr=self.lr), "D": OptimizerSpec(("D",), kind="sgd", lr=self.lr)}
+
+    def phases(self):
+        hooks = (WeightClipping(self.nets["D"], self.clip),) if self.clip else ()
+        return [Phase("D", ("D",), "D", self.loss_D, weight=self.d_weight, after_step=hooks),
+                Phase("G", ("G",), "G", self.loss_G, every=self.g_every)]
+
+    def _trainable(self):
+        return tuple(self.nets[k].weight.requires_grad for k in ("G", "D"))
+
+    def forward(self, batch):
+        self.seen.append(("forward", self._trainable()))
+        return {"fake": self.G(batch["z"]), "real": batch["x"]}
+
+    def loss_D(self, out):
+        self.seen.append(("D", self._trainable()))
+        terms = {"D_real": -self.D(out["real"]).mean(), "D_fake": self.D(out["fake"].detach()).mean()}
+        for k, v in terms.items():
+            self.logged[k].append(v.item())
+        return terms
+
+    def loss_G(self, out):
+        self.seen.append(("G", self._trainable()))
+        loss = self.g_loss(self) if self.g_loss else -self.D(out["fake"]).mean()
+        self.logged["G_adv"].append(loss.item())
+        return {"G_adv": loss}
+
+
+def batch(step=0):
+    g = torch.Generator().manual_seed(step)
+    return {"z": torch.randn(4, 2, generator=g), "x": torch.randn(4, 2, generator=g) + 3}
+
+
+def test_each_phase_trains_only_its_nets_and_the_shared_forward_runs_once():
+    model = Toy(g_every=5)
+    engine = Engine(model)
+    for step in range(5):
+        engine.step(batch(step), step)
+    # steps 0-3: only D is due, so the forward builds no graph through G; step 4 trains both
+    assert model.seen[:2] == [("forward", (False, True)), ("D", (False, True))]
+    assert model.seen[-3:] == [("forward", (True, True)), ("D", (False, True)), ("G", (True, False))]
+    assert [s[0] for s in model.seen].count("forward") == 5
+
+
+def test_one_step_equals_plain_sgd_on_the_weighted_objective():
+    model = Toy(d_weight=0.5)
+    reference = Toy()
+    b = batch()
+    Engine(model).step(b, 0)
+    fake = reference.G(b["z"]).detach()
+    d_objective = 0.5 * (-reference.D(b["x"]).mean() + reference.D(fake).mean())
+    grads = torch.autograd.grad(d_objective, list(reference.D.parameters()))
+    with torch.no_grad():
+        for p, g in zip(reference.D.parameters(), grads):
+            p -= 0.1 * g
+    g_objective = -reference.D(reference.G(b["z"])).mean()  # against the updated D, as in pix2pix
+    grads = torch.autograd.grad(g_objective, list(reference.G.parameters()))
+    with torch.no_grad():
+        for p, g in zip(reference.G.parameters(), grads):
+            p -= 0.1 * g
+    for key in ("G", "D"):
+        for p, q in zip(model.nets[key].parameters(), reference.nets[key].parameters()):
+            assert torch.allclose(p, q, atol=1e-7), key
+
+
+def test_a_phase_every_fifth_step_updates_then_only_and_is_averaged_over_its_own_steps():
+    model = Toy(g_every=5)
+    engine = Engine(model)
+    before = model.G.weight.clone()
+    changed = []
+    for step in range(10):
+        engine.step(batch(step), step)
+        changed.append(not torch.equal(model.G.weight, before))
+        before = model.G.weight.clone()
+    assert changed == [False, False, False, False, True] * 2
+    means = engine.losses.pop_means()
+    assert len(model.logged["G_adv"]) == 2 and len(model.logged["D_real"]) == 10
+    assert means["G_adv"] == pytest.approx(sum(model.logged["G_adv"]) / 2)  # not diluted over 10 steps
+    assert means["D_fake"] == pytest.approx(sum(model.logged["D_fake"]) / 10)
+    assert engine.losses.pop_means() == {}
+
+
+def test_post_step_hooks_run_after_the_optimizer_step():
+    model = Toy(clip=0.01, lr=10.0)  # a large step would leave D far outside the clip range
+    engine = Engine(model)
+    for step in range(3):
+        engine.step(batch(step), step)
+        assert all(p.abs().max() <= 0.01 for p in model.D.parameters())
+    assert any(p.abs().max() == pytest.approx(0.01) for p in model.D.parameters())
+
+
+def test_a_non_finite_loss_is_refused_before_it_reaches_the_weights():
+    model = Toy(g_loss=lambda m: m.G.weight.sum() * float("nan"))
+    engine = Engine(model)
+    g_before, d_before = model.G.weight.clone(), model.D.weight.clone()
+    with pytest.raises(NonFiniteLossError, match="loss G_adv became nan in phase G") as info:
+        engine.step(batch(), 0)
+    assert info.value.bad == ["G_adv"]
+    assert torch.equal(model.G.weight, g_before)  # G untouched
+    assert not torch.equal(model.D.weight, d_before)  # D's phase ran before and stepped
+
+
+def test_fp16_overflowing_gradients_are_skipped_not_errors():
+    # 1e35 * sum(w) is finite, but times the initial scale 65536 it overflows float32: the scaler skips the
+    # step until the scale has halved below 3.4e38 / 1e35; a tiny lr keeps the weights sane afterwards
+    model = Toy(g_loss=lambda m: m.G.weight.sum() * 1e35, lr=1e-36)
+    engine = Engine(model, precision="fp16")
+    start = model.G.weight.clone()
+    engine.step(batch(), 0)
+    assert torch.equal(model.G.weight, start) and engine.scalers["G"].get_scale() == 32768.0
+    for step in range(1, 12):  # the scale halves until the scaled gradients fit, then steps go through
+        engine.step(batch(step), step)
+    assert not torch.equal(model.G.weight, start) and engine.scalers["G"].get_scale() < 4096
+    assert engine.skipped_in_a_row["G"] == 0 and "G_adv" in engine.losses.pop_means()
+
+
+def test_fp16_that_never_stops_overflowing_stops_with_advice():
+    model = Toy(g_loss=lambda m: m.G.weight.sum() * float("inf"))
+    engine = Engine(model, precision="fp16")
+    with pytest.raises(RuntimeError, match=f"overflowed on {MAX_CONSECUTIVE_SKIPS} steps in a row.*bf16"):
+        for step in range(MAX_CONSECUTIVE_SKIPS + 1):
+            engine.step(batch(step), step)
+
+
+def test_bf16_runs_the_nets_in_bfloat16_and_keeps_weights_float32():
+    model = Toy()
+    outputs = Engine(model, precision="bf16").step(batch(), 0)
+    assert outputs["fake"].dtype == torch.bfloat16
+    assert all(p.dtype == torch.float32 for p in model.nets.parameters())
+
+
+def test_ema_follows_the_generator_and_is_saved():
+    model = Toy()
+    engine = Engine(model, ema_decay=0.5)
+    average = model.G.weight.detach().clone()
+    for step in range(4):
+        engine.step(batch(step), step)
+        decay = min(0.5, (1 + step + 1) / (10 + step + 1))  # warm-up, then the decay
+        average = decay * average + (1 - decay) * model.G.weight.detach()
+    ema = engine.ema["G"].average
+    assert torch.allclose(ema.weight, average, atol=1e-6) and not torch.equal(ema.weight, model.G.weight)
+    state = engine.state_dict()["ema"]
+    assert state["updates"] == 4 and set(state["nets"]) == {"G"}  # generators only
+    again = Engine(Toy(), ema_decay=0.5)
+    again.load_state_dict(engine.state_dict())
+    assert torch.equal(again.ema["G"].average.weight, ema.weight) and again.ema["G"].updates == 4
+
+
+def test_phases_must_name_declared_nets_and_optimizers():
+    class Broken(Toy):
+        def phases(self):
+            return [Phase("D", ("D",), "critic", self.loss_D)]
+
+    with pytest.raises(ValueError, match="phase D uses optimizer 'critic'; the model declares G, D"):
+        Engine(Broken())
+
+
+def test_models_never_touch_gradients_themselves():
+    """The line between models and the engine: no backward, step, zero_grad, requires_grad, scaler or
+    autocast in models/ (docstrings may talk about them)."""
+    forbidden = {"backward", "step", "zero_grad", "requires_grad", "requires_grad_", "GradScaler", "autocast"}
+    offenders = []
+    for path in (REPO / "translation" / "models").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
+            if name in forbidden:
+                offenders.append(f"{path.name}:{node.lineno}: {name}")
+    assert offenders == []

@@ -1,0 +1,152 @@
+"""Self-describing checkpoints, written atomically and read without executing code.
+
+Training writes them and inference reads them; this module needs neither (no training imports here).
+A checkpoint is a plain dict of tensors and primitives, loadable with `weights_only=True`:
+
+    format, version   "translation-checkpoint", 2
+    model             registered model name ("pix2pix", "cyclegan", "imported", ...)
+    config            the full training config as a dict ({} for imported weights)
+    net_specs         {net: {"kind": "generator"|"discriminator", "name": arch, "kwargs": {...}}}
+    nets              {net: state_dict}: the raw nets (never compiled or wrapped ones)
+    generators        {net: record}: what each generator does (see translates / translates_to_domains /
+                      samples) and "weights": "ema" or "raw", the weights inference should prefer
+    test_mode         default inference behaviour ("paper" or "eval")
+    ema               {"decay", "updates", "nets": {net: state_dict}}: moving averages of generator weights
+    optimizers        {name: optimizer state_dict}
+    scalers           {name: gradient-scaler state_dict} (fp16 runs)
+    step, epoch, rng  training progress and random states, so a resumed run continues exactly
+    extra             model-specific training state (e.g. CycleGAN image pools)
+    best              {"metric", "value", "step"}: the best evaluation so far (None until one is made)
+
+Version 1 (before the GAN engine) had `translators` {direction: net} instead of `generators`, init settings
+inside net_specs and no ema/scalers/best; `read_checkpoint` upgrades such files in memory.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from translation.utils.files import atomic_path
+
+FORMAT = "translation-checkpoint"
+VERSION = 2
+LATEST = "latest.pt"
+TASKS = ("translate", "translate_to_domain", "sample")
+LABEL_KINDS = ("multi_label", "single_label")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be used, with the file name and the reason."""
+
+
+# --- what a generator does ---------------------------------------------------------------------------
+
+def translates(direction: str) -> dict:
+    """A generator that maps one domain to the other: direction "AtoB" or "BtoA"."""
+    if direction not in ("AtoB", "BtoA"):
+        raise ValueError(f"direction must be AtoB or BtoA, got {direction!r}")
+    return {"task": "translate", "direction": direction}
+
+
+def translates_to_domains(domains: list[str], label_kind: str) -> dict:
+    """A generator conditioned on target labels (StarGAN): `domains` names each label; multi_label attributes
+    are switched on and off independently, single_label domains are one-hot."""
+    if label_kind not in LABEL_KINDS:
+        raise ValueError(f"label kind must be one of {', '.join(LABEL_KINDS)}, got {label_kind!r}")
+    if not domains or len(set(domains)) != len(domains):
+        raise ValueError(f"domain names must be distinct and at least one, got {domains!r}")
+    return {"task": "translate_to_domain", "domains": list(domains), "label_kind": label_kind}
+
+
+def samples(z_dim: int, classes: list[str] | None = None) -> dict:
+    """A generator that draws images from z ~ N(0, I) of size `z_dim`, optionally given a class label."""
+    if z_dim < 1:
+        raise ValueError(f"z size must be >= 1, got {z_dim}")
+    return {"task": "sample", "z_dim": int(z_dim), "classes": list(classes) if classes else None}
+
+
+# --- writing -----------------------------------------------------------------------------------------
+
+def empty_best() -> dict:
+    return {"metric": None, "value": None, "step": None}
+
+
+def save_checkpoint(path: Path, state: dict) -> None:
+    """Complete `state` to a version-2 checkpoint and write it via temp file + fsync + rename: a crash
+    never leaves a broken file."""
+    missing = [k for k in ("model", "net_specs", "nets", "generators", "test_mode") if k not in state]
+    if missing:
+        raise ValueError(f"a checkpoint needs {', '.join(missing)}")
+    ema = state.get("ema") or {"decay": 0.0, "updates": 0, "nets": {}}
+    generators = {key: {**record, "weights": "ema" if key in ema["nets"] else "raw"}
+                  for key, record in state["generators"].items()}
+    full = {"format": FORMAT, "version": VERSION, "config": {}, "optimizers": {}, "scalers": {}, "step": 0,
+            "epoch": 0, "extra": {}, "best": empty_best(), **state, "generators": generators, "ema": ema}
+    with atomic_path(Path(path)) as tmp:
+        torch.save(full, tmp)
+
+
+# --- reading -----------------------------------------------------------------------------------------
+
+def resolve_checkpoint_path(path) -> Path:
+    """A run directory means its latest.pt; a file is taken as it is."""
+    path = Path(path)
+    if path.is_dir():
+        candidate = path / LATEST
+        if not candidate.is_file():
+            raise CheckpointError(f"{path}: no {LATEST} in this run directory (has it been trained?)")
+        return candidate
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file or run directory")
+    return path
+
+
+def load_file(path) -> dict:
+    """torch.load with weights_only=True: tensors and primitives only, never pickled code."""
+    path = Path(path)
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises many types for corrupt or hostile files
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(f"{path}: cannot be loaded safely ({reason})") from None
+    if not isinstance(obj, dict):
+        raise CheckpointError(f"{path}: expected a dict of weights, found {type(obj).__name__}")
+    return obj
+
+
+def is_translation_checkpoint(obj: dict) -> bool:
+    return obj.get("format") == FORMAT
+
+
+def upgrade(obj: dict, source="checkpoint") -> dict:
+    """A translation checkpoint of any known version as a version-2 dict (the file is not touched)."""
+    version = obj.get("version", 0)
+    if version > VERSION:
+        raise CheckpointError(f"{source}: written by a newer version (format {version} > {VERSION}); "
+                              "upgrade translation to read it")
+    if version == 1:
+        obj = dict(obj)
+        # v1 recorded the init settings among the architecture options; they do not shape the net
+        obj["net_specs"] = {key: {**spec, "kwargs": {k: v for k, v in spec["kwargs"].items()
+                                                     if k not in ("init", "init_gain")}}
+                            for key, spec in obj["net_specs"].items()}
+        obj["generators"] = {key: {**translates(direction), "weights": "raw"}
+                             for direction, key in obj.pop("translators").items()}
+        obj.update(version=VERSION, ema={"decay": 0.0, "updates": 0, "nets": {}}, scalers={}, best=empty_best())
+    elif version != VERSION:
+        raise CheckpointError(f"{source}: unknown checkpoint format version {version!r}")
+    for key, record in obj["generators"].items():
+        if record.get("task") not in TASKS:
+            raise CheckpointError(f"{source}: generator {key} has an unknown task {record.get('task')!r}")
+    return obj
+
+
+def read_checkpoint(path) -> dict:
+    """Read a run directory or checkpoint file of ours, upgraded to the current format."""
+    path = resolve_checkpoint_path(path)
+    obj = load_file(path)
+    if not is_translation_checkpoint(obj):
+        raise CheckpointError(f"{path}: not a translation checkpoint (a bare state dict from the official "
+                              "code? give --netG/--norm/--ngf to translate or import it)")
+    return upgrade(obj, path)

@@ -1,0 +1,53 @@
+"""Numeric precision of the nets: autocast and the gradient scaler, shared by training and inference.
+
+fp32  everything in float32 (the official code's only mode).
+bf16  matmuls and convolutions in bfloat16 under autocast; weights, optimizer state, norms' statistics
+      and losses stay float32. bfloat16 has float32's exponent range, so gradients need no scaling.
+      Fast on CPUs with AVX-512 BF16/AMX and on Ampere or newer GPUs.
+fp16  float16 under autocast with a dynamic gradient scaler (Micikevicius et al. 2018): a step whose
+      scaled gradients overflow is skipped and the scale lowered; that is expected, not an error.
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+import torch
+
+PRECISIONS = ("fp32", "bf16", "fp16")
+_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+@dataclass(frozen=True)
+class Precision:
+    name: str
+    device_type: str  # "cpu", "cuda", "mps"
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return _DTYPES[self.name]
+
+    @property
+    def mixed(self) -> bool:
+        return self.name != "fp32"
+
+    def autocast(self):
+        """Context in which nets run at this precision (a no-op for fp32)."""
+        if not self.mixed:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device_type, dtype=self.dtype)
+
+    def grad_scaler(self) -> torch.amp.GradScaler:
+        """A dynamic loss scaler for fp16; for fp32/bf16 a disabled one whose calls pass straight through."""
+        return torch.amp.GradScaler(self.device_type, enabled=self.name == "fp16")
+
+
+def precision_for(name: str, device: torch.device | str) -> Precision:
+    """Check that `device` can run `name` and return it; a clear error otherwise."""
+    if name not in PRECISIONS:
+        raise ValueError(f"unknown precision {name!r}; choose one of {', '.join(PRECISIONS)}")
+    device = torch.device(device)
+    if name == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        raise ValueError(f"--precision bf16: {torch.cuda.get_device_name(device)} has no bfloat16 support; "
+                         "use --precision fp16")
+    return Precision(name, device.type)

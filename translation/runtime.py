@@ -1,0 +1,67 @@
+"""CPU threading policy, decided before torch loads (OpenMP reads its settings once, at start-up).
+
+PyTorch's CPU kernels run on OpenMP threads that spin while they wait for work. On an idle machine the
+spinning is what makes small kernels fast; on a busy one a spinning thread holds a core that one of our
+other threads (or another program) needs, and a step can get many times slower than its fair share.
+Measured on a 2-core machine (tools/benchmark.py --threading), the demo's step rate:
+
+                              idle    one CPU-bound program beside it
+    spin without bound (OpenMP default)   17.6     4.9
+    passive (sleep at once)               12.0     9.2
+    bounded spin (GOMP_SPINCOUNT=1000)    16.5     7.6
+
+So: a machine already busy when we start gets passive waiting; an idle one gets a bounded spin, which keeps
+the idle speed and limits the loss if other work arrives later. At the default 256 px sizes the kernels are
+long enough that passive waiting costs nothing even when idle. The thread count itself is left alone (one
+per core, or --threads): changing it changes the floating-point results, and runs must be
+reproducible whatever else the machine is doing. Settings the user made (OMP_WAIT_POLICY, GOMP_SPINCOUNT)
+always win.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+IDLE_SPIN_COUNT = "1000"  # ~tens of microseconds of spinning before a waiting thread sleeps
+
+
+def other_runnable_tasks(samples: int = 5, interval: float = 0.01) -> int:
+    """Tasks of other programs running or waiting for a CPU right now (Linux; 0 where unknown).
+
+    /proc/loadavg's fourth field counts runnable tasks at this instant, this process included; the median
+    of a few samples ignores a brief blip.
+    """
+    counts = []
+    for i in range(samples):
+        try:
+            with open("/proc/loadavg") as handle:
+                counts.append(int(handle.read().split()[3].split("/")[0]) - 1)
+        except (OSError, ValueError, IndexError):
+            return 0
+        if i + 1 < samples:
+            time.sleep(interval)
+    return max(0, sorted(counts)[len(counts) // 2])
+
+
+def configure_cpu_threads(environ=os.environ) -> str:
+    """Set the OpenMP wait policy for this process if torch is not loaded yet; returns what was decided."""
+    if "torch" in sys.modules:
+        return "torch already loaded: OpenMP settings unchanged"
+    if "OMP_WAIT_POLICY" in environ or "GOMP_SPINCOUNT" in environ:
+        return "OpenMP wait policy set by the user"
+    if other_runnable_tasks() > 0:
+        environ["OMP_WAIT_POLICY"] = "PASSIVE"
+        return "busy machine: passive OpenMP waiting"
+    environ["GOMP_SPINCOUNT"] = IDLE_SPIN_COUNT
+    return f"idle machine: bounded OpenMP spinning (GOMP_SPINCOUNT={IDLE_SPIN_COUNT})"
+
+
+def set_thread_count(threads: int = 0) -> int:
+    """torch's intra-op threads: `threads`, or PyTorch's own choice when 0 (one per physical core, or
+    OMP_NUM_THREADS). Returns the count in use."""
+    import torch
+
+    if threads and torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    return torch.get_num_threads()

@@ -1,0 +1,182 @@
+"""The GAN engine: one training step of any model, and everything about gradients.
+
+Models declare nets, optimizers, phases and losses (models/base.py); this file is the only place that
+touches requires_grad, zero_grad, autocast, the gradient scaler, backward and step. One step is:
+
+    1. move the batch to the device (NHWC with --channels-last)
+    2. freeze every net that no phase due this step trains, then run the model's shared forward once under
+       autocast: graphs are built only through nets that will be trained
+    3. for each due phase, in the model's order:
+         freeze all nets but the phase's; zero its optimizer's gradients; compute its loss terms under
+         autocast; refuse a non-finite objective before it can reach the weights (fp16: the scaler skips
+         the step instead); backward the scaled objective; step through the scaler; then the phase's
+         hooks (weight clipping) and the EMA of any generator it trained
+    4. record each term, averaged later over the steps it actually ran (a G trained every 5th step is
+       averaged over its own steps, not diluted by the others)
+
+The trainer (trainer.py) owns everything around the step: data order, schedule, logs and checkpoints.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from translation.precision import precision_for
+from translation.training.ema import EMA
+from translation.training.phases import Phase, build_optimizer
+
+# fp16 only: this many skipped steps in a row means the forward itself overflows, which scaling cannot fix
+MAX_CONSECUTIVE_SKIPS = 50
+
+
+class NonFiniteLossError(RuntimeError):
+    """A phase's loss became NaN or infinite; the weights were not updated with it."""
+
+    def __init__(self, phase: str, terms: dict[str, float]):
+        self.phase, self.terms = phase, terms
+        bad = [k for k, v in terms.items() if not math.isfinite(v)] or list(terms)
+        self.bad = bad
+        super().__init__(f"loss {', '.join(bad)} became {terms[bad[0]]} in phase {phase}")
+
+
+class LossAverages:
+    """Running sums per loss term, each counted over the steps where it was computed."""
+
+    def __init__(self):
+        self.sums: dict[str, float] = {}
+        self.counts: dict[str, int] = {}
+
+    def add(self, terms: dict[str, float]) -> None:
+        for key, value in terms.items():
+            self.sums[key] = self.sums.get(key, 0.0) + value
+            self.counts[key] = self.counts.get(key, 0) + 1
+
+    def pop_means(self) -> dict[str, float]:
+        means = {key: self.sums[key] / self.counts[key] for key in self.sums}
+        self.sums, self.counts = {}, {}
+        return means
+
+
+class Engine:
+    def __init__(self, model, precision: str = "fp32", channels_last: bool = False, compile: bool = False,
+                 ema_decay: float = 0.0):
+        self.model, self.device = model, model.device
+        self.precision = precision_for(precision, self.device)
+        self.channels_last = channels_last
+        nets = model.nets
+        if channels_last:  # before the optimizers exist, so their state takes the same layout
+            for net in nets.values():
+                net.to(memory_format=torch.channels_last)
+        self.phases: list[Phase] = list(model.phases())
+        specs = model.optimizers()
+        self._check(specs)
+        self.optimizers = {name: build_optimizer(spec, [p for key in spec.nets for p in nets[key].parameters()],
+                                                 self.device) for name, spec in specs.items()}
+        for optimizer in self.optimizers.values():
+            for group in optimizer.param_groups:
+                group.setdefault("initial_lr", group["lr"])
+        self.scalers = {name: self.precision.grad_scaler() for name in self.optimizers}
+        self.ema = {key: EMA(nets[key], ema_decay) for key in model.generators()} if ema_decay > 0 else {}
+        self.ema_decay = ema_decay
+        # the raw nets stay in model.nets (saved as they are); compiled ones are what the model calls
+        model.use_running_nets({key: torch.compile(net) if compile else net for key, net in nets.items()})
+        self.losses = LossAverages()
+        self.skipped_in_a_row = {name: 0 for name in self.optimizers}
+
+    def _check(self, specs) -> None:
+        nets = set(self.model.nets)
+        for name, spec in specs.items():
+            unknown = set(spec.nets) - nets
+            if unknown:
+                raise ValueError(f"optimizer {name} lists nets {sorted(unknown)} the model does not have")
+        for phase in self.phases:
+            if phase.optimizer not in specs:
+                raise ValueError(f"phase {phase.name} uses optimizer {phase.optimizer!r}; the model declares "
+                                 f"{', '.join(specs)}")
+            if not set(phase.nets) <= nets:
+                raise ValueError(f"phase {phase.name} trains nets {sorted(set(phase.nets) - nets)} the model "
+                                 "does not have")
+
+    # --- one step --------------------------------------------------------------------------------------
+    def step(self, batch: dict, step: int) -> dict:
+        """Run the phases due at `step` (0-based) on `batch`; returns the shared forward's outputs."""
+        batch = self._to_device(batch)
+        due = [phase for phase in self.phases if phase.due(step)]
+        self._train_only({key for phase in due for key in phase.nets})
+        with self.precision.autocast():
+            outputs = self.model.forward(batch)
+        for phase in due:
+            self._run_phase(phase, outputs)
+        return outputs
+
+    def _run_phase(self, phase: Phase, outputs: dict) -> None:
+        self._train_only(set(phase.nets))
+        optimizer, scaler = self.optimizers[phase.optimizer], self.scalers[phase.optimizer]
+        optimizer.zero_grad(set_to_none=True)
+        with self.precision.autocast():
+            terms = phase.loss(outputs)
+        objective = phase.weight * sum(term.float() for term in terms.values())
+        values = {key: float(term.detach()) for key, term in terms.items()}
+        if not scaler.is_enabled() and not math.isfinite(float(objective.detach())):
+            raise NonFiniteLossError(phase.name, values)
+        scale = scaler.get_scale() if scaler.is_enabled() else None
+        scaler.scale(objective).backward()
+        scaler.step(optimizer)  # fp16: skipped when the unscaled gradients hold inf/NaN
+        scaler.update()
+        if scale is not None and scaler.get_scale() < scale:
+            self._skipped(phase)
+            return
+        self.skipped_in_a_row[phase.optimizer] = 0
+        for hook in phase.after_step:
+            hook()
+        for key in phase.nets:
+            if key in self.ema:
+                self.ema[key].update()
+        self.losses.add(values)
+
+    def _skipped(self, phase: Phase) -> None:
+        self.skipped_in_a_row[phase.optimizer] += 1
+        if self.skipped_in_a_row[phase.optimizer] >= MAX_CONSECUTIVE_SKIPS:
+            raise RuntimeError(f"fp16: phase {phase.name} overflowed on {MAX_CONSECUTIVE_SKIPS} steps in a row "
+                               "(the loss itself is not finite in float16); use --precision bf16 or fp32")
+
+    def _train_only(self, keys: set) -> None:
+        for key, net in self.model.nets.items():
+            net.requires_grad_(key in keys)
+
+    def _to_device(self, batch: dict) -> dict:
+        moved = {}
+        for key, value in batch.items():
+            if isinstance(value, torch.Tensor):
+                value = value.to(self.device, non_blocking=True)
+                if self.channels_last and value.dim() == 4:
+                    value = value.contiguous(memory_format=torch.channels_last)
+            moved[key] = value
+        return moved
+
+    # --- schedule and state ----------------------------------------------------------------------------
+    def set_lr_factor(self, factor: float) -> None:
+        """Scale every optimizer's learning rate to factor x its initial value (the trainer's schedule)."""
+        for optimizer in self.optimizers.values():
+            for group in optimizer.param_groups:
+                group["lr"] = group["initial_lr"] * factor
+
+    def state_dict(self) -> dict:
+        ema = {"decay": self.ema_decay, "updates": max((e.updates for e in self.ema.values()), default=0),
+               "nets": {key: e.average.state_dict() for key, e in self.ema.items()}}
+        return {"optimizers": {k: v.state_dict() for k, v in self.optimizers.items()},
+                "scalers": {k: v.state_dict() for k, v in self.scalers.items() if v.is_enabled()},
+                "ema": ema}
+
+    def load_state_dict(self, state: dict) -> None:
+        for name, optimizer in self.optimizers.items():
+            optimizer.load_state_dict(state["optimizers"][name])
+        for name, scaler in self.scalers.items():
+            if scaler.is_enabled() and name in state.get("scalers", {}):
+                scaler.load_state_dict(state["scalers"][name])
+        saved = state.get("ema", {}).get("nets", {})
+        for key, ema in self.ema.items():
+            if key in saved:
+                ema.load(saved[key], state["ema"]["updates"])
+            # a run that starts averaging on resume begins from the current weights (EMA's own copy)
