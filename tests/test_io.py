@@ -38,8 +38,20 @@ def test_error_names_file_and_reason_and_pickles():
     assert str(again) == str(e) and again.reason == e.reason
 
 
-def test_extensions_are_lower_case():
-    assert IMAGE_EXTENSIONS == {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
+def test_every_listed_extension_is_found_in_any_case_and_reads_back(tmp_path):
+    """What list_images accepts, read_image must read: each extension, lower and upper case."""
+    image = np.kron(rgb8(2, 2), np.ones((4, 4, 1), np.uint8))  # flat 4x4 blocks: JPEG keeps them close
+    for ext in sorted(IMAGE_EXTENSIONS):
+        for name in (f"lower{ext}", f"UPPER{ext.upper()}"):
+            write_image(tmp_path / name, image, quality=100)
+    found = list_images(tmp_path)
+    assert len(found) == 2 * len(IMAGE_EXTENSIONS)
+    for path in found:
+        x = read_image(path)
+        error = np.abs(x - image / 255.0)
+        if path.suffix.lower() in (".jpg", ".jpeg"):  # lossy: colours bleed at block edges, the mean holds
+            error = np.abs(x.mean(axis=(0, 1)) - image.mean(axis=(0, 1)) / 255.0)
+        assert x.shape == (8, 8, 3) and error.max() <= 0.02, path.name
 
 
 def test_list_images_sorted_filtered_hidden_skipped(tmp_path):

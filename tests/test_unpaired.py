@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from translation.data.datasets import DataSetError
-from translation.data.io import write_image
+from translation.data.io import read_image, write_image
 from translation.data.transforms import PairTransform
 from translation.data.unpaired import UnpairedDataset, find_domains
 
@@ -27,7 +27,11 @@ def test_official_layout_with_unequal_domains_and_sizes(tmp_path):
     item = ds[(4, 123)]
     assert item["A"].shape == item["B"].shape == (3, 32, 32)
     assert item["A_path"].endswith("a4.png") and "trainB" in item["B_path"]
-    assert -1 <= item["A"].min() and item["B"].max() <= 1
+    # values are the files' own colours mapped from [0, 1] to [-1, 1]: a crop of a4.png keeps its mean colour
+    source = read_image(tmp_path / "trainA" / "a4.png")
+    mapped = torch.from_numpy(source.mean(axis=(0, 1)) * 2 - 1)
+    assert torch.allclose(item["A"].mean(dim=(1, 2)), mapped, atol=0.15) and item["A"].std() > 0.2
+    assert item["A"].min() >= source.min() * 2 - 1 - 0.05 and item["A"].max() <= source.max() * 2 - 1 + 0.05
 
 
 def test_seed_picks_the_partner_and_the_crops_reproducibly(tmp_path):

@@ -1,86 +1,197 @@
 #!/usr/bin/env python
-"""Throughput figures for the main code paths, printed as a table (no assertions).
+"""Throughput figures for the main code paths, printed as tables (no assertions).
 
-    .venv/bin/python tools/benchmark.py [--device cpu|cuda] [--size 256]
+    .venv/bin/python tools/benchmark.py [--device cpu|cuda] [--sections steps,translate,threading]
 
-Measures: generator forward time (unet_256, resnet_9blocks), one pix2pix training step, and folder
-translation with batch 1 vs batch 4 in eval mode. Compare figures as ratios within one run: a shared
-CPU is noisy.
+steps      one training step of pix2pix (unet_256) and CycleGAN (resnet_9blocks) at their default sizes
+           (256 px, batch 1; pix2pix at batch 4 too), per precision and memory layout, the variants timed in
+           turn (--compile adds torch.compile rows: slow to warm up)
+translate  folder translation, batch 1 vs batch 4 in eval mode
+threading  the demo's training step rate on an idle machine and beside one CPU-bound program, for each
+           OpenMP wait policy (what translation/runtime.py chooses from); each case runs in a fresh process
+
+Compare figures as ratios within one run: a shared machine is noisy, so each case is repeated and the
+fastest repetition kept.
 """
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import torch
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from translation.data.io import write_image  # noqa: E402
-from translation.inference import translate_folder  # noqa: E402
-from translation.models.pix2pix import Pix2PixConfig, Pix2PixModel  # noqa: E402
-from translation.nets import create_generator  # noqa: E402
-from translation.translator import Translator  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 
-def timed(fn, repeat: int) -> float:
-    fn()  # warm-up (allocations, cuDNN autotune)
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(repeat):
+def timed(fn, repeat: int, sync=lambda: None) -> float:
+    """Fastest of `repeat` timed calls, after two warm-up calls (allocations, oneDNN/cuDNN kernel choice)."""
+    return interleaved({"": fn}, repeat, sync)[""]
+
+
+def interleaved(fns: dict, repeat: int, sync=lambda: None) -> dict:
+    """Fastest time of each function over `repeat` rounds that call them in turn: drifts of a shared
+    machine's speed hit every variant alike, so their ratios hold."""
+    for fn in fns.values():
         fn()
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-    return (time.perf_counter() - start) / repeat
+        fn()
+    sync()
+    best = {key: float("inf") for key in fns}
+    for _ in range(repeat):
+        for key, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            sync()
+            best[key] = min(best[key], time.perf_counter() - start)
+    return best
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--size", type=int, default=256)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    device, size = torch.device(args.device), args.size
-    print(f"device {device}, {torch.get_num_threads()} threads, torch {torch.__version__}, {size}x{size}")
+def step_rows(device, repeat: int, compile: bool) -> list[tuple[str, float, str]]:
+    import torch
+
+    from translation.models.cyclegan import CycleGANConfig, CycleGANModel
+    from translation.models.pix2pix import Pix2PixConfig, Pix2PixModel
+    from translation.training.engine import Engine
+
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    variants = [("fp32", False, False), ("bf16", False, False), ("bf16", True, False)]
+    if compile:
+        variants += [("fp32", False, True), ("bf16", True, True)]
+    models = [("pix2pix unet_256", Pix2PixModel, Pix2PixConfig(), 1),
+              ("pix2pix unet_256 batch 4", Pix2PixModel, Pix2PixConfig(batch_size=4), 4),
+              ("CycleGAN resnet_9blocks", CycleGANModel, CycleGANConfig(pool_size=0), 1)]
+    rows = []
+    for label, model_class, config, batch_size in models:
+        batch = {"A": torch.randn(batch_size, 3, 256, 256), "B": torch.randn(batch_size, 3, 256, 256)}
+        steps = {}
+        for precision, channels_last, compiled in variants:
+            torch.manual_seed(0)
+            model = model_class(config, device)
+            for net in model.nets.values():
+                net.train()
+            engine = Engine(model, precision=precision, channels_last=channels_last, compile=compiled)
+            name = precision + (" channels-last" if channels_last else "") + (" compiled" if compiled else "")
+            counter = iter(range(10**9))
+            steps[name] = lambda engine=engine, counter=counter: engine.step(batch, next(counter))
+        times = interleaved(steps, repeat, sync)
+        for name, seconds in times.items():
+            rows.append((f"{label} train step, {name}", seconds, f"x{times['fp32'] / seconds:.2f} vs fp32"))
+    return rows
+
+
+def translate_rows(device) -> list[tuple[str, float, str]]:
+    import numpy as np
+
+    from translation.data.io import write_image
+    from translation.inference import translate_folder
+    from translation.nets import create_generator, spec_of
+    from translation.translator import Translator
 
     rows = []
-    for name, norm in (("unet_256", "batch"), ("resnet_9blocks", "instance")):
-        net = create_generator(name, norm=norm).to(device).eval()
-        x = torch.randn(1, 3, size, size, device=device)
-        with torch.no_grad():
-            seconds = timed(lambda: net(x), args.repeat)
-        rows.append((f"{name} forward, batch 1", seconds, 1 / seconds, "img/s"))
-
-    config = Pix2PixConfig(load_size=size, crop_size=size, device=args.device)
-    model = Pix2PixModel(config, device).train()
-    batch = {"A": torch.randn(1, 3, size, size), "B": torch.randn(1, 3, size, size)}
-    seconds = timed(lambda: model.training_step(batch), args.repeat)
-    rows.append(("pix2pix training step (unet_256 + basic D, batch 1)", seconds, 1 / seconds, "it/s"))
-
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "in"
         rng = np.random.default_rng(0)
         for i in range(8):
-            write_image(src / f"{i}.png", rng.random((size, size, 3)))
+            write_image(src / f"{i}.png", rng.random((256, 256, 3)))
         net = create_generator("resnet_9blocks", norm="instance", ngf=32)
-        spec = {"kwargs": {"in_channels": 3, "out_channels": 3}}
-        translator = Translator(net, spec, "AtoB", "eval", device)
-        for batch_size in (1, 4):
-            out = Path(tmp) / f"out{batch_size}"
-            start = time.perf_counter()
-            translate_folder(translator, src, out, batch_size=batch_size, progress=False, num_workers=0)
-            seconds = (time.perf_counter() - start) / 8
-            rows.append((f"translate folder, resnet_9blocks ngf 32, batch {batch_size}", seconds, 1 / seconds,
-                         "img/s"))
+        for precision in ("fp32", "bf16"):
+            translator = Translator(net, spec_of(net), "AtoB", "eval", device, precision)
+            for batch_size in (1, 4):
+                out = Path(tmp) / f"out_{precision}_{batch_size}"
+                start = time.perf_counter()
+                translate_folder(translator, src, out, batch_size=batch_size, progress=False, num_workers=0)
+                seconds = (time.perf_counter() - start) / 8
+                rows.append((f"translate folder, resnet_9blocks ngf 32, {precision}, batch {batch_size}", seconds,
+                             f"{1 / seconds:.2f} img/s"))
+    return rows
 
+
+# --- threading: fresh processes, so OpenMP reads each policy at start-up ------------------------------------
+
+POLICIES = {  # what translation/runtime.py chooses between, and the alternatives it was measured against
+    "OpenMP default (spin)": {},
+    "passive": {"OMP_WAIT_POLICY": "PASSIVE"},
+    "bounded spin (runtime.py, idle)": {"GOMP_SPINCOUNT": "1000"},
+    "one thread": {"OMP_NUM_THREADS": "1"},
+}
+
+
+def demo_step_rate(seconds: float) -> float:
+    """Worker: the demo's training steps per second for `seconds` (run in a subprocess)."""
+    import torch
+
+    from translation.demo.pix2pix_demo import demo_config
+    from translation.models.pix2pix import Pix2PixModel
+    from translation.training.engine import Engine
+
+    torch.manual_seed(0)
+    model = Pix2PixModel(demo_config(Path("."), Path("."), 1), torch.device("cpu"))
+    engine = Engine(model)
+    batch = {"A": torch.randn(4, 3, 64, 64), "B": torch.randn(4, 3, 64, 64)}
+    for step in range(3):
+        engine.step(batch, step)
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        engine.step(batch, count)
+        count += 1
+    return count / (time.perf_counter() - start)
+
+
+def threading_rows(seconds: float, repeat: int) -> list[tuple[str, float, str]]:
+    rows = []
+    base = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_NUM_THREADS")}
+    for label, settings in POLICIES.items():
+        rates = {}
+        for busy in (False, True):
+            best = 0.0
+            for _ in range(repeat):
+                competitor = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if busy else None
+                try:
+                    out = subprocess.run([sys.executable, __file__, "--worker-demo-step", str(seconds)],
+                                         env={**base, **settings}, capture_output=True, text=True, check=True)
+                    best = max(best, float(out.stdout.split()[-1]))
+                finally:
+                    if competitor:
+                        competitor.kill()
+                        competitor.wait()
+            rates[busy] = best
+        rows.append((f"demo step, {label}: idle | beside one busy program", 1 / rates[False],
+                     f"{rates[False]:.1f} | {rates[True]:.1f} steps/s"))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda if available)")
+    parser.add_argument("--sections", default="steps,translate,threading")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--compile", action="store_true", help="add torch.compile rows to the step table")
+    parser.add_argument("--seconds", type=float, default=6.0, help="length of each threading measurement")
+    parser.add_argument("--worker-demo-step", type=float, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker_demo_step:
+        print(f"{demo_step_rate(args.worker_demo_step):.3f}")
+        return
+
+    import torch
+
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+    print(f"device {device} ({name}), torch {torch.__version__}")
+    sections = args.sections.split(",")
+    rows = []
+    if "steps" in sections:
+        rows += step_rows(device, args.repeat, args.compile)
+    if "translate" in sections:
+        rows += translate_rows(device)
+    if "threading" in sections and device.type == "cpu":
+        rows += threading_rows(args.seconds, max(1, args.repeat - 1))
     width = max(len(r[0]) for r in rows)
-    for label, seconds, rate, unit in rows:
-        print(f"{label:<{width}}  {seconds * 1000:9.1f} ms  {rate:8.2f} {unit}")
+    for label, seconds, note in rows:
+        print(f"{label:<{width}}  {seconds * 1000:9.1f} ms  {note}", flush=True)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from translation.utils.files import atomic_path
 FORMAT = "translation-checkpoint"
 VERSION = 2
 LATEST = "latest.pt"
+DIRECTIONS = ("AtoB", "BtoA")  # A -> B and B -> A, the official naming
 TASKS = ("translate", "translate_to_domain", "sample")
 LABEL_KINDS = ("multi_label", "single_label")
 
@@ -44,8 +45,8 @@ class CheckpointError(ValueError):
 
 def translates(direction: str) -> dict:
     """A generator that maps one domain to the other: direction "AtoB" or "BtoA"."""
-    if direction not in ("AtoB", "BtoA"):
-        raise ValueError(f"direction must be AtoB or BtoA, got {direction!r}")
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be {' or '.join(DIRECTIONS)}, got {direction!r}")
     return {"task": "translate", "direction": direction}
 
 

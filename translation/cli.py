@@ -6,6 +6,7 @@ import importlib
 import sys
 
 from translation import __version__
+from translation.runtime import configure_cpu_threads
 
 # Each module defines register(subparsers) and sets `func` (args -> exit code) on its parser(s).
 COMMANDS = ("train", "translate", "import_weights", "prepare", "data", "download", "demo")
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    configure_cpu_threads()  # before any command module imports torch (see runtime.py)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -3,12 +3,12 @@
 PyTorch's CPU kernels run on OpenMP threads that spin while they wait for work. On an idle machine the
 spinning is what makes small kernels fast; on a busy one a spinning thread holds a core that one of our
 other threads (or another program) needs, and a step can get many times slower than its fair share.
-Measured on a 2-core machine (tools/benchmark.py --threading), the demo's step rate:
+Measured on a 2-core machine (tools/benchmark.py --sections threading), the demo's steps per second:
 
-                              idle    one CPU-bound program beside it
-    spin without bound (OpenMP default)   17.6     4.9
-    passive (sleep at once)               12.0     9.2
-    bounded spin (GOMP_SPINCOUNT=1000)    16.5     7.6
+                                          idle    beside one CPU-bound program
+    spin without bound (OpenMP default)   21.9     7.3
+    bounded spin (GOMP_SPINCOUNT=1000)    21.7     8.9
+    passive (sleep at once)               14.4    11.4
 
 So: a machine already busy when we start gets passive waiting; an idle one gets a bounded spin, which keeps
 the idle speed and limits the loss if other work arrives later. At the default 256 px sizes the kernels are
@@ -44,17 +44,23 @@ def other_runnable_tasks(samples: int = 5, interval: float = 0.01) -> int:
     return max(0, sorted(counts)[len(counts) // 2])
 
 
-def configure_cpu_threads(environ=os.environ) -> str:
-    """Set the OpenMP wait policy for this process if torch is not loaded yet; returns what was decided."""
-    if "torch" in sys.modules:
-        return "torch already loaded: OpenMP settings unchanged"
+def wait_policy(environ, others_running: int) -> dict[str, str]:
+    """The OpenMP settings to add to `environ`: none if the user chose, passive on a busy machine, else a
+    bounded spin."""
     if "OMP_WAIT_POLICY" in environ or "GOMP_SPINCOUNT" in environ:
-        return "OpenMP wait policy set by the user"
-    if other_runnable_tasks() > 0:
-        environ["OMP_WAIT_POLICY"] = "PASSIVE"
-        return "busy machine: passive OpenMP waiting"
-    environ["GOMP_SPINCOUNT"] = IDLE_SPIN_COUNT
-    return f"idle machine: bounded OpenMP spinning (GOMP_SPINCOUNT={IDLE_SPIN_COUNT})"
+        return {}
+    if others_running > 0:
+        return {"OMP_WAIT_POLICY": "PASSIVE"}
+    return {"GOMP_SPINCOUNT": IDLE_SPIN_COUNT}
+
+
+def configure_cpu_threads(environ=os.environ) -> dict[str, str]:
+    """Set the OpenMP wait policy for this process if torch is not loaded yet; returns what was set."""
+    if "torch" in sys.modules:
+        return {}
+    chosen = wait_policy(environ, other_runnable_tasks())
+    environ.update(chosen)
+    return chosen
 
 
 def set_thread_count(threads: int = 0) -> int:

@@ -1,6 +1,8 @@
 """`translation demo pix2pix|cyclegan`: the self-contained demos that `make demo` runs."""
 from __future__ import annotations
 
+from translation.precision import PRECISIONS
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("demo", help="train and evaluate on an embedded data set (no download)",
@@ -9,16 +11,18 @@ def register(subparsers) -> None:
     p.add_argument("model", choices=("pix2pix", "cyclegan"), help="which demo to run")
     p.add_argument("--workdir", default="demo_output", help="where data, checkpoints and outputs go")
     p.add_argument("--steps", type=int, help="training iterations (default: pix2pix 4000, cyclegan 1600)")
+    p.add_argument("--precision", default="fp32", choices=PRECISIONS,
+                   help="number format for training and translating (default: fp32)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    if args.steps is not None and args.steps < 1:
+        raise ValueError("--steps must be at least 1")
     if args.model == "cyclegan":
-        from translation.demo.cyclegan_demo import run_demo as run_cyclegan
-
-        run_cyclegan(args.workdir, **({"steps": args.steps} if args.steps else {}))
-        return 0
-    from translation.demo.pix2pix_demo import run_demo
-
-    run_demo(args.workdir, steps=args.steps or 4000)
-    return 0
+        from translation.demo.cyclegan_demo import run_demo
+    else:
+        from translation.demo.pix2pix_demo import run_demo
+    steps = {"steps": args.steps} if args.steps else {}
+    result = run_demo(args.workdir, precision=args.precision, **steps)
+    return 130 if result.get("interrupted") else 0  # stopped early: say so in the exit code too

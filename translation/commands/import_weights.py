@@ -12,8 +12,8 @@ import re
 import sys
 from pathlib import Path
 
-from translation.checkpoint import (LATEST, CheckpointError, is_translation_checkpoint, load_file, save_checkpoint,
-                                   translates)
+from translation.checkpoint import (DIRECTIONS, LATEST, CheckpointError, is_translation_checkpoint, load_file,
+                                   save_checkpoint, translates)
 from translation.commands.translate import add_official_flags, official_flags
 from translation.translator import TEST_MODES, OfficialFlags, load_translator
 
@@ -37,7 +37,7 @@ def register(subparsers) -> None:
                    help="a plain name writes <checkpoints-dir>/NAME/latest.pt; a path (with a /) writes "
                         "PATH/latest.pt; a path ending in .pt writes that file")
     p.add_argument("--checkpoints-dir", default="checkpoints", help="where a plain NAME goes (default: checkpoints)")
-    p.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB",
+    p.add_argument("--direction", choices=DIRECTIONS, default="AtoB",
                    help="which way FILE translates (default: AtoB); --also translates the other way")
     p.add_argument("--test-mode", choices=TEST_MODES,
                    help="default test mode recorded in the checkpoint (default: paper for nets with batch norm "

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 
+from translation.checkpoint import DIRECTIONS
 from translation.inference import OUTPUT_FORMATS, translate_folder
 from translation.nets import NORMS
 from translation.precision import PRECISIONS
@@ -34,7 +35,7 @@ def register(subparsers) -> None:
     p.add_argument("checkpoint", metavar="CHECKPOINT", help="run directory, checkpoint file, or official .pth")
     p.add_argument("input", metavar="INPUT", help="image file or folder")
     p.add_argument("output", metavar="OUTPUT", help="output folder (must not overlap INPUT)")
-    p.add_argument("--direction", choices=("AtoB", "BtoA"),
+    p.add_argument("--direction", choices=DIRECTIONS,
                    help="which way to translate (default: the model's only direction, else AtoB)")
     p.add_argument("--format", default="png", choices=OUTPUT_FORMATS, help="output format (default: png)")
     p.add_argument("--bit-depth", type=int, default=8, choices=(8, 16), help="bits per channel for PNG output")

@@ -18,6 +18,7 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from translation.data.io import ImageReadError, list_images, read_image
+from translation.checkpoint import DIRECTIONS
 from translation.data.arrays import read_channels, to_channels
 from translation.data.transforms import PairTransform
 
@@ -101,8 +102,8 @@ class PairedDataset(Dataset):
 
     def __init__(self, root, phase: str = "train", direction: str = "AtoB", input_nc: int = 3,
                  output_nc: int = 3, transform: PairTransform | None = None, max_size: int = 0):
-        if direction not in ("AtoB", "BtoA"):
-            raise ValueError(f"direction must be AtoB or BtoA, got {direction!r}")
+        if direction not in DIRECTIONS:
+            raise ValueError(f"direction must be {' or '.join(DIRECTIONS)}, got {direction!r}")
         self.pairs = find_pairs(root, phase)
         if max_size:
             self.pairs = self.pairs[:max_size]

@@ -25,18 +25,18 @@ from translation.visualize import make_sheet
 RUN_NAME = "demo_cyclegan"
 
 
-def demo_config(data: Path, checkpoints: Path, steps: int) -> CycleGANConfig:
+def demo_config(data: Path, checkpoints: Path, steps: int, precision: str = "fp32") -> CycleGANConfig:
     return CycleGANConfig(
         data=str(data), name=RUN_NAME, checkpoints_dir=str(checkpoints), steps=steps,
         netG="resnet_6blocks", ngf=16, ndf=16, batch_size=4, load_size=72, crop_size=64, num_workers=1,
-        log_every=25, image_every=250, save_every=250, device="cpu")
+        log_every=25, image_every=250, save_every=250, device="cpu", precision=precision)
 
 
 def mean_l1(images: list[np.ndarray], targets: list[np.ndarray]) -> float:
     return float(np.mean([np.abs(a - b).mean() for a, b in zip(images, targets)]))
 
 
-def run_demo(workdir="demo_output", steps: int = 1600, sheet_rows: int = 8) -> dict:
+def run_demo(workdir="demo_output", steps: int = 1600, sheet_rows: int = 8, precision: str = "fp32") -> dict:
     workdir = Path(workdir)
     data, checkpoints, outputs = workdir / "plain2toned", workdir / "checkpoints", workdir / "cyclegan_translated"
     # a demo starts from scratch, but leaves the other demos' outputs in the same workdir alone
@@ -50,13 +50,18 @@ def run_demo(workdir="demo_output", steps: int = 1600, sheet_rows: int = 8) -> d
         f"of the photos, {n_test} held-out crops per domain ({time.time() - t0:.1f} s)")
 
     t1 = time.time()
-    say(f"[2/4] training CycleGAN for {steps} steps on CPU (resnet_6blocks ngf 16, 64x64, batch 4)")
-    checkpoint = Trainer(CycleGANModel, demo_config(data, checkpoints, steps)).fit()
+    say(f"[2/4] training CycleGAN for {steps} steps on CPU (resnet_6blocks ngf 16, 64x64, batch 4, {precision})")
+    trainer = Trainer(CycleGANModel, demo_config(data, checkpoints, steps, precision))
+    checkpoint = trainer.fit()
     train_seconds = time.time() - t1
+    if trainer.stopped:
+        say(f"training was interrupted at step {trainer.step} of {steps}: the demo stops here, nothing was "
+            "translated or scored (run it again to start over)")
+        return {"interrupted": True, "step": trainer.step}
 
     say("[3/4] translating the held-out crops both ways")
-    a_to_b = load_translator(checkpoint, "AtoB")
-    b_to_a = load_translator(checkpoint, "BtoA")
+    a_to_b = load_translator(checkpoint, "AtoB", precision=precision)
+    b_to_a = load_translator(checkpoint, "BtoA", precision=precision)
     translated = {}
     for direction, translator, source in (("AtoB", a_to_b, data / "testA"), ("BtoA", b_to_a, data / "testB")):
         summary = translate_folder(translator, source, outputs / direction, progress=False)

@@ -26,14 +26,14 @@ def _right_half(aligned: np.ndarray) -> np.ndarray:
     return aligned[:, aligned.shape[1] // 2:]
 
 
-def demo_config(data: Path, checkpoints: Path, steps: int) -> Pix2PixConfig:
+def demo_config(data: Path, checkpoints: Path, steps: int, precision: str = "fp32") -> Pix2PixConfig:
     return Pix2PixConfig(
         data=str(data), name="demo_pix2pix", checkpoints_dir=str(checkpoints), steps=steps,
         netG="unet_64", ngf=32, ndf=32, batch_size=4, load_size=72, crop_size=64, num_workers=1,
-        log_every=25, image_every=250, save_every=250, device="cpu")
+        log_every=25, image_every=250, save_every=250, device="cpu", precision=precision)
 
 
-def run_demo(workdir="demo_output", steps: int = 4000, sheet_rows: int = 8) -> dict:
+def run_demo(workdir="demo_output", steps: int = 4000, sheet_rows: int = 8, precision: str = "fp32") -> dict:
     workdir = Path(workdir)
     data, checkpoints, outputs = workdir / "edges2photo", workdir / "checkpoints", workdir / "translated"
     for folder in (data, checkpoints, outputs):  # a demo always starts from scratch
@@ -45,12 +45,17 @@ def run_demo(workdir="demo_output", steps: int = 4000, sheet_rows: int = 8) -> d
     say(f"[1/4] built {data}: {n_train} training pairs, {n_test} held-out pairs ({time.time() - t0:.1f} s)")
 
     t1 = time.time()
-    say(f"[2/4] training pix2pix for {steps} steps on CPU (unet_64, 64x64, batch 4)")
-    checkpoint = Trainer(Pix2PixModel, demo_config(data, checkpoints, steps)).fit()
+    say(f"[2/4] training pix2pix for {steps} steps on CPU (unet_64, 64x64, batch 4, {precision})")
+    trainer = Trainer(Pix2PixModel, demo_config(data, checkpoints, steps, precision))
+    checkpoint = trainer.fit()
     train_seconds = time.time() - t1
+    if trainer.stopped:
+        say(f"training was interrupted at step {trainer.step} of {steps}: the demo stops here, nothing was "
+            "translated or scored (run it again to start over)")
+        return {"interrupted": True, "step": trainer.step}
 
     say("[3/4] translating the held-out edges")
-    translator = load_translator(checkpoint, test_mode="eval")
+    translator = load_translator(checkpoint, test_mode="eval", precision=precision)
     summary = translate_folder(translator, data / "test" / "A", outputs, progress=False)
 
     names = [p.name for p in list_images(data / "test" / "A")]

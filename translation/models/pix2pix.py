@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from translation.checkpoint import translates
+from translation.checkpoint import DIRECTIONS, translates
 from translation.config import option
 from translation.data.datasets import PairedDataset
 from translation.losses import adversarial_loss
@@ -28,7 +28,7 @@ class Pix2PixConfig(ImageTranslationConfig):
     dropout: bool = option(True, "dropout in the generator; the paper keeps it on at test time too")
     lambda_l1: float = option(100.0, "weight of the L1 reconstruction loss (paper eq. 4)", flag="--lambda-l1",
                               minimum=0.0)
-    direction: str = option("AtoB", "AtoB: left/A images are inputs; BtoA: the reverse", choices=("AtoB", "BtoA"))
+    direction: str = option("AtoB", "AtoB: left/A images are inputs; BtoA: the reverse", choices=DIRECTIONS)
 
 
 @register_model("pix2pix")
