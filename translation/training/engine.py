@@ -172,6 +172,7 @@ class Engine:
     def load_state_dict(self, state: dict) -> None:
         for name, optimizer in self.optimizers.items():
             optimizer.load_state_dict(state["optimizers"][name])
+            _match_layouts(optimizer)
         for name, scaler in self.scalers.items():
             if scaler.is_enabled() and name in state.get("scalers", {}):
                 scaler.load_state_dict(state["scalers"][name])
@@ -180,3 +181,13 @@ class Engine:
             if key in saved:
                 ema.load(saved[key], state["ema"]["updates"])
             # a run that starts averaging on resume begins from the current weights (EMA's own copy)
+
+
+def _match_layouts(optimizer: torch.optim.Optimizer) -> None:
+    """Give each loaded state tensor its parameter's memory layout. A run saved without --channels-last and
+    resumed with it (or the reverse) would otherwise pair NHWC weights with NCHW moments, which the fused
+    kernels, walking both in memory order, would silently mix up."""
+    for param, state in optimizer.state.items():
+        for key, value in state.items():
+            if isinstance(value, torch.Tensor) and value.shape == param.shape and value.stride() != param.stride():
+                state[key] = torch.empty_like(param, dtype=value.dtype).copy_(value)
