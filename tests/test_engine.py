@@ -180,6 +180,34 @@ def test_ema_follows_the_generator_and_is_saved():
     assert torch.equal(again.ema["G"].average.weight, ema.weight) and again.ema["G"].updates == 4
 
 
+def test_lazy_r1_runs_in_its_own_phase_every_kth_step_with_weight_k():
+    from translation.losses import R1
+
+    class LazyR1(Toy):
+        r1 = R1(gamma=10.0, every=4)
+
+        def phases(self):
+            return super().phases() + [Phase("D_reg", ("D",), "D", self.loss_R1, every=self.r1.every,
+                                             weight=self.r1.every)]
+
+        def loss_R1(self, out):
+            self.expected.append(0.5 * 10.0 * self.D.weight.detach().pow(2).sum().item())  # linear D: grad = w
+            return {"R1": self.r1(self.D, out["real"])}
+
+    model, plain = LazyR1(), Toy()
+    model.expected = []
+    engine, plain_engine = Engine(model), Engine(plain)
+    differs = []
+    for step in range(8):
+        engine.step(batch(step), step)
+        plain_engine.step(batch(step), step)
+        differs.append(not torch.equal(model.D.weight, plain.D.weight))
+    assert differs == [False] * 3 + [True] * 5  # first applied at step 3, then D's path has changed for good
+    assert len(model.expected) == 2  # steps 3 and 7
+    assert engine.losses.pop_means()["R1"] == pytest.approx(sum(model.expected) / 2)  # logged unweighted
+    assert "R1" not in plain_engine.losses.pop_means()
+
+
 def test_phases_must_name_declared_nets_and_optimizers():
     class Broken(Toy):
         def phases(self):

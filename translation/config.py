@@ -44,7 +44,7 @@ class TrainConfig:
     seed: int = option(0, "random seed; with it a CPU run is bit-for-bit reproducible", minimum=0)
     device: str = option("auto", "where to train", choices=DEVICES)
     threads: int = option(0, "CPU threads for the nets (0 = PyTorch's choice: one per core, or OMP_NUM_THREADS); "
-                             "the thread count changes floating-point results, so resume keeps it", minimum=0)
+                             "results depend on the count, so a resumed run keeps the setting", minimum=0)
     epochs: int = option(100, "epochs at the initial learning rate", minimum=0)
     epochs_decay: int = option(100, "epochs over which the learning rate decays linearly to zero", minimum=0)
     steps: int = option(0, "if > 0: train this many iterations instead, split between constant and "
@@ -52,8 +52,9 @@ class TrainConfig:
     batch_size: int = option(1, "images per batch", minimum=1)
     num_workers: int = option(2, "data loading worker processes (0 = load in the main process)", minimum=0)
     max_dataset_size: int = option(0, "use at most this many training samples (0 = all)", minimum=0)
-    precision: str = option("fp32", "number format of the nets' arithmetic (see README): bf16 is about 2x "
-                                    "faster on recent CPUs and GPUs; fp16 adds a gradient scaler",
+    precision: str = option("fp32", "number format of the nets' arithmetic (see README): bf16 is up to 2x "
+                                    "faster on CPUs with AVX-512 BF16 and on recent GPUs; fp16 adds a "
+                                    "gradient scaler",
                             choices=PRECISIONS)
     channels_last: bool = option(False, "keep images and conv weights in NHWC memory layout (faster convs "
                                         "on GPUs and with bf16)")

@@ -57,7 +57,8 @@ class R1:
 
     `every` > 1 is lazy regularization (Karras et al. 2020, sec. 3.1): the model runs the penalty in its own
     phase every `every` steps with weight `every` (Phase(every=r1.every, weight=r1.every)), so on average it
-    pulls as hard as when run every step, at a fraction of the cost.
+    pulls as hard as when run every step, at a fraction of the cost. StyleGAN2 also scales that optimizer's
+    lr by c = every / (every + 1) and its betas to the power c; set them so in its OptimizerSpec if wanted.
     """
 
     def __init__(self, gamma: float = 10.0, every: int = 1):

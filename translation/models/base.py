@@ -12,8 +12,8 @@ A model *declares*; the engine (training/engine.py) *does*. A model provides:
     visuals(outputs) named image batches in [-1, 1] for sheets, from a step's outputs
     build_dataset(config) (classmethod), extra_state()/load_extra_state() for state beyond nets
 
-Loss methods return named loss terms; they never call backward, step or zero_grad, and never touch
-requires_grad: freezing the nets a phase does not train is the engine's job.
+Loss methods return named loss terms and nothing else: gradients, optimizer updates and freezing the nets
+a phase does not train are the engine's job (a test holds models to this).
 """
 from __future__ import annotations
 
