@@ -30,7 +30,11 @@ from translation.training.phases import Phase, build_optimizer
 MAX_CONSECUTIVE_SKIPS = 50
 
 
-class NonFiniteLossError(RuntimeError):
+class StepError(RuntimeError):
+    """A training step that cannot go on; the message says why and what to do."""
+
+
+class NonFiniteLossError(StepError):
     """A phase's loss became NaN or infinite; the weights were not updated with it."""
 
     def __init__(self, phase: str, terms: dict[str, float]):
@@ -138,7 +142,7 @@ class Engine:
     def _skipped(self, phase: Phase) -> None:
         self.skipped_in_a_row[phase.optimizer] += 1
         if self.skipped_in_a_row[phase.optimizer] >= MAX_CONSECUTIVE_SKIPS:
-            raise RuntimeError(f"fp16: phase {phase.name} overflowed on {MAX_CONSECUTIVE_SKIPS} steps in a row "
+            raise StepError(f"fp16: phase {phase.name} overflowed on {MAX_CONSECUTIVE_SKIPS} steps in a row "
                                "(the loss itself is not finite in float16); use --precision bf16 or fp32")
 
     def _train_only(self, keys: set) -> None:

@@ -19,7 +19,7 @@ from translation.checkpoint import LATEST, empty_best, read_checkpoint, save_che
 from translation.config import save_yaml, to_dict
 from translation.data.io import write_image
 from translation.runtime import set_thread_count
-from translation.training.engine import Engine, NonFiniteLossError
+from translation.training.engine import Engine, NonFiniteLossError, StepError
 from translation.training.random_state import capture_rng_state, restore_rng_state
 from translation.training.schedule import Schedule, TrainingOrder
 from translation.utils.device import seed_everything, select_device
@@ -199,6 +199,9 @@ class Trainer:
                             f"loss {', '.join(error.bad)} became {error.terms[error.bad[0]]} at step {self.step + 1}; "
                             f"stopped without saving. The last good checkpoint is {self.run_dir / LATEST}. Try a "
                             "lower --lr or another --gan-mode.") from None
+                    except StepError as error:
+                        raise TrainingError(f"{error} (step {self.step + 1}); stopped without saving. The last good "
+                                            f"checkpoint is {self.run_dir / LATEST}.") from None
                     self.step += 1
                     bar.update(1)
                     if self.step % c.log_every == 0 or self.step == total:
