@@ -27,11 +27,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def timed(fn, repeat: int, sync=lambda: None) -> float:
-    """Fastest of `repeat` timed calls, after two warm-up calls (allocations, oneDNN/cuDNN kernel choice)."""
-    return interleaved({"": fn}, repeat, sync)[""]
-
-
 def interleaved(fns: dict, repeat: int, sync=lambda: None) -> dict:
     """Fastest time of each function over `repeat` rounds that call them in turn: drifts of a shared
     machine's speed hit every variant alike, so their ratios hold."""

@@ -27,11 +27,10 @@ from translation.utils.device import DEVICES
 def option(default: Any, help: str, choices: tuple | Callable[[], list] | None = None, flag: str | None = None,
            minimum: float | None = None, maximum: float | None = None):
     """A config field carrying its CLI help text, and optionally its choices, flag name and numeric range."""
-    if isinstance(default, list):
-        return field(default_factory=lambda: list(default),
-                     metadata={"help": help, "choices": choices, "flag": flag, "min": minimum, "max": maximum})
-    return field(default=default,
-                 metadata={"help": help, "choices": choices, "flag": flag, "min": minimum, "max": maximum})
+    metadata = {"help": help, "choices": choices, "flag": flag, "min": minimum, "max": maximum}
+    if isinstance(default, list):  # a fresh list per config, as dataclasses require
+        return field(default_factory=lambda: list(default), metadata=metadata)
+    return field(default=default, metadata=metadata)
 
 
 @dataclass
@@ -92,10 +91,6 @@ def from_dict(cls, values: dict, source: str = "config"):
 
 # --- types ------------------------------------------------------------------------------------------
 
-def _field_types(cls) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
-
-
 def _unwrap(annotation) -> tuple[type, bool, bool]:
     """(scalar type, optional, is_list) of a supported field annotation."""
     optional = False
@@ -122,7 +117,7 @@ def choices_of(f: dataclasses.Field) -> Optional[tuple]:
 
 def validate(config, source: str = "config") -> None:
     """Type, choice and range checks so a bad value fails at start-up, not mid-epoch."""
-    types = _field_types(type(config))
+    types = typing.get_type_hints(type(config))
     for f in dataclasses.fields(config):
         value = getattr(config, f.name)
         kind, optional, is_list = _unwrap(types[f.name])
@@ -199,7 +194,7 @@ def _describe_default(f: dataclasses.Field) -> str:
 def add_arguments(parser: argparse.ArgumentParser, cls) -> None:
     """One flag per config field, in one help group per declaring class; defaults are None so we can tell
     which flags were given."""
-    types = _field_types(cls)
+    types = typing.get_type_hints(cls)
     for title, fields in _groups(cls):
         group = parser.add_argument_group(title)
         for f in fields:

@@ -44,10 +44,14 @@ def other_runnable_tasks(samples: int = 5, interval: float = 0.01) -> int:
     return max(0, sorted(counts)[len(counts) // 2])
 
 
+def user_chose(environ) -> bool:
+    return "OMP_WAIT_POLICY" in environ or "GOMP_SPINCOUNT" in environ
+
+
 def wait_policy(environ, others_running: int) -> dict[str, str]:
     """The OpenMP settings to add to `environ`: none if the user chose, passive on a busy machine, else a
     bounded spin."""
-    if "OMP_WAIT_POLICY" in environ or "GOMP_SPINCOUNT" in environ:
+    if user_chose(environ):
         return {}
     if others_running > 0:
         return {"OMP_WAIT_POLICY": "PASSIVE"}
@@ -56,8 +60,8 @@ def wait_policy(environ, others_running: int) -> dict[str, str]:
 
 def configure_cpu_threads(environ=os.environ) -> dict[str, str]:
     """Set the OpenMP wait policy for this process if torch is not loaded yet; returns what was set."""
-    if "torch" in sys.modules:
-        return {}
+    if "torch" in sys.modules or user_chose(environ):
+        return {}  # too late to matter, or not ours to decide; either way no need to look at the load
     chosen = wait_policy(environ, other_runnable_tasks())
     environ.update(chosen)
     return chosen

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 from torch.utils.data import Dataset
 
-from translation.data.io import ImageReadError, list_images, read_image
 from translation.checkpoint import DIRECTIONS
 from translation.data.arrays import read_channels, to_channels
+from translation.data.io import ImageReadError, list_images, read_image
 from translation.data.transforms import PairTransform
 
 

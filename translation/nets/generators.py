@@ -121,39 +121,25 @@ class ResnetGenerator(nn.Module):
         return self.model(x)
 
 
-# Builders: their signatures are the architecture options `create_generator` accepts (and checks).
+# Builders, one per registered name; their signature is what `create_generator` accepts (and checks).
 
-@register_generator
-def unet_32(in_channels: int = 3, out_channels: int = 3, ngf: int = 64, norm: str = "batch",
-            dropout: bool = False) -> nn.Module:
-    return UnetGenerator(in_channels, out_channels, 5, ngf=ngf, norm=norm, dropout=dropout)
+def _unet(num_downs: int):
+    def build(in_channels: int = 3, out_channels: int = 3, ngf: int = 64, norm: str = "batch",
+              dropout: bool = False) -> nn.Module:
+        return UnetGenerator(in_channels, out_channels, num_downs, ngf=ngf, norm=norm, dropout=dropout)
 
-
-@register_generator
-def unet_64(in_channels: int = 3, out_channels: int = 3, ngf: int = 64, norm: str = "batch",
-            dropout: bool = False) -> nn.Module:
-    return UnetGenerator(in_channels, out_channels, 6, ngf=ngf, norm=norm, dropout=dropout)
+    build.__name__ = build.__qualname__ = f"unet_{2 ** num_downs}"
+    return register_generator(build)
 
 
-@register_generator
-def unet_128(in_channels: int = 3, out_channels: int = 3, ngf: int = 64, norm: str = "batch",
-             dropout: bool = False) -> nn.Module:
-    return UnetGenerator(in_channels, out_channels, 7, ngf=ngf, norm=norm, dropout=dropout)
+def _resnet(n_blocks: int):
+    def build(in_channels: int = 3, out_channels: int = 3, ngf: int = 64, norm: str = "batch",
+              dropout: bool = False) -> nn.Module:
+        return ResnetGenerator(in_channels, out_channels, ngf=ngf, norm=norm, dropout=dropout, n_blocks=n_blocks)
+
+    build.__name__ = build.__qualname__ = f"resnet_{n_blocks}blocks"
+    return register_generator(build)
 
 
-@register_generator
-def unet_256(in_channels: int = 3, out_channels: int = 3, ngf: int = 64, norm: str = "batch",
-             dropout: bool = False) -> nn.Module:
-    return UnetGenerator(in_channels, out_channels, 8, ngf=ngf, norm=norm, dropout=dropout)
-
-
-@register_generator
-def resnet_6blocks(in_channels: int = 3, out_channels: int = 3, ngf: int = 64, norm: str = "batch",
-                   dropout: bool = False) -> nn.Module:
-    return ResnetGenerator(in_channels, out_channels, ngf=ngf, norm=norm, dropout=dropout, n_blocks=6)
-
-
-@register_generator
-def resnet_9blocks(in_channels: int = 3, out_channels: int = 3, ngf: int = 64, norm: str = "batch",
-                   dropout: bool = False) -> nn.Module:
-    return ResnetGenerator(in_channels, out_channels, ngf=ngf, norm=norm, dropout=dropout, n_blocks=9)
+unet_32, unet_64, unet_128, unet_256 = (_unet(num_downs) for num_downs in (5, 6, 7, 8))
+resnet_6blocks, resnet_9blocks = (_resnet(n_blocks) for n_blocks in (6, 9))

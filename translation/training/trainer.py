@@ -174,8 +174,7 @@ class Trainer:
         bar = tqdm(total=total, initial=self.step, disable=not self.progress, dynamic_ncols=True,
                    desc=f"{self.model.name} {c.name}", unit="it", file=sys.stderr)
         started = time.time()
-        for net in self.model.nets.values():
-            net.train()
+        self.model.nets.train()
         try:
             with StopRequested() as stop:
                 batches = iter(self._loader())
