@@ -43,8 +43,9 @@ def test_bf16_and_channels_last_train_and_translate(data, tmp_path, capsys):
     assert 0 < difference.max() < 0.1 and difference.mean() < 0.01  # bfloat16 rounding, not another result
 
 
-def test_fp16_keeps_its_scaler_state_for_resume(data, tmp_path):
+def test_fp16_keeps_its_scaler_state_for_resume(data, tmp_path, capsys):
     run = train(data, tmp_path / "runs", "fp16", "--precision", "fp16")
+    assert "fp16 on a CPU" in capsys.readouterr().err  # the user hears why it is slow here
     scalers = read_checkpoint(run)["scalers"]
     assert set(scalers) == {"G", "D"} and scalers["G"]["scale"] > 0
 

@@ -66,6 +66,8 @@ def run(args) -> int:
         raise ValueError("--resize must be a positive size in pixels")
     translator = load_translator(args.checkpoint, args.direction, args.test_mode, select_device(args.device),
                                  official_flags(args), precision=args.precision, use_ema=not args.no_ema)
+    if translator.precision.advice:
+        print(translator.precision.advice, file=sys.stderr)
     summary = translate_folder(translator, args.input, args.output, fmt=args.format, batch_size=args.batch_size,
                                size=args.resize, overwrite=args.overwrite, seed=args.seed,
                                bit_depth=args.bit_depth, num_workers=args.num_workers,

@@ -102,6 +102,8 @@ class Trainer:
         self.model = self.model_class(c, self.device)
         self.engine = Engine(self.model, precision=c.precision, channels_last=c.channels_last,
                              compile=c.compile, ema_decay=c.ema_decay)
+        if self.engine.precision.advice:
+            print(self.engine.precision.advice, file=sys.stderr)
         self.schedule = Schedule(len(self.dataset), c.batch_size, c.epochs, c.epochs_decay, c.steps)
         if state is not None:
             try:
