@@ -2,16 +2,16 @@
 import subprocess
 import sys
 
-from translation.runtime import IDLE_SPIN_COUNT, other_runnable_tasks, wait_policy
+from translation.runtime import BUSY_FRACTION, IDLE_SPIN_COUNT, busy_fraction, wait_policy
 
 from conftest import REPO
 
 
 def test_user_settings_win_and_busy_machines_wait_passively():
-    assert wait_policy({"OMP_WAIT_POLICY": "ACTIVE"}, others_running=3) == {}
-    assert wait_policy({"GOMP_SPINCOUNT": "0"}, others_running=0) == {}
-    assert wait_policy({}, others_running=1) == {"OMP_WAIT_POLICY": "PASSIVE"}
-    assert wait_policy({}, others_running=0) == {"GOMP_SPINCOUNT": IDLE_SPIN_COUNT}
+    assert wait_policy({"OMP_WAIT_POLICY": "ACTIVE"}, busy=True) == {}
+    assert wait_policy({"GOMP_SPINCOUNT": "0"}, busy=False) == {}
+    assert wait_policy({}, busy=True) == {"OMP_WAIT_POLICY": "PASSIVE"}
+    assert wait_policy({}, busy=False) == {"GOMP_SPINCOUNT": IDLE_SPIN_COUNT}
 
 
 def test_a_busy_program_beside_us_is_seen():
@@ -19,7 +19,7 @@ def test_a_busy_program_beside_us_is_seen():
                                stdout=subprocess.PIPE, text=True)
     try:
         assert spinner.stdout.readline().strip() == "spinning"  # it is in its loop: runnable from now on
-        assert other_runnable_tasks() >= 1
+        assert busy_fraction() >= BUSY_FRACTION
     finally:
         spinner.kill()
         spinner.wait()

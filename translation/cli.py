@@ -6,7 +6,7 @@ import importlib
 import sys
 
 from translation import __version__
-from translation.runtime import configure_cpu_threads
+from translation.runtime import NET_COMMANDS, configure_cpu_threads
 
 # Each module defines register(subparsers) and sets `func` (args -> exit code) on its parser(s).
 COMMANDS = ("train", "translate", "import_weights", "prepare", "data", "download", "demo")
@@ -33,7 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    configure_cpu_threads()  # before any command module imports torch (see runtime.py)
+    words = [word for word in (sys.argv[1:] if argv is None else argv) if not word.startswith("-")]
+    # before any command module imports torch (see runtime.py)
+    configure_cpu_threads(look_at_load=bool(words) and words[0] in NET_COMMANDS)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
