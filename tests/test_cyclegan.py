@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from translation.cli import main
+from translation.config import validate
 from translation.models.cyclegan import CycleGANConfig, CycleGANModel
 from translation.models.image_pool import ImagePool
 from translation.checkpoint import read_checkpoint as load_checkpoint
@@ -133,7 +134,7 @@ def test_identity_off_skips_its_forward_passes(unpaired_set, tmp_path):
 
 def test_identity_loss_needs_equal_channels(unpaired_set, tmp_path):
     with pytest.raises(ValueError, match="--input-nc == --output-nc .*--lambda-identity 0"):
-        CycleGANModel(tiny_config(unpaired_set, tmp_path, input_nc=1), torch.device("cpu"))
+        validate(tiny_config(unpaired_set, tmp_path, input_nc=1))
     model = CycleGANModel(tiny_config(unpaired_set, tmp_path, input_nc=1, lambda_identity=0.0), torch.device("cpu"))
     engine = Engine(model)
     outputs = engine.step({"A": torch.zeros(1, 1, 32, 32), "B": torch.zeros(1, 3, 32, 32)}, 0)

@@ -26,7 +26,7 @@ def test_parameter_counts_equal_the_official_ones(kind, name, kwargs, expected):
 
 
 def test_registries_list_the_official_names():
-    assert list_generators() == ["resnet_6blocks", "resnet_9blocks", "unet_128", "unet_256", "unet_32", "unet_64"]
+    assert list_generators() == ["unet_32", "unet_64", "unet_128", "unet_256", "resnet_6blocks", "resnet_9blocks"]
     assert list_discriminators() == ["basic", "n_layers", "pixel"]
 
 
@@ -111,7 +111,7 @@ def test_nets_record_the_arguments_that_built_them():
 
 
 def test_unknown_names_list_the_choices():
-    with pytest.raises(ValueError, match="unknown generator 'unet_512'; choose one of resnet_6blocks"):
+    with pytest.raises(ValueError, match="unknown generator 'unet_512'; choose one of unet_32, unet_64"):
         create_generator("unet_512")
     with pytest.raises(ValueError, match="unknown norm 'group'"):
         create_discriminator("basic", in_channels=3, norm="group")
@@ -121,8 +121,10 @@ def test_unknown_names_list_the_choices():
         create_discriminator("patch", in_channels=3)
 
 
-def test_architecture_options_pass_through_to_the_builder():
+def test_architecture_options_pass_through_to_the_builder(monkeypatch):
     from translation.nets.registry import GENERATOR_REGISTRY, register_generator
+
+    monkeypatch.setattr(GENERATOR_REGISTRY, "declared", GENERATOR_REGISTRY.declared + ("toy_labelled",))
 
     @register_generator
     def toy_labelled(in_channels: int = 3, out_channels: int = 3, n_labels: int = 5) -> torch.nn.Module:

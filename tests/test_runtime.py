@@ -26,13 +26,16 @@ def test_a_busy_program_beside_us_is_seen():
 
 
 def test_the_cli_decides_before_torch_is_imported():
+    # translate loads torch, then fails on the missing checkpoint; the policy must have been set before that
+    # (configure_cpu_threads sets nothing once torch is loaded)
     code = ("import os, sys\nfrom translation.cli import main\n"
-            "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
+            "main(['translate', 'no_such_checkpoint', 'in', 'out'])\n"
             "print('torch' in sys.modules, os.environ.get('OMP_WAIT_POLICY'), os.environ.get('GOMP_SPINCOUNT'))")
     env = {k: v for k, v in __import__("os").environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, env=env,
                          timeout=120)
-    policy, spin = out.stdout.split()[-2:]
+    loaded, policy, spin = out.stdout.split()[-3:]
+    assert loaded == "True" and "no_such_checkpoint" in out.stderr
     assert (policy, spin) in (("PASSIVE", "None"), ("None", IDLE_SPIN_COUNT)), out.stdout
     user = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
                           env={**env, "OMP_WAIT_POLICY": "ACTIVE"}, timeout=120)

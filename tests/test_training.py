@@ -116,9 +116,13 @@ def test_checkpoint_loading_never_runs_pickled_code(tmp_path):
             return (os.system, (f"touch {marker}",))
 
     torch.save({"format": "translation-checkpoint", "payload": Evil()}, tmp_path / "evil.pt")
-    with pytest.raises(CheckpointError, match="evil.pt: cannot be loaded safely"):
+    with pytest.raises(CheckpointError, match=r"evil.pt: refused: it asks to import (posix|os|nt)\.system") as refused:
         load_file(tmp_path / "evil.pt")
     assert not marker.exists()
+    assert "weights_only" not in str(refused.value)  # never advise loading it unsafely
+    (tmp_path / "garbage.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="garbage.pt: cannot be read as a PyTorch file"):
+        load_file(tmp_path / "garbage.pt")
 
 
 def test_atomic_write_keeps_the_old_file_when_interrupted(tmp_path, monkeypatch):

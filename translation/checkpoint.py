@@ -23,16 +23,15 @@ inside net_specs and no ema/scalers/best; `read_checkpoint` upgrades such files 
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-import torch
-
+from translation.names import DIRECTIONS
 from translation.utils.files import atomic_path
 
 FORMAT = "translation-checkpoint"
 VERSION = 2
 LATEST = "latest.pt"
-DIRECTIONS = ("AtoB", "BtoA")  # A -> B and B -> A, the official naming
 TASKS = ("translate", "translate_to_domain", "sample")
 LABEL_KINDS = ("multi_label", "single_label")
 
@@ -84,6 +83,8 @@ def save_checkpoint(path: Path, state: dict) -> None:
                   for key, record in state["generators"].items()}
     full = {"format": FORMAT, "version": VERSION, "config": {}, "optimizers": {}, "scalers": {}, "step": 0,
             "epoch": 0, "extra": {}, "best": empty_best(), **state, "generators": generators, "ema": ema}
+    import torch  # here, not at the top: the command line imports this module before torch is needed
+
     with atomic_path(Path(path)) as tmp:
         torch.save(full, tmp)
 
@@ -105,15 +106,30 @@ def resolve_checkpoint_path(path) -> Path:
 
 def load_file(path) -> dict:
     """torch.load with weights_only=True: tensors and primitives only, never pickled code."""
+    import torch
+
     path = Path(path)
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for corrupt or hostile files
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise CheckpointError(f"{path}: cannot be loaded safely ({reason})") from None
+        raise CheckpointError(f"{path}: {_why_unloadable(error)}") from None
     if not isinstance(obj, dict):
         raise CheckpointError(f"{path}: expected a dict of weights, found {type(obj).__name__}")
     return obj
+
+
+def _why_unloadable(error: Exception) -> str:
+    """torch's reason, minus its advice to load unsafely: we never do, so never suggest it."""
+    text = str(error)
+    imported = re.search(r"GLOBAL ([\w.]+)", text)
+    if imported:
+        return (f"refused: it asks to import {imported.group(1)} while loading, and only tensors and plain values "
+                "are loaded (code in a checkpoint could run on this machine). A file saved with "
+                "torch.save(model) instead of torch.save(model.state_dict()) does this too.")
+    # the lines of torch's message that are about the file, not about weights_only
+    lines = [line.strip() for line in re.split(r"\n|WeightsUnpickler error:", text) if line.strip()
+             and not re.search(r"weights_only|documentation|file an issue|trusted source", line)]
+    return f"cannot be read as a PyTorch file ({lines[0] if lines else type(error).__name__})"
 
 
 def is_translation_checkpoint(obj: dict) -> bool:

@@ -20,8 +20,7 @@ from typing import Any, Callable, Optional, Union
 
 import yaml
 
-from translation.precision import PRECISIONS
-from translation.utils.device import DEVICES
+from translation.names import DEVICES, PRECISIONS
 
 
 def option(default: Any, help: str, choices: tuple | Callable[[], list] | None = None, flag: str | None = None,
@@ -73,19 +72,31 @@ class TrainConfig:
         """The run's folder: the one place its path is computed."""
         return Path(self.checkpoints_dir) / self.name
 
+    def check_combinations(self) -> None:
+        """Checks between options, after each has passed its own; raise ValueError naming the flags.
+        A family adds its own and calls super()."""
+        name = Path(self.name)
+        if not self.name.strip() or name.is_absolute() or ".." in name.parts or name == Path("."):
+            raise ValueError(f"--name {self.name!r} must name a folder inside --checkpoints-dir (the run goes to "
+                             "<checkpoints-dir>/<name>)")
+        if self.keep_every and self.keep_every % self.save_every:
+            raise ValueError(f"--keep-every {self.keep_every} must be a multiple of --save-every {self.save_every}: "
+                             "numbered copies are made when a checkpoint is saved")
+
 
 def to_dict(config) -> dict:
     return dataclasses.asdict(config)
 
 
-def from_dict(cls, values: dict, source: str = "config"):
-    """Build `cls` from a mapping, rejecting unknown keys with the list of valid ones."""
+def from_dict(cls, values: dict, source: str = "config", flags_given: frozenset = frozenset()):
+    """Build `cls` from a mapping, rejecting unknown keys with the list of valid ones. Errors about the
+    options in `flags_given` name the flag (--batch-size); others name the key in `source`."""
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - names)
     if unknown:
         raise ValueError(f"{source}: unknown option(s) {', '.join(unknown)}; valid options: {', '.join(sorted(names))}")
     config = cls(**values)
-    validate(config, source)
+    validate(config, source, flags_given)
     return config
 
 
@@ -102,11 +113,13 @@ def _unwrap(annotation) -> tuple[type, bool, bool]:
     return annotation, optional, False
 
 
-def _check_scalar(kind: type, value, name: str, source: str):
+def _check_scalar(kind: type, value, label: str):
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if not isinstance(value, kind) or (kind in (int, float) and isinstance(value, bool)):
-        raise ValueError(f"{source}: {name} must be {kind.__name__}, got {value!r}")
+        raise ValueError(f"{label} must be {kind.__name__}, got {value!r}")
+    if kind is float and value != value:
+        raise ValueError(f"{label} must be a number, got nan")
     return value
 
 
@@ -115,31 +128,34 @@ def choices_of(f: dataclasses.Field) -> Optional[tuple]:
     return tuple(choices()) if callable(choices) else choices
 
 
-def validate(config, source: str = "config") -> None:
-    """Type, choice and range checks so a bad value fails at start-up, not mid-epoch."""
+def validate(config, source: str = "config", flags_given: frozenset = frozenset()) -> None:
+    """Type, choice and range checks, then the checks between options, so a bad value fails at start-up,
+    not mid-epoch. Messages name the flag for options given as flags, else the key in `source`."""
     types = typing.get_type_hints(type(config))
     for f in dataclasses.fields(config):
+        label = flag_name(f) if f.name in flags_given else f"{source}: {f.name}"
         value = getattr(config, f.name)
         kind, optional, is_list = _unwrap(types[f.name])
         if value is None:
             if not optional:
-                raise ValueError(f"{source}: {f.name} must be set")
+                raise ValueError(f"{label} must be set")
             continue
         if is_list:
             if not isinstance(value, (list, tuple)):
-                raise ValueError(f"{source}: {f.name} must be a list of {kind.__name__}, got {value!r}")
-            value = [_check_scalar(kind, v, f.name, source) for v in value]
+                raise ValueError(f"{label} must be a list of {kind.__name__}, got {value!r}")
+            value = [_check_scalar(kind, v, label) for v in value]
         else:
-            value = _check_scalar(kind, value, f.name, source)
+            value = _check_scalar(kind, value, label)
         setattr(config, f.name, value)
         choices = choices_of(f)
         for item in (value if is_list else [value]):
             if choices and item not in choices:
-                raise ValueError(f"{source}: {f.name} must be one of {', '.join(map(str, choices))}, got {item!r}")
+                raise ValueError(f"{label} must be one of {', '.join(map(str, choices))}, got {item!r}")
             low, high = f.metadata.get("min"), f.metadata.get("max")
             if low is not None and item < low or high is not None and item > high:
                 bounds = (f">= {low}" if high is None else f"<= {high}" if low is None else f"in [{low}, {high}]")
-                raise ValueError(f"{source}: {f.name} must be {bounds}, got {item!r}")
+                raise ValueError(f"{label} must be {bounds}, got {item!r}")
+    config.check_combinations()
 
 
 # --- YAML -------------------------------------------------------------------------------------------
@@ -217,8 +233,11 @@ def resolve(cls, args: argparse.Namespace, config_file: str | None = None):
     values: dict[str, Any] = {}
     if config_file:
         values.update(load_yaml(config_file))
-    for f in dataclasses.fields(cls):
-        given = getattr(args, f.name, None)
-        if given is not None:
-            values[f.name] = given
-    return from_dict(cls, values, source=config_file or "options")
+    flags = given_flags(cls, args)
+    values.update(flags)
+    return from_dict(cls, values, source=config_file or "options", flags_given=frozenset(flags))
+
+
+def given_flags(cls, args: argparse.Namespace) -> dict[str, Any]:
+    """The options the user gave on the command line (parsed flags default to None)."""
+    return {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if getattr(args, f.name, None) is not None}

@@ -22,10 +22,10 @@ from torch import nn
 from translation.checkpoint import (CheckpointError, is_translation_checkpoint, load_file, resolve_checkpoint_path,
                                    upgrade)
 from translation.data.arrays import resize, to_image, to_tensor
+from translation.names import TEST_MODES
 from translation.nets import build_net
 from translation.precision import precision_for
 
-TEST_MODES = ("paper", "eval")
 MIN_SIDE = 16  # images are padded to at least this size
 
 

@@ -1,7 +1,8 @@
 """`translation demo pix2pix|cyclegan`: the self-contained demos that `make demo` runs."""
 from __future__ import annotations
 
-from translation.precision import PRECISIONS
+from translation.commands.arguments import int_at_least
+from translation.names import PRECISIONS
 
 
 def register(subparsers) -> None:
@@ -10,15 +11,13 @@ def register(subparsers) -> None:
                                           "translate the held-out part and report quality.")
     p.add_argument("model", choices=("pix2pix", "cyclegan"), help="which demo to run")
     p.add_argument("--workdir", default="demo_output", help="where data, checkpoints and outputs go")
-    p.add_argument("--steps", type=int, help="training iterations (default: pix2pix 4000, cyclegan 1600)")
+    p.add_argument("--steps", type=int_at_least(1), help="training iterations (default: pix2pix 4000, cyclegan 1600)")
     p.add_argument("--precision", default="fp32", choices=PRECISIONS,
                    help="number format for training and translating (default: fp32)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    if args.steps is not None and args.steps < 1:
-        raise ValueError("--steps must be at least 1")
     if args.model == "cyclegan":
         from translation.demo.cyclegan_demo import run_demo
     else:

@@ -1,18 +1,16 @@
 """`translation download NAME | model NAME | --list`: official data sets and pretrained models."""
 from __future__ import annotations
 
-import argparse
 import pathlib
 import sys
 
+from translation.commands.arguments import float_above, int_at_least
 from translation.data import catalog, zoo
-from translation.data.io import list_images
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "download", help="download official data sets and pretrained models",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Download the official pix2pix/CycleGAN data sets into DATA-DIR/<name>/ and pretrained models "
                     "into CHECKPOINTS-DIR/<name>_pretrained/latest_net_G.pth. Partial downloads resume; the SHA-256 "
                     "is recorded; archives are checked before extraction.",
@@ -28,8 +26,9 @@ def register(subparsers) -> None:
                         help="default: checkpoints")
     parser.add_argument("--force", action="store_true", help="replace an existing data set or model")
     parser.add_argument("--keep-archive", action="store_true", help="keep the archive in DATA-DIR/.downloads/")
-    parser.add_argument("--retries", type=int, default=3, help="tries in a row without progress (default: 3)")
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds without data before a retry")
+    parser.add_argument("--retries", type=int_at_least(1), default=3,
+                        help="tries in a row without progress (default: 3)")
+    parser.add_argument("--timeout", type=float_above(0.0), default=30.0, help="seconds without data before a retry")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -68,6 +67,8 @@ def run(args) -> int:
 
 
 def _report(done: zoo.Installed, is_model: bool) -> None:
+    from translation.data.io import list_images
+
     if done.note:
         print(f"note: {done.note}", file=sys.stderr)
     verb = "already present" if done.already else "downloaded"

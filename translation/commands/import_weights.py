@@ -12,10 +12,10 @@ import re
 import sys
 from pathlib import Path
 
-from translation.checkpoint import (DIRECTIONS, LATEST, CheckpointError, is_translation_checkpoint, load_file,
-                                   save_checkpoint, translates)
+from translation.checkpoint import (LATEST, CheckpointError, is_translation_checkpoint, load_file, save_checkpoint,
+                                   translates)
 from translation.commands.translate import add_official_flags, official_flags
-from translation.translator import TEST_MODES, OfficialFlags, load_translator
+from translation.names import DIRECTIONS, TEST_MODES
 
 OTHER = {"AtoB": "BtoA", "BtoA": "AtoB"}
 NET_KEY = {"AtoB": "G_A", "BtoA": "G_B"}  # the official CycleGAN names: G_A maps A -> B
@@ -27,8 +27,9 @@ def register(subparsers) -> None:
         description="Read a bare state dict saved by the official pix2pix/CycleGAN code (latest_net_G.pth, "
                     "latest_net_G_A.pth, model-zoo files such as horse2zebra.pth) with the architecture "
                     "flags it was trained with, and write a checkpoint that records them.",
-        epilog="example: translation import latest_net_G_A.pth --also latest_net_G_B.pth "
-               "--netG resnet_9blocks --norm instance --no-dropout -o h2z_official")
+        epilog="example (an official CycleGAN pair):\n"
+               "  translation import latest_net_G_A.pth --also latest_net_G_B.pth --netG resnet_9blocks "
+               "--norm instance -o h2z_both")
     p.add_argument("weights", metavar="FILE", help="official generator weights (.pth)")
     p.add_argument("--also", metavar="FILE",
                    help="the generator of the opposite direction (e.g. latest_net_G_B.pth with "
@@ -61,8 +62,10 @@ def default_test_mode(spec: dict) -> str:
     return "paper" if kwargs["norm"] == "batch" or kwargs["dropout"] else "eval"
 
 
-def import_generator(path, direction: str, flags: OfficialFlags):
-    """(spec, state_dict) of one official generator, checked against `flags`."""
+def import_generator(path, direction: str, flags):
+    """(spec, state_dict) of one official generator, checked against `flags` (OfficialFlags)."""
+    from translation.translator import load_translator
+
     if is_translation_checkpoint(load_file(path)):
         raise CheckpointError(f"{path} is already a translation checkpoint: translate with it directly")
     translator = load_translator(path, direction, "eval", "cpu", official=flags)

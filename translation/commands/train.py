@@ -2,39 +2,48 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from translation.checkpoint import LATEST, read_checkpoint
-from translation.config import add_arguments, from_dict, load_yaml, resolve
-from translation.models import MODELS
-from translation.training.trainer import Trainer, TrainingError
+from translation.config import add_arguments, from_dict, given_flags, load_yaml, resolve
+from translation.models import CONFIGS
 
 
 def register(subparsers) -> None:
     train = subparsers.add_parser("train", help="train a model", description="Train a model.")
     models = train.add_subparsers(dest="model", metavar="MODEL", required=True)
-    for name, model_class in sorted(MODELS.items()):
-        summary = (model_class.__doc__ or "").strip().splitlines()
-        parser = models.add_parser(name, help=summary[0] if summary else None,
-                                   description=summary[0] if summary else None)
+    for name, config_class in CONFIGS.items():
+        summary = (config_class.__doc__ or "").strip().splitlines()[0]
+        parser = models.add_parser(name, help=summary, description=summary)
         parser.add_argument("--config", metavar="FILE.yaml", help="options from a YAML file; flags override it")
         parser.add_argument("--resume", action="store_true",
                             help="continue the run <checkpoints-dir>/<name> exactly where it stopped")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar (logs only)")
-        add_arguments(parser, model_class.config_class)
-        parser.set_defaults(func=run, model_class=model_class)
+        add_arguments(parser, config_class)
+        parser.set_defaults(func=run, check=check, config_class=config_class)
+
+
+def check(args) -> None:
+    """Every option, the YAML file's included, before torch loads or a folder is made."""
+    args.options = resolve(args.config_class, args, args.config)
+    if args.resume:
+        return  # the saved run's options come in when it is read (run)
+    if not args.options.data:
+        raise ValueError("--data is required (the data set folder), or set `data:` in --config")
+    if not Path(args.options.data).is_dir():
+        raise ValueError(f"--data {args.options.data}: no such data set folder")
 
 
 def run(args) -> int:
-    model_class = args.model_class
-    config_cls = model_class.config_class
-    checkpoint = None
     if args.resume:
-        config, checkpoint = _resume_config(config_cls, args)
+        config, checkpoint = _resume_config(args.config_class, args)
     else:
-        config = resolve(config_cls, args, args.config)
-    if not config.data:
-        raise ValueError("--data is required (the data set folder), or set `data:` in --config")
-    trainer = Trainer(model_class, config, resume=args.resume, progress=not args.no_progress, checkpoint=checkpoint)
+        config, checkpoint = args.options, None
+    from translation.models import model_class
+    from translation.training.trainer import Trainer, TrainingError
+
+    trainer = Trainer(model_class(args.model), config, resume=args.resume, progress=not args.no_progress,
+                      checkpoint=checkpoint)
     try:
         trainer.fit()
     except TrainingError as error:
@@ -43,18 +52,16 @@ def run(args) -> int:
     return 130 if trainer.stopped else 0  # stopped by a signal: saved, but not finished
 
 
-def _resume_config(config_cls, args):
+def _resume_config(config_class, args):
     """On resume the saved run's options are the base; the file and flags given now override them.
     Returns (config, the checkpoint read), so latest.pt is read once."""
-    probe = resolve(config_cls, args, args.config)
-    latest = probe.run_dir / LATEST
+    latest = args.options.run_dir / LATEST
     if not latest.is_file():
         raise ValueError(f"--resume: no checkpoint at {latest}")
     saved = read_checkpoint(latest)
     values = dict(saved["config"])
     if args.config:
         values.update(load_yaml(args.config))
-    for key, value in vars(args).items():
-        if key in values and value is not None:
-            values[key] = value
-    return from_dict(config_cls, values, source=str(latest)), saved
+    flags = given_flags(config_class, args)
+    values.update(flags)
+    return from_dict(config_class, values, source=str(latest), flags_given=frozenset(flags)), saved

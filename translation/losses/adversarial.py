@@ -13,12 +13,15 @@ from typing import ClassVar
 import torch
 import torch.nn.functional as F
 
+from translation.names import GAN_MODES, check_registered
+
 _LOSSES: dict[str, type["AdversarialLoss"]] = {}
 
 
 def register_loss(*names: str):
     def decorator(cls):
         for name in names:
+            check_registered("adversarial loss", name, GAN_MODES)
             if name in _LOSSES:
                 raise ValueError(f"adversarial loss {name!r} is registered twice")
             _LOSSES[name] = cls

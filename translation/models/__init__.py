@@ -1,8 +1,23 @@
-"""Trainable models, registered by name in MODELS ("pix2pix", "cyclegan"); see base.py for what a model declares."""
-from translation.models.base import MODELS, GANModel, register_model
+"""Trainable models by name; see base.py for what a model declares.
 
-# Importing a model module registers it.
-from translation.models import pix2pix  # noqa: E402,F401
-from translation.models import cyclegan  # noqa: E402,F401
+This package's top level stays light (no torch): the command line builds its parser and checks every option
+from CONFIGS alone, and a model's code loads only when `model_class(name)` asks for it.
+"""
+from __future__ import annotations
 
-__all__ = ["MODELS", "GANModel", "register_model"]
+import importlib
+
+from translation.models.configs import CycleGANConfig, Pix2PixConfig
+
+# model name -> its options; the model itself is in translation/models/<name>.py
+CONFIGS = {"pix2pix": Pix2PixConfig, "cyclegan": CycleGANConfig}
+
+
+def model_class(name: str):
+    """The model class registered as `name` (importing its module registers it)."""
+    from translation.models.base import MODELS
+
+    if name not in CONFIGS:
+        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(CONFIGS)}")
+    importlib.import_module(f"translation.models.{name}")
+    return MODELS[name]

@@ -29,6 +29,11 @@ MODELS: dict[str, type["GANModel"]] = {}
 
 def register_model(name: str):
     def decorator(cls):
+        from translation.models import CONFIGS
+
+        if CONFIGS.get(name) is not cls.config_class:
+            raise ValueError(f"model {name!r}: add it to CONFIGS in translation/models/__init__.py with its "
+                             "config class, so the command line offers it")
         cls.name = name
         MODELS[name] = cls
         return cls

@@ -7,42 +7,17 @@ discriminators frozen) on the full objective; then the D phase on real images vs
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
 
 from translation.checkpoint import translates
-from translation.config import option
 from translation.data.unpaired import UnpairedDataset
-from translation.losses import adversarial_loss, adversarial_losses
+from translation.losses import adversarial_loss
 from translation.models.base import GANModel, register_model
+from translation.models.configs import CycleGANConfig
 from translation.models.image_pool import ImagePool
-from translation.models.image_translation import ImageTranslationConfig, generator_and_discriminator_optimizers
-from translation.nets import NORMS, list_generators
+from translation.models.image_translation import generator_and_discriminator_optimizers, pair_transform
 from translation.training.phases import Phase
-
-
-@dataclass
-class CycleGANConfig(ImageTranslationConfig):
-    """CycleGAN: unpaired translation in both directions"""
-
-    # Paper / official defaults where they differ from the shared ones (Adam 2e-4 beta1 0.5, batch 1,
-    # 286 -> 256 crops, flips, 100 + 100 epochs and the basic 70x70 PatchGAN already match CycleGAN).
-    netG: str = option("resnet_9blocks", "generator architecture (both generators)", choices=list_generators,
-                       flag="--netG")
-    norm: str = option("instance", "normalisation layers", choices=NORMS)
-    gan_mode: str = option("lsgan", "adversarial loss", choices=adversarial_losses)
-    lambda_A: float = option(10.0, "weight of the cycle loss A -> B -> A (paper eq. 2)", flag="--lambda-A",
-                             minimum=0.0)
-    lambda_B: float = option(10.0, "weight of the cycle loss B -> A -> B (paper eq. 2)", flag="--lambda-B",
-                             minimum=0.0)
-    lambda_identity: float = option(0.5, "weight of the identity loss relative to lambda_A/B (paper sec. 5.2; "
-                                         "0 disables it and its forward passes)", minimum=0.0)
-    pool_size: int = option(50, "past fakes each discriminator also sees (Shrivastava et al. 2017; 0 = none)",
-                            minimum=0)
-    serial_batches: bool = option(False, "take A in file order and pair A[i] with B[i mod |B|] instead of "
-                                         "shuffling A and picking a random B")
 
 
 @register_model("cyclegan")
@@ -55,9 +30,6 @@ class CycleGANModel(GANModel):
     def __init__(self, config: CycleGANConfig, device):
         super().__init__(config, device)
         c = config
-        if c.lambda_identity > 0 and c.input_nc != c.output_nc:
-            raise ValueError(f"the identity loss feeds B images to G_A (A -> B), so it needs --input-nc == "
-                             f"--output-nc (got {c.input_nc} and {c.output_nc}); use --lambda-identity 0")
         g = {"ngf": c.ngf, "norm": c.norm, "dropout": c.dropout, "init": c.init, "init_gain": c.init_gain}
         d = {"ndf": c.ndf, "n_layers": c.n_layers_D, "norm": c.norm, "init": c.init, "init_gain": c.init_gain}
         # created in the official order so a seeded init draws the same weights
@@ -71,7 +43,7 @@ class CycleGANModel(GANModel):
 
     @classmethod
     def build_dataset(cls, config: CycleGANConfig) -> UnpairedDataset:
-        return UnpairedDataset(config.data, "train", config.input_nc, config.output_nc, config.pair_transform(),
+        return UnpairedDataset(config.data, "train", config.input_nc, config.output_nc, pair_transform(config),
                                config.max_dataset_size, serial=config.serial_batches)
 
     def generators(self) -> dict[str, dict]:

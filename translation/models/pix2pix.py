@@ -5,30 +5,16 @@ halved; then the G phase against the just-updated D, plus L1 to the target.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
 
-from translation.checkpoint import DIRECTIONS, translates
-from translation.config import option
+from translation.checkpoint import translates
 from translation.data.datasets import PairedDataset
 from translation.losses import adversarial_loss
 from translation.models.base import GANModel, register_model
-from translation.models.image_translation import ImageTranslationConfig, generator_and_discriminator_optimizers
+from translation.models.configs import Pix2PixConfig
+from translation.models.image_translation import generator_and_discriminator_optimizers, pair_transform
 from translation.training.phases import Phase
-
-
-@dataclass
-class Pix2PixConfig(ImageTranslationConfig):
-    """pix2pix: paired translation"""
-
-    # The shared defaults (unet_256, batch norm, basic D, vanilla GAN, Adam 2e-4 beta1 0.5, 286 -> 256) are
-    # pix2pix's already; only these differ.
-    dropout: bool = option(True, "dropout in the generator; the paper keeps it on at test time too")
-    lambda_l1: float = option(100.0, "weight of the L1 reconstruction loss (paper eq. 4)", flag="--lambda-l1",
-                              minimum=0.0)
-    direction: str = option("AtoB", "AtoB: left/A images are inputs; BtoA: the reverse", choices=DIRECTIONS)
 
 
 @register_model("pix2pix")
@@ -53,7 +39,7 @@ class Pix2PixModel(GANModel):
     @classmethod
     def build_dataset(cls, config: Pix2PixConfig) -> PairedDataset:
         return PairedDataset(config.data, "train", config.direction, config.input_nc, config.output_nc,
-                             config.pair_transform(), config.max_dataset_size)
+                             pair_transform(config), config.max_dataset_size)
 
     def generators(self) -> dict[str, dict]:
         return {"G": translates(self.config.direction)}

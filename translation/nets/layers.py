@@ -11,8 +11,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-NORMS = ("batch", "instance", "none")
-INITS = ("normal", "xavier", "kaiming", "orthogonal")
+from translation.names import INITS, NORMS  # noqa: F401  (re-exported: nets.NORMS, nets.INITS)
 
 
 def norm_layer(kind: str) -> Callable[[int], nn.Module]:

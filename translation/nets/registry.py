@@ -14,25 +14,28 @@ from typing import Callable, Dict, List
 
 from torch import nn
 
+from translation.names import DISCRIMINATORS, GENERATORS, check_registered
+
 from .layers import NORMS, check_init, init_weights
 
 NET_KINDS = ("generator", "discriminator")
 
 
 class Registry:
-    def __init__(self, kind: str):
-        self.kind = kind
+    def __init__(self, kind: str, declared: tuple):
+        self.kind, self.declared = kind, declared
         self._builders: Dict[str, Callable[..., nn.Module]] = {}
 
     def register(self, fn: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
         name = fn.__name__
+        check_registered(self.kind, name, self.declared)
         if name in self._builders:
             raise ValueError(f"{self.kind} {name!r} is registered twice")
         self._builders[name] = fn
         return fn
 
     def names(self) -> List[str]:
-        return sorted(self._builders)
+        return [name for name in self.declared if name in self._builders]
 
     def get(self, name: str) -> Callable[..., nn.Module]:
         if name not in self._builders:
@@ -43,8 +46,8 @@ class Registry:
         return name in self._builders
 
 
-GENERATOR_REGISTRY = Registry("generator")
-DISCRIMINATOR_REGISTRY = Registry("discriminator")
+GENERATOR_REGISTRY = Registry("generator", GENERATORS)
+DISCRIMINATOR_REGISTRY = Registry("discriminator", DISCRIMINATORS)
 register_generator = GENERATOR_REGISTRY.register
 register_discriminator = DISCRIMINATOR_REGISTRY.register
 _REGISTRIES = {"generator": GENERATOR_REGISTRY, "discriminator": DISCRIMINATOR_REGISTRY}

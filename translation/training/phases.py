@@ -11,7 +11,7 @@ from typing import Callable, Iterable
 
 import torch
 
-OPTIMIZERS = ("adam", "rmsprop", "sgd")
+from translation.names import OPTIMIZERS
 
 
 @dataclass(frozen=True)

@@ -117,9 +117,33 @@ class Trainer:
             self.step = int(state["step"])
             self.best = state.get("best", empty_best())
             restore_rng_state(state["rng"])
-        # only now, with everything checked, does a new run get its folder
+        if self.step < self.schedule.total_steps:
+            # The first batch is read before a new run gets its folder: a bad file, or images smaller than
+            # the crop, then stop it with nothing written.
+            self.batches = iter(self._loader())
+            self.first_batch = self._next_batch()
         self.run_dir.mkdir(parents=True, exist_ok=True)
         save_yaml(c, self.run_dir / "config.yaml")
+
+    def _last_good(self) -> str:
+        latest = self.run_dir / LATEST
+        return f"The last good checkpoint is {latest}." if latest.is_file() else "No checkpoint was written."
+
+    def _next_batch(self, started_at: int | None = None):
+        """The next batch; a data error names the file, and progress made since `started_at` is saved."""
+        try:
+            return next(self.batches)
+        except StopIteration:
+            raise
+        except Exception as error:  # unreadable or unusable data: say which file, keep progress
+            if started_at is not None and self.step > started_at:
+                self.save()
+                kept = f"Progress saved at step {self.step} in {self.run_dir / LATEST}; fix the file and --resume."
+            elif self.resume:
+                kept = f"The run is as it was at step {self.step}; fix the file and --resume."
+            else:
+                kept = "Nothing was trained and nothing was written."
+            raise TrainingError(f"data error: {_error_line(error)}\n{kept}") from None
 
     def _loader(self) -> DataLoader:
         c = self.config
@@ -179,18 +203,14 @@ class Trainer:
         self.model.nets.train()
         try:
             with StopRequested() as stop:
-                batches = iter(self._loader())
+                started_at, batch = self.step, self.first_batch
                 end = min(total, until_step) if until_step is not None else total
                 while self.step < end and not stop.requested:
-                    try:
-                        batch = next(batches)
-                    except StopIteration:
-                        break
-                    except Exception as error:  # unreadable or unusable data: say which file, keep progress
-                        self.save()
-                        raise TrainingError(f"data error: {_error_line(error)}\nProgress saved at step "
-                                            f"{self.step} in {self.run_dir / LATEST}; fix the file and --resume."
-                                            ) from None
+                    if batch is None:
+                        try:
+                            batch = self._next_batch(started_at)
+                        except StopIteration:
+                            break
                     lr_factor = self.schedule.lr_factor(self.step)
                     self.engine.set_lr_factor(lr_factor)
                     try:
@@ -198,11 +218,12 @@ class Trainer:
                     except NonFiniteLossError as error:
                         raise TrainingError(
                             f"loss {', '.join(error.bad)} became {error.terms[error.bad[0]]} at step {self.step + 1}; "
-                            f"stopped without saving. The last good checkpoint is {self.run_dir / LATEST}. Try a "
-                            "lower --lr or another --gan-mode.") from None
+                            f"stopped without saving. {self._last_good()} Try a lower --lr or another --gan-mode."
+                        ) from None
                     except StepError as error:
-                        raise TrainingError(f"{error} (step {self.step + 1}); stopped without saving. The last good "
-                                            f"checkpoint is {self.run_dir / LATEST}.") from None
+                        raise TrainingError(f"{error} (step {self.step + 1}); stopped without saving. "
+                                            f"{self._last_good()}") from None
+                    batch = None
                     self.step += 1
                     bar.update(1)
                     if self.step % c.log_every == 0 or self.step == total:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-DEVICES = ("auto", "cpu", "cuda", "mps")
+from translation.names import DEVICES
 
 
 def _mps_available() -> bool:

@@ -1,0 +1,67 @@
+"""argparse pieces every command shares: the parser class, help formatting, and checked number types."""
+from __future__ import annotations
+
+import argparse
+import re
+import textwrap
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Wraps prose to the terminal, but keeps paragraphs with indented lines (examples) as written."""
+
+    def _fill_text(self, text, width, indent):
+        paragraphs = []
+        for paragraph in re.split(r"\n\s*\n", text.strip()):
+            if re.search(r"^\s", paragraph, flags=re.M):
+                paragraphs.append(textwrap.indent(paragraph, indent))
+            else:
+                paragraphs.append(textwrap.fill(" ".join(paragraph.split()), width, initial_indent=indent,
+                                                subsequent_indent=indent))
+        return "\n\n".join(paragraphs)
+
+
+class DefaultsHelpFormatter(HelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """The same, with "(default: X)" after each option's help."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with a one-line error: the usage of a 60-option command would bury the message."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _number(kind: type, low, high, low_open: bool):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if kind is int else 'a number'}") \
+                from None
+        if value != value or (low is not None and (value <= low if low_open else value < low)) \
+                or (high is not None and value > high):
+            bound = (f"> {low}" if low_open else f">= {low}") if low is not None else ""
+            bound += (" and " if bound and high is not None else "") + (f"<= {high}" if high is not None else "")
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {text}")
+        return value
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
+    return parse
+
+
+def int_at_least(low: int, high: int | None = None):
+    """An argparse type: an integer in [low, high]."""
+    return _number(int, low, high, low_open=False)
+
+
+def float_at_least(low: float, high: float | None = None):
+    """An argparse type: a number in [low, high]."""
+    return _number(float, low, high, low_open=False)
+
+
+def float_above(low: float, high: float | None = None):
+    """An argparse type: a number in (low, high]."""
+    return _number(float, low, high, low_open=True)

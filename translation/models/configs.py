@@ -1,0 +1,90 @@
+"""The options of pix2pix and CycleGAN, apart from their code: this module imports nothing heavy, so the
+command line can show and check every option before torch loads (see translation/names.py)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from translation.config import TrainConfig, option
+from translation.names import (DIRECTIONS, DISCRIMINATORS, GAN_MODES, GENERATOR_SIZE_MULTIPLES, GENERATORS, INITS,
+                               NORMS, OPTIMIZERS, PREPROCESS_MODES)
+
+
+@dataclass
+class ImageTranslationConfig(TrainConfig):
+    """pix2pix and CycleGAN: image geometry, nets, losses and optimizers"""
+
+    preprocess: str = option("resize_and_crop", "training-time resizing", choices=PREPROCESS_MODES)
+    load_size: int = option(286, "images are resized to this size first", minimum=1)
+    crop_size: int = option(256, "then randomly cropped to this size", minimum=1)
+    flip: bool = option(True, "random horizontal flips (--no-flip to disable)")
+    input_nc: int = option(3, "channels of the input images (1 = grayscale)", minimum=1)
+    output_nc: int = option(3, "channels of the output images", minimum=1)
+    netG: str = option("unet_256", "generator architecture", choices=GENERATORS, flag="--netG")
+    netD: str = option("basic", "discriminator architecture: basic (70x70 PatchGAN), n_layers, pixel",
+                       choices=DISCRIMINATORS, flag="--netD")
+    n_layers_D: int = option(3, "discriminator depth when --netD n_layers", flag="--n-layers-D", minimum=1)
+    ngf: int = option(64, "generator filters in the first/last conv layer", minimum=1)
+    ndf: int = option(64, "discriminator filters in the first conv layer", minimum=1)
+    norm: str = option("batch", "normalisation layers", choices=NORMS)
+    dropout: bool = option(False, "dropout in the generator")
+    init: str = option("normal", "weight initialisation", choices=INITS)
+    init_gain: float = option(0.02, "scale of the initial weights", minimum=0.0)
+    gan_mode: str = option("vanilla", "adversarial loss", choices=GAN_MODES)
+    optimizer: str = option("adam", "optimizer of both players", choices=OPTIMIZERS)
+    lr: float = option(2e-4, "initial learning rate", minimum=0.0)
+    lr_D: Optional[float] = option(None, "discriminator learning rate if different from --lr (two time-scale "
+                                         "update rule, Heusel et al. 2017)", flag="--lr-D", minimum=0.0)
+    beta1: float = option(0.5, "Adam beta1", minimum=0.0, maximum=1.0)
+    beta2: float = option(0.999, "Adam beta2", minimum=0.0, maximum=1.0)
+
+    def check_combinations(self) -> None:
+        super().check_combinations()
+        if self.preprocess in ("resize_and_crop", "scale_width_and_crop") and self.crop_size > self.load_size:
+            raise ValueError(f"--crop-size {self.crop_size} is larger than --load-size {self.load_size}: under "
+                             f"--preprocess {self.preprocess} images are resized to --load-size, then cropped")
+        multiple = GENERATOR_SIZE_MULTIPLES[self.netG]
+        if "crop" in self.preprocess and self.crop_size % multiple:
+            raise ValueError(f"--crop-size {self.crop_size} is not a multiple of {multiple}, which --netG {self.netG} "
+                             f"needs (its height and width are halved {multiple.bit_length() - 1} times); choose "
+                             f"a multiple of {multiple} or another --netG")
+
+
+@dataclass
+class Pix2PixConfig(ImageTranslationConfig):
+    """pix2pix: paired translation (aligned A|B files or A/ B/ folders)"""
+
+    # The shared defaults (unet_256, batch norm, basic D, vanilla GAN, Adam 2e-4 beta1 0.5, 286 -> 256) are
+    # pix2pix's already; only these differ.
+    dropout: bool = option(True, "dropout in the generator; the paper keeps it on at test time too")
+    lambda_l1: float = option(100.0, "weight of the L1 reconstruction loss (paper eq. 4)", flag="--lambda-l1",
+                              minimum=0.0)
+    direction: str = option("AtoB", "AtoB: left/A images are inputs; BtoA: the reverse", choices=DIRECTIONS)
+
+
+@dataclass
+class CycleGANConfig(ImageTranslationConfig):
+    """CycleGAN: unpaired translation in both directions (trainA/ trainB/ folders)"""
+
+    # Paper / official defaults where they differ from the shared ones (Adam 2e-4 beta1 0.5, batch 1,
+    # 286 -> 256 crops, flips, 100 + 100 epochs and the basic 70x70 PatchGAN already match CycleGAN).
+    netG: str = option("resnet_9blocks", "generator architecture (both generators)", choices=GENERATORS,
+                       flag="--netG")
+    norm: str = option("instance", "normalisation layers", choices=NORMS)
+    gan_mode: str = option("lsgan", "adversarial loss", choices=GAN_MODES)
+    lambda_A: float = option(10.0, "weight of the cycle loss A -> B -> A (paper eq. 2)", flag="--lambda-A",
+                             minimum=0.0)
+    lambda_B: float = option(10.0, "weight of the cycle loss B -> A -> B (paper eq. 2)", flag="--lambda-B",
+                             minimum=0.0)
+    lambda_identity: float = option(0.5, "weight of the identity loss relative to lambda_A/B (paper sec. 5.2; "
+                                         "0 disables it and its forward passes)", minimum=0.0)
+    pool_size: int = option(50, "past fakes each discriminator also sees (Shrivastava et al. 2017; 0 = none)",
+                            minimum=0)
+    serial_batches: bool = option(False, "take A in file order and pair A[i] with B[i mod |B|] instead of "
+                                         "shuffling A and picking a random B")
+
+    def check_combinations(self) -> None:
+        super().check_combinations()
+        if self.lambda_identity > 0 and self.input_nc != self.output_nc:
+            raise ValueError(f"the identity loss feeds B images to G_A (A -> B), so it needs --input-nc == "
+                             f"--output-nc (got {self.input_nc} and {self.output_nc}); use --lambda-identity 0")

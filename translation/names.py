@@ -1,0 +1,48 @@
+"""The names (and the few defaults) the command line shows, in one module that imports nothing heavy.
+
+The CLI builds its parser and checks every option from these before torch, OpenCV or albumentations load,
+so `translation --help` and a mistyped flag answer at once. The code that implements each name checks
+itself against this list when it registers (a generator added to nets/ but not here fails at import), so
+the two cannot drift apart.
+"""
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("fp32", "bf16", "fp16")
+DIRECTIONS = ("AtoB", "BtoA")  # A -> B and B -> A, the official naming
+
+# nets/
+# generator -> what its height and width must be a multiple of (2 ** halvings; the translator pads to it)
+GENERATOR_SIZE_MULTIPLES = {"unet_32": 32, "unet_64": 64, "unet_128": 128, "unet_256": 256,
+                            "resnet_6blocks": 4, "resnet_9blocks": 4}
+GENERATORS = tuple(GENERATOR_SIZE_MULTIPLES)
+DISCRIMINATORS = ("basic", "n_layers", "pixel")
+NORMS = ("batch", "instance", "none")
+INITS = ("normal", "xavier", "kaiming", "orthogonal")
+
+# losses/ and training/
+GAN_MODES = ("minimax", "vanilla", "nonsaturating", "lsgan", "wgan", "hinge", "ragan", "ralsgan")
+OPTIMIZERS = ("adam", "rmsprop", "sgd")
+
+# data/ and inference
+PREPROCESS_MODES = ("resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none")
+TEST_MODES = ("paper", "eval")
+OUTPUT_FORMATS = ("png", "jpg", "webp")
+
+# data preparation (data/prepare/) and checks (data/check.py)
+PAIRED_TASKS = {
+    "edges": "edges → photo (Canny, or --method hed-like as the official edges2* sets)",
+    "colorize": "gray → colour",
+    "superres": "low resolution (÷ --scale, then bicubic back) → photo",
+    "denoise": "photo + Gaussian noise (--sigma on 0-255) → photo",
+    "inpaint": "photo with white holes (--holes, --hole-size) → photo",
+}
+PREPARE_LAYOUTS = ("aligned", "folders", "both")
+CHECK_LAYOUTS = ("aligned", "folders", "unpaired", "domains")
+STARGAN_TEST_COUNT = 2000  # StarGAN's CelebA test split: the first 2,000 lines of the attribute file
+
+
+def check_registered(kind: str, name: str, declared: tuple) -> None:
+    """Called by each registry when something registers: the CLI only offers what is declared above."""
+    if name not in declared:
+        raise ValueError(f"{kind} {name!r} is registered but not declared in translation/names.py; add it there "
+                         "so the command line offers it")
