@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from translation.commands import data as data_command
 from translation.data.check import check_dataset, detect_layout
@@ -47,17 +49,71 @@ def test_aligned_problems_are_errors(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "2 unreadable file(s)" in out and "empty.png: empty file (0 bytes)" in out
     assert "fake.jpg: not an image file" in out and "odd.png: 33 px wide" in out
-    assert "ignored non-image files: 1 .txt" in out
+    assert "note: skipped 1 file that is not an image (train/notes.txt)" in out
 
 
-def test_crop_size_larger_than_images(tmp_path, capsys):
+def test_sizes_are_judged_with_the_training_geometry(tmp_path, capsys):
     root = aligned_set(tmp_path / "s", h=16)
     write_image(root / "train" / "big.png", img(9, 40, 80))
-    assert cli(str(root), "--crop-size", "32") == 1
+    # training's default --preprocess resize_and_crop --load-size 286 scales 16 px up first: fine
+    assert cli(str(root), "--crop-size", "32") == 0
+    assert "sizes judged for --preprocess resize_and_crop --load-size 286 --crop-size 32" in capsys.readouterr().out
+    assert cli(str(root), "--crop-size", "32", "--preprocess", "scale_width_and_crop", "--load-size", "32") == 0
+    assert cli(str(root), "--crop-size", "32", "--preprocess", "none") == 0  # nothing is cropped
+    capsys.readouterr()
+
+    assert cli(str(root), "--crop-size", "32", "--preprocess", "crop") == 1  # crop does not resize
     out = capsys.readouterr().out
-    assert "6 half-images smaller than --crop-size 32" in out and "0.png: 16x16" in out and "big.png" not in out
-    assert cli(str(root), "--crop-size", "32", "--load-size", "40") == 0  # resized first: fine
-    assert cli(str(root), "--crop-size", "32", "--load-size", "30") == 1
+    assert ("6 half-images smaller than --crop-size 32, and --preprocess crop does not resize: lower --crop-size "
+            "or use --preprocess resize_and_crop (training would stop at the first)") in out
+    assert "0.png: 16x16" in out and "big.png" not in out
+
+    assert cli(str(root), "--crop-size", "32", "--load-size", "30") == 1  # no image can give the crop
+    out = capsys.readouterr().out
+    assert out.count("error:") == 1 and "--crop-size 32 is larger than --load-size 30" in out
+    assert "raise --load-size or lower --crop-size" in out and "0.png" not in out
+
+
+def test_small_images_that_train_fine_pass_with_the_defaults(tmp_path, capsys):
+    """The issue's case: 96 px images, `--crop-size 256`; training scales them to 286 first."""
+    for split in ("trainA", "trainB", "testA", "testB"):
+        for i in range(3):
+            write_image(tmp_path / "h2z" / split / f"{i}.png", img(i + len(split), 96, 96))
+    assert cli(str(tmp_path / "h2z"), "--crop-size", "256") == 0
+    assert cli(str(tmp_path / "h2z")) == 0
+    assert cli(str(tmp_path / "h2z"), "--preprocess", "crop") == 1
+    assert "12 images smaller than --crop-size 256" in capsys.readouterr().out
+
+
+def test_defaults_are_those_of_training():
+    from translation.models.cyclegan import CycleGANConfig
+    from translation.models.pix2pix import Pix2PixConfig
+
+    parser = argparse.ArgumentParser()
+    data_command.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["data", "check", "x"])
+    for config in (Pix2PixConfig, CycleGANConfig):
+        defaults = {f.name: f.default for f in dataclasses.fields(config)}
+        assert (args.preprocess, args.load_size, args.crop_size) == \
+            (defaults["preprocess"], defaults["load_size"], defaults["crop_size"])
+
+
+def test_every_file_is_accounted_for(tmp_path, capsys):
+    root = aligned_set(tmp_path / "s")
+    frames = [Image.new("RGB", (32, 16), c) for c in ("red", "blue", "green")]
+    frames[0].save(root / "train" / "anim.gif", save_all=True, append_images=frames[1:])
+    write_image(root / "train" / "extra" / "x.png", img(1, 16, 32))  # aligned files are read flat
+    for name in ("a.txt", "b.svg", "SOURCE.json", ".DS_Store"):
+        (root / name).write_text("x")
+    assert cli(str(root)) == 0  # warnings only
+    out = capsys.readouterr().out
+    assert "train       4 images" in out  # the GIF is checked
+    assert f"warning: 1 file(s) read with a caveat:\n    {root / 'train' / 'anim.gif'}: animated (3 frames), " \
+           "using the first" in out
+    assert "note: skipped 2 files that are not images (a.txt, b.svg)" in out  # not metadata, not hidden
+    assert "1 image(s) outside the folders of the aligned layout, not checked and not read by training:\n" \
+           "    train/extra/x.png" in out
+    assert cli(str(root), "--strict") == 1
 
 
 def test_paired_folders_mismatches(tmp_path, capsys):

@@ -1,10 +1,14 @@
+import re
+
 import numpy as np
 import pytest
 import torch
 
 from translation.data.datasets import DataSetError, PairedDataset, find_pairs
+from translation.data.geometry import crop_error, preprocess_size
 from translation.data.io import ImageReadError, write_image
 from translation.data.transforms import PairTransform
+from translation.names import PREPROCESS_MODES
 
 from conftest import blocky_image, make_paired_set
 
@@ -75,5 +79,31 @@ def test_missing_folder_and_empty_set_are_explained(tmp_path):
 def test_crop_larger_than_image_is_a_clear_error(tmp_path):
     make_paired_set(tmp_path, n=1, size=16)
     ds = PairedDataset(tmp_path, transform=PairTransform("crop", crop_size=32))
-    with pytest.raises(ValueError, match="smaller than --crop-size 32"):
+    with pytest.raises(ValueError) as error:
         ds[0]
+    # nothing is resized under --preprocess crop: the message says so and names the flags to change
+    assert str(error.value) == (f"{tmp_path / 'train' / '000.png'} (16x16): smaller than --crop-size 32, and "
+                                "--preprocess crop does not resize: lower --crop-size or use --preprocess "
+                                "resize_and_crop")
+    ds = PairedDataset(tmp_path, transform=PairTransform("resize_and_crop", load_size=24, crop_size=32))
+    with pytest.raises(ValueError, match="--crop-size 32 is larger than --load-size 24: --preprocess "
+                                         "resize_and_crop crops images resized to --load-size; raise --load-size"):
+        ds[0]
+
+
+@pytest.mark.parametrize("mode", PREPROCESS_MODES)
+def test_training_fails_exactly_where_the_shared_geometry_says(mode):
+    """data check asks crop_error; the transform must agree with it, size by size."""
+    crop = 32
+    for load in (24, 40):
+        for h, w in ((16, 16), (40, 24), (24, 64), (48, 48)):
+            image = np.zeros((h, w, 3), np.float32)
+            transform = PairTransform(mode, load_size=load, crop_size=crop, flip=False)
+            problem = crop_error(h, w, mode, load, crop)
+            if problem:
+                with pytest.raises(ValueError, match=re.escape(problem)):
+                    transform({"A": image, "B": image}, seed=0)
+                continue
+            out = transform({"A": image, "B": image}, seed=0)["A"]
+            expected = (crop, crop) if "crop" in mode else preprocess_size(h, w, mode, load, crop)
+            assert tuple(out.shape[1:]) == expected, (mode, load, h, w)

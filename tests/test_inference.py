@@ -1,8 +1,13 @@
+import functools
 import hashlib
+import io
 
 import numpy as np
 import pytest
 from PIL import Image
+from tqdm import tqdm
+
+from translation import inference
 
 from translation.cli import main
 from translation.data.io import read_image, write_image
@@ -30,7 +35,7 @@ def digest(folder):
 
 @pytest.fixture
 def messy_folder(tmp_path):
-    """What people have: odd sizes, gray, RGBA, 16-bit, nested folders, and broken files."""
+    """What people have: odd sizes, gray, RGBA, 16-bit, GIF, nested folders, other files, and broken files."""
     rng = np.random.default_rng(1)
     src = tmp_path / "in"
     write_image(src / "odd.png", rng.random((37, 53, 3)))
@@ -42,6 +47,13 @@ def messy_folder(tmp_path):
     (src / "notes.jpg").write_text("not an image")
     good_png = (src / "odd.png").read_bytes()
     (src / "truncated.png").write_bytes(good_png[: len(good_png) // 2])
+    frames = [Image.new("RGB", (21, 19), c) for c in ("red", "blue")]
+    frames[0].save(src / "anim.gif", save_all=True, append_images=frames[1:])
+    (src / "readme.txt").write_text("not an image, named in the summary")
+    (src / "nested" / "logo.svg").write_text("<svg/>")
+    (src / ".DS_Store").write_bytes(b"hidden: left alone")
+    (src / ".git").mkdir()
+    (src / ".git" / "x.png").write_bytes(good_png)
     return src
 
 
@@ -52,13 +64,44 @@ def test_translates_every_readable_image_at_its_own_size(checkpoint, messy_folde
     err = capsys.readouterr().err
     assert code == 1  # some files failed
     assert digest(messy_folder) == before  # the input tree is untouched
-    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png"))
-    assert written == ["alpha.png", "nested/deep/gray.png", "odd.png", "photo.png", "sixteen.png"]
-    for name, size in {"odd.png": (37, 53), "nested/deep/gray.png": (20, 90), "sixteen.png": (40, 24)}.items():
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
+    assert written == ["alpha.png", "anim.png", "nested", "nested/deep", "nested/deep/gray.png", "odd.png",
+                       "photo.png", "sixteen.png"]
+    for name, size in {"odd.png": (37, 53), "nested/deep/gray.png": (20, 90), "sixteen.png": (40, 24),
+                       "anim.png": (19, 21)}.items():
         assert read_image(out / name).shape[:2] == size
     for bad in ("empty.png", "notes.jpg", "truncated.png"):
         assert bad in err
-    assert "translated 5" in err and "failed 3" in err and "Traceback" not in err
+    assert "anim.gif: animated (2 frames), using the first" in err
+    summary = err.strip().splitlines()[-1]
+    assert summary.startswith("translated 6, skipped 2 files that are not images (nested/logo.svg, readme.txt), "
+                              "failed 3 ")
+    assert ".DS_Store" not in err and ".git" not in err and "Traceback" not in err
+
+
+def test_a_folder_without_images_names_what_it_holds(checkpoint, tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.txt").write_text("x")
+    with pytest.raises(TranslateError, match=r"no images found .*; skipped 1 file that is not an image \(a.txt\)"):
+        translate_folder(load_translator(checkpoint), src, tmp_path / "out", progress=False)
+
+
+def test_progress_bar_finishes_once(checkpoint, tmp_path, monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    src = tmp_path / "in"
+    for i in range(3):
+        write_image(src / f"{i}.png", np.zeros((16, 16, 3)))
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    # mininterval=0: the bar redraws on every update, so what it draws does not depend on timing
+    monkeypatch.setattr(inference, "tqdm", functools.partial(tqdm, mininterval=0))
+    summary = translate_folder(load_translator(checkpoint), src, tmp_path / "out", num_workers=0)
+    assert summary.translated == 3
+    assert terminal.getvalue().count("3/3") == 1
 
 
 def test_same_input_same_bytes_and_batch_independence(checkpoint, tmp_path):

@@ -2,6 +2,7 @@
 import os
 import pickle
 import struct
+import warnings
 import zlib
 
 import cv2
@@ -12,10 +13,15 @@ from PIL import Image, ImageOps
 from translation.data import io as tio
 from translation.data.io import (
     IMAGE_EXTENSIONS,
+    WRITE_EXTENSIONS,
     ImageReadError,
+    ImageReadWarning,
     image_size,
     list_images,
     read_image,
+    read_warnings,
+    scan_images,
+    skipped_not_images,
     write_image,
 )
 
@@ -43,7 +49,10 @@ def test_every_listed_extension_is_found_in_any_case_and_reads_back(tmp_path):
     image = np.kron(rgb8(2, 2), np.ones((4, 4, 1), np.uint8))  # flat 4x4 blocks: JPEG keeps them close
     for ext in sorted(IMAGE_EXTENSIONS):
         for name in (f"lower{ext}", f"UPPER{ext.upper()}"):
-            write_image(tmp_path / name, image, quality=100)
+            if ext in WRITE_EXTENSIONS:
+                write_image(tmp_path / name, image, quality=100)
+            else:  # read-only formats (GIF)
+                Image.fromarray(image).save(tmp_path / name, format=ext.lstrip(".").upper())
     found = list_images(tmp_path)
     assert len(found) == 2 * len(IMAGE_EXTENSIONS)
     for path in found:
@@ -66,6 +75,32 @@ def test_list_images_sorted_filtered_hidden_skipped(tmp_path):
     assert list_images(tmp_path / "c.txt") == []
     with pytest.raises(FileNotFoundError):
         list_images(tmp_path / "missing")
+
+
+def test_scan_images_names_the_other_files_but_not_hidden_ones(tmp_path):
+    for rel in ["b.png", "notes.txt", "sub/x.svg", "sub/y.gif", ".DS_Store", ".git/config", "sub/.x/z.txt"]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(b"x")
+    images, others = scan_images(tmp_path)
+    assert [p.relative_to(tmp_path).as_posix() for p in images] == ["b.png", "sub/y.gif"]
+    assert [p.relative_to(tmp_path).as_posix() for p in others] == ["notes.txt", "sub/x.svg"]
+    assert scan_images(tmp_path, recursive=False) == ([tmp_path / "b.png"], [tmp_path / "notes.txt"])
+    assert scan_images(tmp_path / "notes.txt") == ([], [tmp_path / "notes.txt"])
+
+
+def test_skipped_not_images_names_a_few_and_counts_the_rest():
+    assert skipped_not_images([]) == ""
+    assert skipped_not_images(["notes.txt"]) == "skipped 1 file that is not an image (notes.txt)"
+    names = [f"{i}.txt" for i in range(8)]
+    assert skipped_not_images(names) == \
+        "skipped 8 files that are not images (0.txt, 1.txt, 2.txt, 3.txt, 4.txt and 3 more)"
+
+
+def test_gif_extension_is_read_but_not_written(tmp_path):
+    assert ".gif" in IMAGE_EXTENSIONS and ".gif" not in WRITE_EXTENSIONS
+    with pytest.raises(ValueError, match="cannot write '.gif'"):
+        write_image(tmp_path / "a.gif", np.zeros((4, 4, 3)))
+    assert not (tmp_path / "a.gif").exists()
 
 
 # --------------------------------------------------------------------------- modes and precision
@@ -146,8 +181,44 @@ def test_palette_with_transparency(tmp_path):
     assert x.shape == (2, 4, 3)
     assert np.allclose(x[0, 0], 1.0)  # transparent index → white
     assert np.allclose(x[0, 1], (0, 0, 1))
-    Image.new("P", (3, 3), 1).save(tmp_path / "q.gif")  # GIF isn't listed but still readable
-    assert read_image(tmp_path / "q.gif").shape == (3, 3, 3)
+
+
+def test_gif_first_frame_transparency_and_animation_warning(tmp_path):
+    frames = [Image.new("RGB", (5, 3), colour) for colour in ((255, 0, 0), (0, 255, 0), (0, 0, 255))]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:], duration=50)
+    with pytest.warns(ImageReadWarning, match=r"anim\.gif: animated \(3 frames\), using the first"):
+        x = read_image(tmp_path / "anim.gif")
+    assert x.shape == (3, 5, 3) and np.allclose(x, (1, 0, 0))  # the first frame, not the last one counted
+    assert image_size(tmp_path / "anim.gif") == (5, 3)
+
+    still = Image.new("P", (4, 2))
+    still.putpalette([0, 0, 255, 9, 9, 9] + [0] * 762)
+    still.putdata([0, 1, 0, 1, 1, 1, 1, 1])
+    still.save(tmp_path / "still.gif", transparency=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ImageReadWarning)  # one frame: nothing to say
+        y = read_image(tmp_path / "still.gif")
+    assert np.allclose(y[0, 0], (0, 0, 1)) and np.allclose(y[1], 1.0)  # transparent index -> white
+
+
+def test_multipage_tiff_says_it_reads_the_first_page(tmp_path):
+    pages = [Image.new("L", (4, 4), v) for v in (10, 200)]
+    pages[0].save(tmp_path / "pages.tif", save_all=True, append_images=pages[1:])
+    with pytest.warns(ImageReadWarning, match=r"multi-page \(2 pages\), using the first"):
+        x = read_image(tmp_path / "pages.tif")
+    assert np.allclose(x, 10 / 255)
+
+
+def test_read_warnings_collects_ours_and_passes_others_on(tmp_path):
+    frames = [Image.new("L", (2, 2), v) for v in (0, 255)]
+    frames[0].save(tmp_path / "a.gif", save_all=True, append_images=frames[1:])
+    with pytest.warns(UserWarning, match="unrelated") as shown:
+        with read_warnings() as caveats:
+            read_image(tmp_path / "a.gif")
+            read_image(tmp_path / "a.gif")  # read twice, said twice
+            warnings.warn("unrelated", UserWarning)
+    assert caveats == [f"{tmp_path / 'a.gif'}: animated (2 frames), using the first"] * 2
+    assert [str(w.message) for w in shown] == ["unrelated"]
 
 
 def test_cmyk_one_bit_and_float(tmp_path):

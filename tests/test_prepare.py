@@ -6,6 +6,7 @@ import hashlib
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from translation.commands import prepare as prepare_command
 from translation.data.io import list_images, read_image, write_image
@@ -287,3 +288,69 @@ def test_domains_from_celeba_attributes(tmp_path, capsys):
     assert cli("domains", str(tmp_path / "x"), "--celeba-attrs", str(attr), "--images", str(images),
                "--attrs", "Red_Hair") == 1
     assert "unknown attribute(s) Red_Hair; the file has: Bald, Black_Hair" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- every input file accounted for
+
+
+def test_paired_and_unpaired_name_files_that_are_not_images_and_read_gifs(tmp_path, capsys):
+    photos = tmp_path / "photos"
+    for i in range(3):
+        write_image(photos / f"p{i}.png", blocks(i))
+    frames = [Image.new("RGB", (48, 40), c) for c in ("red", "green")]
+    frames[0].save(photos / "anim.gif", save_all=True, append_images=frames[1:])
+    (photos / "notes.txt").write_text("x")
+    (photos / "deep").mkdir()
+    (photos / "deep" / "logo.svg").write_text("<svg/>")
+    (photos / ".DS_Store").write_bytes(b"x")
+    assert cli("colorize", str(photos), str(tmp_path / "out"), "--size", "16") == 0
+    report = capsys.readouterr().out
+    assert report.splitlines()[0].endswith(
+        f"; skipped 2 files that are not images ({photos / 'deep' / 'logo.svg'}, {photos / 'notes.txt'})")
+    assert f"warning: {photos / 'anim.gif'}: animated (2 frames), using the first" in report
+    assert "wrote 4 pairs" in report and ".DS_Store" not in report
+    b = aligned_halves(next(p for p in list_images(tmp_path / "out") if p.stem == "anim"))[1]
+    assert np.allclose(b, (1, 0, 0), atol=1 / 255)  # the first frame
+
+    assert cli("unpaired", "--a", str(photos), "--b", str(photos / "deep"), str(tmp_path / "u")) == 1
+    err = capsys.readouterr().err
+    assert f"--b folder {photos / 'deep'} has no images" in err
+    assert f"skipped 1 file that is not an image ({photos / 'deep' / 'logo.svg'})" in err
+    write_image(photos / "deep" / "z.png", blocks(9))
+    assert cli("unpaired", "--a", str(photos), "--b", str(photos / "deep"), str(tmp_path / "u"), "--size", "16") == 0
+    assert "skipped 3 files that are not images" in capsys.readouterr().out  # logo.svg counted once per input
+
+
+def test_gif_is_not_an_output_format(tmp_path, capsys):
+    write_image(tmp_path / "photos" / "a.png", blocks(0))
+    assert cli("colorize", str(tmp_path / "photos"), str(tmp_path / "out"), "--ext", "gif") == 1
+    assert "--ext .gif: use one of" in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
+def test_combine_and_split_name_what_their_layout_does_not_read(tmp_path, capsys):
+    make_ab(tmp_path / "in", ["a"], ["a"], "train")
+    write_image(tmp_path / "in" / "A" / "stray.png", blocks(5, 16, 16))  # beside the split folders
+    (tmp_path / "in" / "B" / "train" / "labels.csv").write_text("x")
+    assert cli("combine", "--a", str(tmp_path / "in" / "A"), "--b", str(tmp_path / "in" / "B"),
+               str(tmp_path / "ab")) == 0
+    report = capsys.readouterr().out
+    assert f"skipped 1 file that is not an image ({tmp_path / 'in' / 'B' / 'train' / 'labels.csv'})" in report
+    assert f"{tmp_path / 'in' / 'A' / 'stray.png'}: outside the train/, val/ and test/ folders" in report
+
+    write_image(tmp_path / "ab" / "train" / "old" / "x.png", np.zeros((4, 8, 3), np.float32))
+    (tmp_path / "ab" / "README").write_text("x")
+    assert cli("split", str(tmp_path / "ab"), str(tmp_path / "back")) == 0
+    report = capsys.readouterr().out
+    assert "wrote 1 A/B pairs" in report and f"({tmp_path / 'ab' / 'README'})" in report
+    assert f"{tmp_path / 'ab' / 'train' / 'old' / 'x.png'}: not directly in {tmp_path / 'ab' / 'train'}/" in report
+
+
+def test_domains_name_files_beside_the_domain_folders(tmp_path, capsys):
+    for d in ("smile", "calm"):
+        write_image(tmp_path / "faces" / d / "0.png", blocks(0, 20, 20))
+    write_image(tmp_path / "faces" / "loose.png", blocks(1, 20, 20))
+    (tmp_path / "faces" / "index.html").write_text("x")
+    assert cli("domains", str(tmp_path / "out"), "--folders", str(tmp_path / "faces"), "--size", "16") == 0
+    report = capsys.readouterr().out
+    assert f"skipped 1 file that is not an image ({tmp_path / 'faces' / 'index.html'})" in report
+    assert f"{tmp_path / 'faces' / 'loose.png'}: not in a domain folder" in report

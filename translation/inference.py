@@ -1,7 +1,8 @@
 """Translate every image under a folder into another folder, keeping relative paths.
 
 Guarantees: never writes inside the input tree; never overwrites an existing output unless asked;
-a file that cannot be read is reported by name and skipped while the rest are translated; outputs are
+a file that cannot be read is reported by name and skipped while the rest are translated; files that
+are not images are named in the summary (hidden ones are left alone, see io.scan_images); outputs are
 written atomically; the same checkpoint and input give the same bytes.
 """
 from __future__ import annotations
@@ -14,11 +15,11 @@ import numpy as np
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from translation.data.io import IMAGE_EXTENSIONS, ImageReadError, list_images, write_image
 from translation.data.arrays import read_channels, resize
+from translation.data.io import (IMAGE_EXTENSIONS, ImageReadError, read_warnings, scan_images, skipped_not_images,
+                                 write_image)
+from translation.names import OUTPUT_FORMATS
 from translation.translator import Translator, image_seed
-
-OUTPUT_FORMATS = ("png", "jpg", "webp")
 
 
 @dataclass
@@ -33,6 +34,8 @@ class Summary:
     translated: int = 0
     skipped_existing: int = 0
     failures: list[str] = field(default_factory=list)
+    not_images: list[str] = field(default_factory=list)  # relative names of the other files under INPUT
+    warnings: list[str] = field(default_factory=list)  # read with a caveat (an animated GIF's first frame)
 
     @property
     def failed(self) -> int:
@@ -56,10 +59,13 @@ def plan_jobs(input_path, output_dir, fmt: str = "png", overwrite: bool = False)
     if _overlaps(root, dst):
         raise TranslateError(f"output {output_dir} and input {input_path} overlap: choose an output folder "
                              "outside the input (translate never writes into its input)")
-    sources = list_images(src)
+    sources, others = scan_images(src)
+    not_images = [str(p.relative_to(root)) for p in others]
     if not sources:
-        raise TranslateError(f"{input_path}: no images found (looked for {', '.join(sorted(IMAGE_EXTENSIONS))})")
-    summary, jobs, claimed = Summary(), [], {}
+        found = f"; {skipped_not_images(not_images)}" if not_images else ""
+        raise TranslateError(f"{input_path}: no images found (looked for {', '.join(sorted(IMAGE_EXTENSIONS))})"
+                             + found)
+    summary, jobs, claimed = Summary(not_images=not_images), [], {}
     for source in sources:
         name = str(source.relative_to(root))
         target = dst / Path(name).with_suffix("." + fmt)
@@ -75,7 +81,7 @@ def plan_jobs(input_path, output_dir, fmt: str = "png", overwrite: bool = False)
 
 
 class _Reader(Dataset):
-    """Reads (and optionally resizes) images in worker processes; errors come back as values."""
+    """Reads (and optionally resizes) images in worker processes; errors and warnings come back as values."""
 
     def __init__(self, jobs: list[Job], channels: int, size: int | None):
         self.jobs, self.channels, self.size = jobs, channels, size
@@ -86,12 +92,13 @@ class _Reader(Dataset):
     def __getitem__(self, i):
         job = self.jobs[i]
         try:
-            image = read_channels(job.source, self.channels)
+            with read_warnings() as notes:
+                image = read_channels(job.source, self.channels)
         except ImageReadError as error:
-            return i, None, str(error)
+            return i, None, str(error), []
         if self.size:
             image = resize(image, self.size, self.size)
-        return i, image, None
+        return i, image, None, notes
 
 
 def _first(items):
@@ -110,7 +117,10 @@ def translate_folder(translator: Translator, input_path, output_dir, fmt: str = 
                         num_workers=num_workers if len(jobs) > 1 else 0)
     per_batch = batch_size if translator.batches_images else 1
     pending: dict[tuple[int, int], list[tuple[Job, np.ndarray]]] = {}
-    bar = tqdm(total=len(jobs), disable=not progress, unit="img", desc="translate", file=sys.stderr)
+    # As every command's bar: none when stderr is not a terminal (logs), and cleared when done, so the
+    # summary line is the one that stays (leave=True drew 100% at the last update and again at close).
+    bar = tqdm(total=len(jobs), disable=not progress or None, leave=False, unit="img", desc="translate",
+               file=sys.stderr)
 
     def run(group: list[tuple[Job, np.ndarray]]) -> None:
         outs = translator.translate_batch([img for _, img in group], [image_seed(seed, j.name) for j, _ in group])
@@ -119,7 +129,10 @@ def translate_folder(translator: Translator, input_path, output_dir, fmt: str = 
             summary.translated += 1
         bar.update(len(group))
 
-    for index, image, error in reader:
+    for index, image, error, notes in reader:
+        for note in notes:
+            summary.warnings.append(note)
+            bar.write(f"warning: {note}", file=sys.stderr)
         if error is not None:
             summary.failures.append(error)
             bar.write(f"error: {error} (skipped)", file=sys.stderr)

@@ -1,11 +1,11 @@
 """`translation data check PATH`: report what is in a data set and what will break training."""
 from __future__ import annotations
 
-import argparse
 import pathlib
 import sys
 
-from translation.data.check import LAYOUTS, check_dataset, format_report
+from translation.commands.arguments import DefaultsHelpFormatter, int_at_least
+from translation.names import CHECK_LAYOUTS
 
 
 def register(subparsers) -> None:
@@ -13,23 +13,36 @@ def register(subparsers) -> None:
     actions = data.add_subparsers(dest="data_action", metavar="ACTION", required=True)
     check = actions.add_parser(
         "check", help="counts, sizes, modes, unreadable files, duplicates, A/B mismatches",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description="Print what is in a data set and what will break training. Exit status 1 when there are "
                     "errors (unreadable files, A/B mismatches, images smaller than --crop-size, ...), or "
                     "warnings with --strict.")
     check.add_argument("path", type=pathlib.Path, help="data set folder, e.g. data/facades")
-    check.add_argument("--crop-size", type=int, help="the training crop: smaller images are errors")
-    check.add_argument("--load-size", type=int,
-                       help="the size images are resized to before cropping (then only load < crop is an error)")
-    check.add_argument("--layout", choices=LAYOUTS, help="skip auto-detection")
+    # The training flags, with training's defaults: an image is too small only if training would stop on it.
+    from translation.data.geometry import (
+        DEFAULT_CROP_SIZE,
+        DEFAULT_LOAD_SIZE,
+        DEFAULT_PREPROCESS,
+    )
+    from translation.names import PREPROCESS_MODES
+    check.add_argument("--preprocess", choices=PREPROCESS_MODES, default=DEFAULT_PREPROCESS,
+                       help="training-time resizing, as `train --preprocess`")
+    check.add_argument("--load-size", type=int_at_least(1), default=DEFAULT_LOAD_SIZE,
+                       help="as `train --load-size`: the size images are resized to before the crop")
+    check.add_argument("--crop-size", type=int_at_least(1), default=DEFAULT_CROP_SIZE,
+                       help="as `train --crop-size`: images that cannot give this crop are errors")
+    check.add_argument("--layout", choices=CHECK_LAYOUTS, help="skip auto-detection")
     check.add_argument("--strict", action="store_true", help="warnings (duplicates, mixed channels) fail too")
     check.add_argument("--no-progress", action="store_true", help="no progress bar")
     check.set_defaults(func=run_check)
 
 
 def run_check(args) -> int:
+    from translation.data.check import check_dataset, format_report
+
     try:
-        result = check_dataset(args.path, args.crop_size, args.load_size, args.layout, not args.no_progress)
+        result = check_dataset(args.path, crop_size=args.crop_size, load_size=args.load_size, layout=args.layout,
+                               progress=not args.no_progress, preprocess=args.preprocess)
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -1,12 +1,11 @@
 """`translation prepare ...`: build paired, unpaired and multi-domain data sets from plain folders."""
 from __future__ import annotations
 
-import argparse
 import pathlib
 import sys
 
-from translation.data import prepare as prep
-from translation.data.prepare.common import LAYOUTS, normalise_ext
+from translation.commands.arguments import DefaultsHelpFormatter, float_above, float_at_least, int_at_least
+from translation.names import PAIRED_TASKS, PREPARE_LAYOUTS, STARGAN_TEST_COUNT
 
 DEFAULT_SIZE = 256  # the official pix2pix/CycleGAN sets are 256 x 256
 DOMAIN_SIZE = 128  # StarGAN's CelebA resolution
@@ -19,15 +18,15 @@ def register(subparsers) -> None:
                     "written atomically and a summary with counts per split is printed at the end.")
     tasks = prepare.add_subparsers(dest="prepare_task", metavar="TASK", required=True)
 
-    for task, help_text in prep.TASKS.items():
+    for task, help_text in PAIRED_TASKS.items():
         parser = tasks.add_parser(task, help=help_text, description=f"Paired set: {help_text}. A is the "
                                   "input made from each photo, B the photo; aligned A|B files in train/val/test.",
-                                  formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                  formatter_class=DefaultsHelpFormatter)
         parser.add_argument("photos", type=pathlib.Path, help="folder of photos (searched recursively)")
         parser.add_argument("out", type=pathlib.Path, help="output data set folder, e.g. data/edges2photos")
         _add_size(parser, DEFAULT_SIZE)
         _add_fractions(parser, val=0.1, test=0.1)
-        parser.add_argument("--layout", choices=LAYOUTS, default="aligned",
+        parser.add_argument("--layout", choices=PREPARE_LAYOUTS, default="aligned",
                             help="aligned: OUT/<split>/ A|B files; folders: OUT/A/<split>/ and OUT/B/<split>/")
         _add_common(parser)
         if task == "edges":
@@ -36,17 +35,19 @@ def register(subparsers) -> None:
             parser.add_argument("--device", default="auto",
                                 help="for hed-like: auto (CUDA if available), cpu, cuda, cuda:1, ...")
         elif task == "superres":
-            parser.add_argument("--scale", type=int, default=4, help="downscaling factor of A")
+            parser.add_argument("--scale", type=int_at_least(2), default=4, help="downscaling factor of A")
         elif task == "denoise":
-            parser.add_argument("--sigma", type=float, default=25.0, help="noise standard deviation on 0-255")
+            parser.add_argument("--sigma", type=float_at_least(0.0), default=25.0,
+                                help="noise standard deviation on 0-255")
         elif task == "inpaint":
-            parser.add_argument("--holes", type=int, default=1, help="holes per image")
-            parser.add_argument("--hole-size", type=float, default=0.25, help="hole side as a fraction of the image")
+            parser.add_argument("--holes", type=int_at_least(1), default=1, help="holes per image")
+            parser.add_argument("--hole-size", type=float_above(0.0, 1.0), default=0.25,
+                                help="hole side as a fraction of the image")
         parser.set_defaults(func=run_paired)
 
     combine = tasks.add_parser(
         "combine", help="A and B folders → aligned A|B files",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description="Pair files of --a and --b by name (extension ignored) into A|B files (A left). "
                     "train/val/test sub-folders are kept; flat folders are split by file-name hash. Every "
                     "unmatched name and size mismatch is listed and nothing is written unless you ask.")
@@ -63,7 +64,7 @@ def register(subparsers) -> None:
     combine.set_defaults(func=run_combine)
 
     split = tasks.add_parser("split", help="aligned A|B files → A/ and B/ folders",
-                             formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                             formatter_class=DefaultsHelpFormatter,
                              description="The inverse of combine: OUT/A/<split>/ and OUT/B/<split>/.")
     split.add_argument("aligned", type=pathlib.Path, help="a data set folder, or one split folder of it")
     split.add_argument("out", type=pathlib.Path, help="output folder")
@@ -72,19 +73,20 @@ def register(subparsers) -> None:
     split.set_defaults(func=run_split)
 
     unpaired = tasks.add_parser("unpaired", help="two folders → trainA/ trainB/ testA/ testB/",
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                formatter_class=DefaultsHelpFormatter)
     unpaired.add_argument("--a", required=True, type=pathlib.Path, help="folder of domain A images")
     unpaired.add_argument("--b", required=True, type=pathlib.Path, help="folder of domain B images")
     unpaired.add_argument("out", type=pathlib.Path, help="output data set folder")
     _add_size(unpaired, DEFAULT_SIZE)
-    unpaired.add_argument("--test-fraction", type=float, default=0.1, help="share of each domain kept for test")
+    unpaired.add_argument("--test-fraction", type=float_at_least(0.0, 1.0), default=0.1,
+                          help="share of each domain kept for test")
     _add_channels(unpaired)
     _add_common(unpaired)
     unpaired.set_defaults(func=run_unpaired)
 
     domains = tasks.add_parser(
         "domains", help="one folder per domain (StarGAN), from folders or CelebA attributes",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description="Writes OUT/train/<domain>/ and OUT/test/<domain>/. Give --domain NAME=FOLDER (repeat), "
                     "or --folders ROOT (each sub-folder a domain), or --celeba-attrs with --images and --attrs.")
     domains.add_argument("out", type=pathlib.Path, help="output data set folder")
@@ -94,9 +96,10 @@ def register(subparsers) -> None:
     domains.add_argument("--images", type=pathlib.Path, help="the CelebA image folder (img_align_celeba)")
     domains.add_argument("--attrs", default="Black_Hair,Blond_Hair,Brown_Hair,Male,Young",
                          help="comma-separated CelebA attributes (StarGAN's default five)")
-    domains.add_argument("--test-count", type=int, default=prep.domains.STARGAN_TEST_COUNT,
+    domains.add_argument("--test-count", type=int_at_least(0), default=STARGAN_TEST_COUNT,
                          help="CelebA: the first N lines of the attribute file are the test split (as StarGAN)")
-    domains.add_argument("--test-fraction", type=float, default=0.1, help="folders: share kept for test")
+    domains.add_argument("--test-fraction", type=float_at_least(0.0, 1.0), default=0.1,
+                         help="folders: share kept for test")
     _add_size(domains, DOMAIN_SIZE)
     _add_channels(domains)
     _add_common(domains)
@@ -104,13 +107,15 @@ def register(subparsers) -> None:
 
 
 def _add_size(parser, default: int) -> None:
-    parser.add_argument("--size", type=int, default=default,
+    parser.add_argument("--size", type=int_at_least(0), default=default,
                         help="resize the shorter side to SIZE and centre-crop to SIZE x SIZE (0: keep sizes)")
 
 
 def _add_fractions(parser, val: float, test: float, note: str = "") -> None:
-    parser.add_argument("--val-fraction", type=float, default=val, help=f"share of files in val{note}")
-    parser.add_argument("--test-fraction", type=float, default=test, help=f"share of files in test{note}")
+    parser.add_argument("--val-fraction", type=float_at_least(0.0, 1.0), default=val,
+                        help=f"share of files in val{note}")
+    parser.add_argument("--test-fraction", type=float_at_least(0.0, 1.0), default=test,
+                        help=f"share of files in test{note}")
 
 
 def _add_bit_depth(parser) -> None:
@@ -137,7 +142,7 @@ def _guarded(body):
     def run(args) -> int:
         try:
             return body(args)
-        except (prep.PrepareError, ValueError, OSError) as error:
+        except (ValueError, OSError) as error:  # PrepareError is a ValueError
             print(f"error: {error}", file=sys.stderr)
             return 1
     run.__name__ = body.__name__
@@ -145,6 +150,8 @@ def _guarded(body):
 
 
 def _maker(args):
+    from translation.data import prepare as prep
+
     task = args.prepare_task
     if task == "edges":
         device = args.device
@@ -169,6 +176,9 @@ def _maker(args):
 
 @_guarded
 def run_paired(args) -> int:
+    from translation.data import prepare as prep
+    from translation.data.prepare.common import normalise_ext
+
     report = prep.prepare_paired(args.prepare_task, _maker(args), args.photos, args.out, args.size,
                                  args.val_fraction, args.test_fraction, args.layout, normalise_ext(args.ext),
                                  args.overwrite, not args.no_progress)
@@ -177,6 +187,9 @@ def run_paired(args) -> int:
 
 @_guarded
 def run_combine(args) -> int:
+    from translation.data import prepare as prep
+    from translation.data.prepare.common import normalise_ext
+
     report = prep.combine_folders(args.a, args.b, args.out, args.size, args.resize, args.skip_unmatched,
                                   args.val_fraction, args.test_fraction, normalise_ext(args.ext), args.bit_depth,
                                   args.overwrite, not args.no_progress)
@@ -185,6 +198,9 @@ def run_combine(args) -> int:
 
 @_guarded
 def run_split(args) -> int:
+    from translation.data import prepare as prep
+    from translation.data.prepare.common import normalise_ext
+
     report = prep.split_aligned(args.aligned, args.out, normalise_ext(args.ext), args.bit_depth,
                                 args.overwrite, not args.no_progress)
     return _finish(report, args.out, "A/B pairs")
@@ -192,6 +208,9 @@ def run_split(args) -> int:
 
 @_guarded
 def run_unpaired(args) -> int:
+    from translation.data import prepare as prep
+    from translation.data.prepare.common import normalise_ext
+
     report = prep.prepare_unpaired(args.a, args.b, args.out, args.size, args.test_fraction, args.channels,
                                    normalise_ext(args.ext), args.overwrite, not args.no_progress)
     return _finish(report, args.out, "images")
@@ -199,6 +218,9 @@ def run_unpaired(args) -> int:
 
 @_guarded
 def run_domains(args) -> int:
+    from translation.data import prepare as prep
+    from translation.data.prepare.common import normalise_ext
+
     ext = normalise_ext(args.ext)
     sources = sum(bool(x) for x in (args.domain, args.folders, args.celeba_attrs))
     if sources != 1:
@@ -222,5 +244,5 @@ def run_domains(args) -> int:
                 raise prep.PrepareError(f"--domain {name} given twice")
             domains[name] = pathlib.Path(folder)
     report = prep.prepare_domain_folders(domains, args.out, args.size, args.test_fraction, args.channels, ext,
-                                         args.overwrite, not args.no_progress)
+                                         args.overwrite, not args.no_progress, root=args.folders)
     return _finish(report, args.out, "images")

@@ -3,12 +3,8 @@ from __future__ import annotations
 
 import sys
 
-from translation.checkpoint import DIRECTIONS
-from translation.inference import OUTPUT_FORMATS, translate_folder
-from translation.nets import NORMS
-from translation.precision import PRECISIONS
-from translation.translator import TEST_MODES, OfficialFlags, load_translator
-from translation.utils.device import DEVICES, select_device
+from translation.commands.arguments import int_at_least
+from translation.names import DEVICES, DIRECTIONS, NORMS, OUTPUT_FORMATS, PRECISIONS, TEST_MODES
 
 
 def add_official_flags(parser) -> None:
@@ -17,13 +13,16 @@ def add_official_flags(parser) -> None:
     group.add_argument("--netG", help="generator architecture, e.g. unet_256 (pix2pix), resnet_9blocks (CycleGAN)")
     group.add_argument("--norm", default="batch", choices=NORMS,
                        help="normalisation the weights were trained with (default: batch)")
-    group.add_argument("--ngf", type=int, default=64, help="generator width (default: 64)")
-    group.add_argument("--no-dropout", action="store_true", help="the generator was trained without dropout")
-    group.add_argument("--input-nc", type=int, default=3, help="input channels (default: 3)")
-    group.add_argument("--output-nc", type=int, default=3, help="output channels (default: 3)")
+    group.add_argument("--ngf", type=int_at_least(1), default=64, help="generator width (default: 64)")
+    group.add_argument("--no-dropout", action="store_true",
+                       help="the U-Net was trained without dropout (for ResNets it is read from the file)")
+    group.add_argument("--input-nc", type=int_at_least(1), default=3, help="input channels (default: 3)")
+    group.add_argument("--output-nc", type=int_at_least(1), default=3, help="output channels (default: 3)")
 
 
-def official_flags(args) -> OfficialFlags:
+def official_flags(args):
+    from translation.translator import OfficialFlags
+
     return OfficialFlags(netG=args.netG, norm=args.norm, ngf=args.ngf, dropout=not args.no_dropout,
                          input_nc=args.input_nc, output_nc=args.output_nc)
 
@@ -39,14 +38,15 @@ def register(subparsers) -> None:
                    help="which way to translate (default: the model's only direction, else AtoB)")
     p.add_argument("--format", default="png", choices=OUTPUT_FORMATS, help="output format (default: png)")
     p.add_argument("--bit-depth", type=int, default=8, choices=(8, 16), help="bits per channel for PNG output")
-    p.add_argument("--batch-size", type=int, default=4, help="images per forward pass in eval mode (default: 4)")
-    p.add_argument("--resize", type=int, metavar="N",
+    p.add_argument("--batch-size", type=int_at_least(1), default=4,
+                   help="images per forward pass in eval mode (default: 4)")
+    p.add_argument("--resize", type=int_at_least(1), metavar="N",
                    help="process (and write) every image at N x N instead of its own size")
     p.add_argument("--test-mode", choices=TEST_MODES,
                    help="paper: dropout on + per-image batch-norm statistics, as the pix2pix paper and the "
                         "official test.py; eval: running statistics, no dropout. Default: the model's "
                         "(paper for pix2pix)")
-    p.add_argument("--seed", type=int, default=0, help="seed for test-time dropout (default: 0)")
+    p.add_argument("--seed", type=int_at_least(0), default=0, help="seed for test-time dropout (default: 0)")
     p.add_argument("--overwrite", action="store_true", help="replace outputs that already exist")
     p.add_argument("--device", default="auto", choices=DEVICES,
                    help="where to run the generator (default: auto: a GPU if there is one)")
@@ -55,15 +55,17 @@ def register(subparsers) -> None:
                         "GPUs, with outputs within a few 1/255 steps of fp32 (default: fp32)")
     p.add_argument("--no-ema", action="store_true",
                    help="use the trained weights even when the checkpoint has their moving average (EMA)")
-    p.add_argument("--num-workers", type=int, default=2, help="image reading processes (default: 2)")
+    p.add_argument("--num-workers", type=int_at_least(0), default=2, help="image reading processes (default: 2)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_official_flags(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    if args.resize is not None and args.resize < 1:
-        raise ValueError("--resize must be a positive size in pixels")
+    from translation.inference import translate_folder
+    from translation.translator import load_translator
+    from translation.utils.device import select_device
+
     translator = load_translator(args.checkpoint, args.direction, args.test_mode, select_device(args.device),
                                  official_flags(args), precision=args.precision, use_ema=not args.no_ema)
     if translator.precision.advice:
@@ -75,6 +77,9 @@ def run(args) -> int:
     parts = [f"translated {summary.translated}"]
     if summary.skipped_existing:
         parts.append(f"skipped {summary.skipped_existing} existing (use --overwrite to replace)")
+    if summary.not_images:
+        from translation.data.io import skipped_not_images
+        parts.append(skipped_not_images(summary.not_images))
     if summary.failed:
         parts.append(f"failed {summary.failed}")
     how = [translator.direction, f"test mode {translator.test_mode}"]

@@ -2,6 +2,10 @@
 
 Layouts: aligned A|B files (ROOT/<split>/ or ROOT/), A/B folders (ROOT/A/<split>/ or ROOT/<split>/A/),
 unpaired (ROOT/trainA/ ...), and domain folders (ROOT/<split>/<domain>/ or ROOT/<domain>/).
+Image sizes are judged with training's own geometry (geometry.py): an image is too small only if
+training with the same --preprocess, --load-size and --crop-size would stop on it. Every file under
+ROOT is accounted for: checked, named as not an image, or named as outside the layout (hidden files
+and folders are left alone).
 """
 from __future__ import annotations
 
@@ -16,10 +20,16 @@ from typing import Dict, List, Optional, Tuple
 from PIL import Image
 from tqdm import tqdm
 
-from translation.data.io import ImageReadError, is_image_file, list_images, read_image
+from translation.data.geometry import (
+    DEFAULT_CROP_SIZE, DEFAULT_LOAD_SIZE, DEFAULT_PREPROCESS, crop_error, flags_error,
+)
+from translation.data.io import (
+    ImageReadError, list_images, read_image, read_warnings, scan_images, skipped_not_images,
+)
 from translation.data.splits import SPLITS
+from translation.names import CHECK_LAYOUTS
 
-LAYOUTS = ("aligned", "folders", "unpaired", "domains")
+LAYOUTS = CHECK_LAYOUTS
 UNPAIRED_FOLDERS = tuple(f"{s}{d}" for s in SPLITS for d in "AB")
 MAX_LISTED = 20
 # Written by `download` and `prepare domains`; not worth a note.
@@ -42,6 +52,7 @@ class CheckResult:
     root: pathlib.Path
     layout: str
     groups: Dict[str, List[FileInfo]]
+    geometry: str = ""  # the training flags sizes were judged by
     errors: List[str] = field(default_factory=list)
     warnings: List[str] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)
@@ -137,12 +148,14 @@ def describe(path: pathlib.Path) -> FileInfo:
     return info
 
 
-def _describe_all(files: List[pathlib.Path], progress: bool) -> Dict[pathlib.Path, FileInfo]:
+def _describe_all(files: List[pathlib.Path], progress: bool) -> Tuple[Dict[pathlib.Path, FileInfo], List[str]]:
+    """FileInfo per file, and the caveats of reading them (an animated GIF's first frame)."""
     workers = min(8, os.cpu_count() or 1)
-    with ThreadPoolExecutor(workers) as pool:  # decoders release the GIL: threads scale
+    # Collected here, around the pool: the warnings machinery is process-wide, so the threads report into it.
+    with read_warnings() as caveats, ThreadPoolExecutor(workers) as pool:  # decoders release the GIL
         infos = list(tqdm(pool.map(describe, files), total=len(files), desc="check", unit="img",
                           disable=not progress or None, leave=False))
-    return {info.path: info for info in infos}
+    return {info.path: info for info in infos}, sorted(caveats)
 
 
 # --------------------------------------------------------------------------- checks
@@ -176,28 +189,30 @@ def _pair_groups(result: CheckResult) -> List[Tuple[str, str]]:
     return pairs
 
 
-def check_dataset(root, crop_size: Optional[int] = None, load_size: Optional[int] = None,
-                  layout: Optional[str] = None, progress: bool = True) -> CheckResult:
+def check_dataset(root, crop_size: int = DEFAULT_CROP_SIZE, load_size: int = DEFAULT_LOAD_SIZE,
+                  layout: Optional[str] = None, progress: bool = True,
+                  preprocess: str = DEFAULT_PREPROCESS) -> CheckResult:
+    """Check ``root`` for training with ``--preprocess preprocess --load-size load_size --crop-size crop_size``."""
     root = pathlib.Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: no such data set folder")
     layout = layout or detect_layout(root)
     paths = find_groups(root, layout)
     every = sorted({p for files in paths.values() for p in files})
-    infos = _describe_all(every, progress)
-    result = CheckResult(root, layout, {g: [infos[p] for p in files] for g, files in paths.items()})
+    infos, caveats = _describe_all(every, progress)
+    geometry = f"--preprocess {preprocess} --load-size {load_size} --crop-size {crop_size}"
+    result = CheckResult(root, layout, {g: [infos[p] for p in files] for g, files in paths.items()}, geometry)
 
+    _account_for_files(result, root, set(every))
     if not every:
         result.errors.append(f"no images found (layout {layout}); see `translation prepare --help` for layouts")
         return result
+    if caveats:
+        result.warnings.append(f"{len(caveats)} file(s) read with a caveat:\n{_listed(caveats)}")
     _check_groups(result)
-    _check_files(result, crop_size, load_size)
+    _check_files(result, preprocess, load_size, crop_size)
     _check_pairs(result, root)
     _check_duplicates(result)
-    _note_other_files(result, root)
-    if layout == "folders" and any(_has_images(root / s) for s in SPLITS):
-        result.notes.append("aligned A|B files in " + ", ".join(f"{s}/" for s in SPLITS if _has_images(root / s))
-                            + " too; training reads the A/ and B/ folders first")
     return result
 
 
@@ -224,8 +239,10 @@ def _check_groups(result: CheckResult) -> None:
                 result.errors.append(f"{split}: only {len(names)} domain folder(s); multi-domain training needs 2 or more")
 
 
-def _check_files(result: CheckResult, crop_size: Optional[int], load_size: Optional[int]) -> None:
-    unreadable, too_small, odd = [], [], []
+def _check_files(result: CheckResult, preprocess: str, load_size: int, crop_size: int) -> None:
+    unreadable, odd = [], []
+    too_small = defaultdict(list)  # crop_error's reason -> "path: WxH"
+    flags_problem = flags_error(preprocess, load_size, crop_size)
     for files in result.groups.values():
         for info in files:
             if info.error:
@@ -234,18 +251,18 @@ def _check_files(result: CheckResult, crop_size: Optional[int], load_size: Optio
             if result.layout == "aligned" and info.width % 2:
                 odd.append(f"{info.path}: {info.width} px wide")
             w, h = _effective_size(info, result.layout)
-            if crop_size and not load_size and (w < crop_size or h < crop_size):
-                too_small.append(f"{info.path}: {w}x{h}")
+            reason = None if flags_problem else crop_error(h, w, preprocess, load_size, crop_size)
+            if reason:
+                too_small[reason].append(f"{info.path}: {w}x{h}")
     if unreadable:
         result.errors.append(f"{len(unreadable)} unreadable file(s):\n{_listed(unreadable)}")
     if odd:
         result.errors.append(f"{len(odd)} aligned file(s) with an odd width (A and B halves differ):\n{_listed(odd)}")
-    if too_small:
-        what = "half-images" if result.layout == "aligned" else "images"
-        result.errors.append(f"{len(too_small)} {what} smaller than --crop-size {crop_size} (training would stop "
-                             f"there; resize them or lower the crop):\n{_listed(too_small)}")
-    if crop_size and load_size and load_size < crop_size:
-        result.errors.append(f"--load-size {load_size} is smaller than --crop-size {crop_size}")
+    if flags_problem:  # every image would fail: say it once
+        result.errors.append(flags_problem)
+    what = "half-images" if result.layout == "aligned" else "images"
+    for reason, lines in too_small.items():
+        result.errors.append(f"{len(lines)} {what} {reason} (training would stop at the first):\n{_listed(lines)}")
 
     # Channel counts per side: a gray A with colour B is normal, gray and colour mixed in one side is not.
     sides = defaultdict(Counter)
@@ -323,16 +340,16 @@ def _split_of(group: str) -> str:
     return group
 
 
-def _note_other_files(result: CheckResult, root: pathlib.Path) -> None:
-    others = Counter()
-    for folder, subdirs, files in os.walk(root):
-        subdirs[:] = [d for d in subdirs if not d.startswith(".")]
-        for name in files:
-            if not name.startswith(".") and not is_image_file(name) and name not in METADATA_FILES:
-                others[pathlib.Path(name).suffix.lower() or "(no extension)"] += 1
+def _account_for_files(result: CheckResult, root: pathlib.Path, checked: set) -> None:
+    """Name what was not checked: files that are not images, and images outside the layout's folders."""
+    images, others = scan_images(root)
+    others = [p.relative_to(root).as_posix() for p in others if p.name not in METADATA_FILES]
     if others:
-        detail = ", ".join(f"{n} {ext}" for ext, n in others.most_common())
-        result.notes.append(f"ignored non-image files: {detail}")
+        result.notes.append(skipped_not_images(others))
+    outside = [p.relative_to(root).as_posix() for p in images if p not in checked]
+    if outside:
+        result.notes.append(f"{len(outside)} image(s) outside the folders of the {result.layout} layout, not checked "
+                            f"and not read by training:\n{_listed(outside)}")
 
 
 # --------------------------------------------------------------------------- report
@@ -352,7 +369,8 @@ def _sizes(files: List[FileInfo]) -> str:
 
 
 def format_report(result: CheckResult) -> str:
-    lines = [f"{result.root}: {result.layout} layout"]
+    judged = f", sizes judged for {result.geometry}" if result.geometry else ""
+    lines = [f"{result.root}: {result.layout} layout{judged}"]
     width = max((len(n) for n in result.groups), default=5)
     for name, files in result.groups.items():
         modes = Counter(i.mode for i in files if not i.error)

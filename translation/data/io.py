@@ -3,14 +3,17 @@
 Every file is read into one representation: float32 ``H x W x C`` in [0, 1].
 Anything that cannot be read raises :class:`ImageReadError`, naming the file and the reason,
 so that callers (datasets, `data check`, `prepare`) catch exactly one exception type.
+A file read with a caveat (an animated GIF: its first frame) issues an :class:`ImageReadWarning`;
+commands that print their own report collect those with :func:`read_warnings`.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
 import threading
 import warnings
-from typing import Optional, Tuple, Union
+from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -20,7 +23,8 @@ from translation.utils.files import atomic_write_bytes
 
 PathLike = Union[str, os.PathLike]
 
-IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
+# What is read (a GIF gives its first frame); WRITE_EXTENSIONS, below, is what can be written.
+IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif"})
 
 # Same limit as PIL's own guard (~179 MP, a 1 GB RGBA bitmap); override with the argument or
 # the environment variable, where "0" or "none" disables the guard.
@@ -43,6 +47,33 @@ class ImageReadError(ValueError):
         return (type(self), (str(self.path), self.reason))
 
 
+class ImageReadWarning(UserWarning):
+    """A file that was read, with a caveat the user should hear: ``str(w) == f"{path}: {reason}"``."""
+
+    def __init__(self, path: PathLike, reason: str):
+        self.path = pathlib.Path(path)
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+@contextlib.contextmanager
+def read_warnings() -> Iterator[List[str]]:
+    """Collect the :class:`ImageReadWarning` messages issued inside the block, for a command's own report.
+
+    The list is filled when the block ends. Other warnings are shown as usual. ``warnings`` state is
+    process-wide: enter this in one thread only (threads started inside the block are collected too).
+    """
+    messages: List[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ImageReadWarning)  # the same file read twice says so twice
+        yield messages
+    for warning in caught:
+        if issubclass(warning.category, ImageReadWarning):
+            messages.append(str(warning.message))
+        else:
+            warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
+
+
 # --------------------------------------------------------------------------- listing
 
 
@@ -50,24 +81,41 @@ def is_image_file(path: PathLike) -> bool:
     return pathlib.Path(path).suffix.lower() in IMAGE_EXTENSIONS
 
 
-def list_images(root: PathLike, recursive: bool = True) -> list:
-    """Image files under ``root`` (sorted, hidden files and folders skipped).
+def scan_images(root: PathLike, recursive: bool = True) -> Tuple[List[pathlib.Path], List[pathlib.Path]]:
+    """(image files, other files) under ``root``, each sorted.
 
-    ``root`` may be a single file, returned alone if it has an image extension.
+    Hidden files and folders (names starting with ".": .DS_Store, .git/) are in neither list, as git
+    and pip leave them out. ``root`` may be a single file, which lands in one of the two lists.
     """
     root = pathlib.Path(root)
     if root.is_file():
-        return [root] if is_image_file(root) else []
+        return ([root], []) if is_image_file(root) else ([], [root])
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: no such file or folder")
-    found = []
+    images, others = [], []
     for folder, subdirs, files in os.walk(root):
         # Pruning in place stops os.walk from entering hidden folders (.git, .ipynb_checkpoints).
         subdirs[:] = sorted(d for d in subdirs if not d.startswith(".")) if recursive else []
         for name in files:
-            if not name.startswith(".") and is_image_file(name):
-                found.append(pathlib.Path(folder) / name)
-    return sorted(found)
+            if not name.startswith("."):
+                (images if is_image_file(name) else others).append(pathlib.Path(folder) / name)
+    return sorted(images), sorted(others)
+
+
+def list_images(root: PathLike, recursive: bool = True) -> list:
+    """Image files under ``root`` (sorted, hidden files and folders skipped); see :func:`scan_images`."""
+    return scan_images(root, recursive)[0]
+
+
+def skipped_not_images(names: Sequence, shown: int = 5) -> str:
+    """"skipped 2 files that are not images (notes.txt, x.svg)", the first ``shown`` named; "" for none."""
+    if not names:
+        return ""
+    listed = ", ".join(str(n) for n in names[:shown])
+    if len(names) > shown:
+        listed += f" and {len(names) - shown} more"
+    what = "file that is not an image" if len(names) == 1 else "files that are not images"
+    return f"skipped {len(names)} {what} ({listed})"
 
 
 # --------------------------------------------------------------------------- reading
@@ -251,6 +299,18 @@ def _open_pil(path) -> Image.Image:
                 Image.MAX_IMAGE_PIXELS = saved
 
 
+def _warn_if_several_frames(im: Image.Image, path) -> None:
+    """Animated GIF/PNG/WebP and multi-page TIFF: PIL decodes the first frame, and the user hears so."""
+    try:
+        frames = int(getattr(im, "n_frames", 1))
+    except Exception:  # counting walks the file; a damaged later frame must not hide the first
+        return
+    if frames > 1:
+        kind, unit = ("multi-page", "pages") if im.format == "TIFF" else ("animated", "frames")
+        # stacklevel 4: the warning points at whoever called read_image
+        warnings.warn(ImageReadWarning(path, f"{kind} ({frames} {unit}), using the first"), stacklevel=4)
+
+
 def _decode_file(path: pathlib.Path, limit: Optional[int]) -> Tuple[_Decoded, int]:
     """Decode with PIL where it keeps full precision, else OpenCV / tifffile; returns (data, EXIF orientation)."""
     try:
@@ -273,6 +333,7 @@ def _decode_file(path: pathlib.Path, limit: Optional[int]) -> Tuple[_Decoded, in
 
     with im:
         _check_pixels(path, im.width, im.height, limit)
+        _warn_if_several_frames(im, path)
         try:
             orientation = int(im.getexif().get(_ORIENTATION_TAG, 1) or 1)
         except Exception:  # a broken EXIF block should not make the pixels unreadable
@@ -385,6 +446,7 @@ _WRITE_FORMATS = {
     ".bmp": ".bmp", ".tif": ".tiff", ".tiff": ".tiff",
 }
 _SIXTEEN_BIT_FORMATS = (".png", ".tiff")
+WRITE_EXTENSIONS = frozenset(_WRITE_FORMATS)
 
 
 def _quantise(image: np.ndarray, bit_depth: int) -> np.ndarray:

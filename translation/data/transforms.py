@@ -3,7 +3,8 @@
 The random part runs through albumentations with `additional_targets`, so the two halves of a pair
 get the same crop and flip. Each sample is augmented with its own seed (derived from the run seed,
 the epoch and the sample index): the result does not depend on worker processes, and a resumed run
-sees exactly the crops an uninterrupted run would have seen.
+sees exactly the crops an uninterrupted run would have seen. The sizes come from geometry.py, which
+`data check` asks too.
 """
 from __future__ import annotations
 
@@ -12,21 +13,8 @@ import numpy as np
 import torch
 
 from translation.data.arrays import resize, to_tensor
-
-PREPROCESS_MODES = ("resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none")
-
-
-def preprocess_size(height: int, width: int, mode: str, load_size: int, crop_size: int) -> tuple[int, int]:
-    """Size an image is resized to before cropping (the official code's `preprocess` rules)."""
-    if mode == "resize_and_crop":
-        return load_size, load_size
-    if mode in ("scale_width", "scale_width_and_crop"):
-        target_w = load_size
-        target_h = max(int(round(load_size * height / width)), crop_size)
-        return target_h, target_w
-    if mode == "none":  # sizes a multiple of 4 so the ResNet generator's strides line up
-        return max(4, int(round(height / 4)) * 4), max(4, int(round(width / 4)) * 4)
-    return height, width  # "crop"
+from translation.data.geometry import crop_error, preprocess_size
+from translation.names import PREPROCESS_MODES
 
 
 class PairTransform:
@@ -48,10 +36,10 @@ class PairTransform:
 
     def __call__(self, images: dict[str, np.ndarray], seed: int, source: str = "") -> dict[str, torch.Tensor]:
         first = images[self.targets[0]]
+        problem = crop_error(*first.shape[:2], self.mode, self.load_size, self.crop_size)
+        if problem:
+            raise ValueError(f"{source} ({first.shape[1]}x{first.shape[0]}): {problem}")
         h, w = preprocess_size(*first.shape[:2], self.mode, self.load_size, self.crop_size)
-        if "crop" in self.mode and (h < self.crop_size or w < self.crop_size):
-            raise ValueError(f"{source}: image is {first.shape[0]}x{first.shape[1]} (x{h}x{w} after "
-                             f"resizing), smaller than --crop-size {self.crop_size}")
         resized = {k: resize(v, h, w) for k, v in images.items()}
         if self.compose is not None:
             self.compose.set_random_seed(seed)

@@ -6,7 +6,7 @@ from typing import Dict, List, Tuple
 
 from tqdm import tqdm
 
-from translation.data.io import ImageReadError, image_size, list_images, read_image, write_image
+from translation.data.io import ImageReadError, image_size, list_images, write_image
 from translation.data.prepare.common import (
     PrepareError, Report, check_output_folder, fit_square, write_pair,
 )
@@ -68,6 +68,10 @@ def combine_folders(a_dir, b_dir, out, size: int = 0, resize: bool = False, skip
     check_fractions(val_fraction, test_fraction)
     check_output_folder(out, [a_dir, b_dir], overwrite)
     groups = _groups(a_dir, b_dir)
+    report = Report()
+    for folder, side in ((a_dir, 1), (b_dir, 2)):
+        used = {path for group in groups for path in group[side].values()}
+        report.account_for(folder, used, "outside the train/, val/ and test/ folders (combine reads those)")
 
     only_a, only_b, unreadable, mismatched = [], [], [], []
     jobs = []  # (split, key, a_path, b_path)
@@ -97,14 +101,11 @@ def combine_folders(a_dir, b_dir, out, size: int = 0, resize: bool = False, skip
         raise PrepareError("\n".join(problems + ["nothing written; fix these, or pass --skip-unmatched to "
                                                  f"write the {len(jobs)} good pairs"]))
 
-    report = Report()
     report.notes += problems
     for split, key, a_path, b_path in tqdm(jobs, desc="combine", unit="pair", disable=not progress or None,
                                            leave=False):
-        try:
-            a, b = read_image(a_path), read_image(b_path)
-        except ImageReadError as error:
-            report.skip_error(error)
+        a, b = report.read(a_path), report.read(b_path)
+        if a is None or b is None:
             continue
         if a.shape[:2] != b.shape[:2]:
             b = resize_image(b, *a.shape[:2])
@@ -130,15 +131,14 @@ def split_aligned(src, out, ext: str = ".png", bit_depth: int = 8, overwrite: bo
     if not src.is_dir():
         raise PrepareError(f"{src} is not a folder")
     check_output_folder(out, [src], overwrite)
-    report = Report()
-    for split, folder in _aligned_groups(src):
+    report, groups, used = Report(), _aligned_groups(src), set()
+    for split, folder in groups:
         files = list_images(folder, recursive=False)
+        used.update(files)
         for path in tqdm(files, desc=f"split {split}".strip(), unit="img", disable=not progress or None,
                          leave=False):
-            try:
-                both = read_image(path)
-            except ImageReadError as error:
-                report.skip_error(error)
+            both = report.read(path)
+            if both is None:
                 continue
             width = both.shape[1]
             if width % 2:
@@ -148,6 +148,9 @@ def split_aligned(src, out, ext: str = ".png", bit_depth: int = 8, overwrite: bo
             write_image(out / "A" / split / name, both[:, : width // 2], bit_depth=bit_depth)
             write_image(out / "B" / split / name, both[:, width // 2 :], bit_depth=bit_depth)
             report.counts[split or "(flat)"] += 1
-    if not report.total and not report.skipped:
-        raise PrepareError(f"{src} has no images (looked in {', '.join(str(f) for _, f in _aligned_groups(src))})")
+    read_from = ", ".join(f"{folder}/" for _, folder in groups)
+    if not used:
+        raise PrepareError(f"{src} has no images (looked in {read_from})")
+    # As training, aligned files are read from each split folder itself: anything else is named.
+    report.account_for(src, used, f"not directly in {read_from} (the folders split reads, as training does)")
     return report

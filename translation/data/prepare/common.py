@@ -1,18 +1,24 @@
-"""What every `prepare` command shares: input listing, sizing, safe output folders, the report."""
+"""What every `prepare` command shares: input listing, sizing, safe output folders, the report.
+
+Every file under an input folder is accounted for in the report: written, skipped with a reason, or
+named as not an image. Hidden files and folders (.DS_Store, .git/) are left alone, as git does.
+"""
 from __future__ import annotations
 
 import pathlib
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Sequence, Tuple
+from typing import Collection, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from translation.data.io import IMAGE_EXTENSIONS, ImageReadError, list_images, write_image
 from translation.data.arrays import resize
+from translation.data.io import (IMAGE_EXTENSIONS, WRITE_EXTENSIONS, ImageReadError, list_images, read_image,
+                                read_warnings, scan_images, skipped_not_images, write_image)
 from translation.data.splits import SPLITS
+from translation.names import PREPARE_LAYOUTS
 
-LAYOUTS = ("aligned", "folders", "both")
+LAYOUTS = PREPARE_LAYOUTS
 
 
 class PrepareError(ValueError):
@@ -48,14 +54,16 @@ def output_stems(paths: Sequence[pathlib.Path], root: pathlib.Path) -> Dict[path
     return stems
 
 
-def list_inputs(folder: pathlib.Path, label: str = "input") -> List[pathlib.Path]:
+def list_inputs(folder: pathlib.Path, label: str = "input") -> Tuple[List[pathlib.Path], List[pathlib.Path]]:
+    """(images, other files) under ``folder``, recursively; no images at all is an error."""
     folder = pathlib.Path(folder)
     if not folder.exists():
         raise PrepareError(f"{label} folder {folder} does not exist")
-    files = list_images(folder)
-    if not files:
-        raise PrepareError(f"{label} folder {folder} has no images ({', '.join(sorted(IMAGE_EXTENSIONS))})")
-    return files
+    images, others = scan_images(folder)
+    if not images:
+        found = f"; {skipped_not_images(others)}" if others else ""
+        raise PrepareError(f"{label} folder {folder} has no images ({', '.join(sorted(IMAGE_EXTENSIONS))}){found}")
+    return images, others
 
 
 def _inside(child: pathlib.Path, parent: pathlib.Path) -> bool:
@@ -90,12 +98,33 @@ class Report:
     counts: Counter = field(default_factory=Counter)
     skipped: List[Tuple[str, str]] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)
+    not_images: List[pathlib.Path] = field(default_factory=list)
+    warnings: List[str] = field(default_factory=list)  # files read with a caveat (an animated GIF)
 
     def skip(self, path, reason: str) -> None:
         self.skipped.append((str(path), reason))
 
     def skip_error(self, error: ImageReadError) -> None:
         self.skip(error.path, error.reason)
+
+    def read(self, path, channels: Optional[int] = None) -> Optional[np.ndarray]:
+        """read_image; an unreadable file is recorded as skipped (None), a caveat as a warning."""
+        try:
+            with read_warnings() as caveats:
+                image = read_image(path, channels=channels)
+        except ImageReadError as error:
+            self.skip_error(error)
+            return None
+        self.warnings += caveats
+        return image
+
+    def account_for(self, folder: pathlib.Path, used: Collection[pathlib.Path], reason: str,
+                    recursive: bool = True) -> None:
+        """Name every file under ``folder`` the command did not read: other files as not images, images
+        (outside the folders a layout reads) as skipped with ``reason``."""
+        images, others = scan_images(folder, recursive)
+        self.not_images += others
+        self.skipped += [(str(path), reason) for path in images if path not in used]
 
     @property
     def total(self) -> int:
@@ -104,8 +133,10 @@ class Report:
     def summary(self, out, what: str = "pairs") -> str:
         order = sorted(self.counts, key=_split_order)
         parts = ", ".join(f"{k} {self.counts[k]}" for k in order) or "nothing"
-        lines = [f"wrote {self.total} {what} to {out}: {parts}"]
-        lines += self.notes
+        first = f"wrote {self.total} {what} to {out}: {parts}"
+        if self.not_images:
+            first += f"; {skipped_not_images(self.not_images)}"
+        lines = [first] + self.notes + [f"warning: {w}" for w in self.warnings]
         if self.skipped:
             lines.append(f"skipped {len(self.skipped)} file(s):")
             lines += [f"  {path}: {reason}" for path, reason in self.skipped]
@@ -140,6 +171,6 @@ def write_pair(out: pathlib.Path, split: str, stem: str, a: np.ndarray, b: np.nd
 
 def normalise_ext(ext: str) -> str:
     ext = ext if ext.startswith(".") else "." + ext
-    if ext.lower() not in IMAGE_EXTENSIONS:
-        raise PrepareError(f"--ext {ext}: use one of {', '.join(sorted(IMAGE_EXTENSIONS))}")
+    if ext.lower() not in WRITE_EXTENSIONS:
+        raise PrepareError(f"--ext {ext}: use one of {', '.join(sorted(WRITE_EXTENSIONS))}")
     return ext.lower()

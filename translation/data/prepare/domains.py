@@ -6,30 +6,33 @@ from typing import Dict, List, Sequence, Tuple
 
 from tqdm import tqdm
 
-from translation.data.io import ImageReadError, read_image, write_image
-from translation.utils.files import atomic_write_bytes
-from translation.data.prepare.common import (
-    PrepareError, Report, check_output_folder, fit_square, list_inputs,
-)
+from translation.data.io import write_image
+from translation.data.prepare.common import PrepareError, Report, check_output_folder, fit_square, list_inputs
 from translation.data.prepare.unpaired import copy_resized
 from translation.data.splits import check_fractions, split_for
-
-STARGAN_TEST_COUNT = 2000  # StarGAN's CelebA test split: the first 2,000 lines of the attribute file
+from translation.names import STARGAN_TEST_COUNT
+from translation.utils.files import atomic_write_bytes
 
 
 def prepare_domain_folders(domains: Dict[str, pathlib.Path], out, size: int = 128, test_fraction: float = 0.1,
-                           channels=3, ext: str = ".png", overwrite: bool = False,
-                           progress: bool = True) -> Report:
-    """One input folder per domain → ``out/{train,test}/<domain>/`` with a name-hash test split."""
+                           channels=3, ext: str = ".png", overwrite: bool = False, progress: bool = True,
+                           root=None) -> Report:
+    """One input folder per domain → ``out/{train,test}/<domain>/`` with a name-hash test split.
+
+    ``root``: the folder the domains are the sub-folders of (``--folders``); its other files are named.
+    """
     out = pathlib.Path(out)
     if len(domains) < 2:
         raise PrepareError(f"need at least two domains, got {len(domains)}: {', '.join(domains) or 'none'}")
     check_fractions(0.0, test_fraction)
     inputs = {name: list_inputs(folder, f"domain {name}") for name, folder in domains.items()}
     check_output_folder(out, domains.values(), overwrite)
-    report = Report()
+    report = Report(not_images=[p for _, others in inputs.values() for p in others])
+    if root is not None:
+        report.account_for(root, (), "not in a domain folder (each sub-folder of --folders is a domain)",
+                           recursive=False)
     for name, folder in domains.items():
-        copy_resized(inputs[name], pathlib.Path(folder), lambda split, n=name: out / split / n, report, size,
+        copy_resized(inputs[name][0], pathlib.Path(folder), lambda split, n=name: out / split / n, report, size,
                      channels, ext, lambda stem, path: split_for(stem, 0.0, test_fraction), f"domain {name}",
                      progress, label=f"/{name}")
     return report
@@ -94,11 +97,10 @@ def prepare_celeba(attr_file, images, out, attrs: Sequence[str], size: int = 128
         if not any(v == 1 for v in selected):
             without += 1
             continue
-        try:
-            image = fit_square(read_image(images / filename, channels=3), size)
-        except ImageReadError as error:
-            report.skip_error(error)
+        image = report.read(images / filename, channels=3)
+        if image is None:
             continue
+        image = fit_square(image, size)
         split = "test" if number < test_count else "train"
         stem = pathlib.Path(filename).stem
         first = None

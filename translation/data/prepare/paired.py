@@ -5,7 +5,6 @@ import pathlib
 
 from tqdm import tqdm
 
-from translation.data.io import ImageReadError, read_image
 from translation.data.prepare.common import (
     Report, check_output_folder, fit_square, list_inputs, output_stems, write_pair,
 )
@@ -19,16 +18,15 @@ def prepare_paired(task: str, maker: Maker, photos, out, size: int = 256, val_fr
     """Write an aligned A|B set (A = ``maker(photo)``, B = photo) with a name-hash split."""
     photos, out = pathlib.Path(photos), pathlib.Path(out)
     check_fractions(val_fraction, test_fraction)
-    files = list_inputs(photos, "photo")
+    files, others = list_inputs(photos, "photo")
     check_output_folder(out, [photos], overwrite)
     stems = output_stems(files, photos if photos.is_dir() else photos.parent)
-    report = Report()
+    report = Report(not_images=others)
     for path in tqdm(files, desc=f"prepare {task}", unit="img", disable=not progress or None, leave=False):
-        try:
-            photo = fit_square(read_image(path, channels=3), size)
-        except ImageReadError as error:
-            report.skip_error(error)
+        photo = report.read(path, channels=3)
+        if photo is None:
             continue
+        photo = fit_square(photo, size)
         stem = stems[path]
         split = split_for(stem, val_fraction, test_fraction)
         write_pair(out, split, stem, maker(photo, rng_for(stem, task)), photo, layout, ext)

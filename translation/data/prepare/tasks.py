@@ -6,13 +6,14 @@ Every maker takes float32 H x W x 3 in [0, 1] and a seeded generator, and return
 from __future__ import annotations
 
 import hashlib
-from typing import Callable, Dict
+from typing import Callable
 
 import cv2
 import numpy as np
 
 from translation.data.edges import canny_edges, hed_like_edges
 from translation.data.io import luminance
+from translation.names import PAIRED_TASKS
 
 Maker = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 
@@ -77,10 +78,4 @@ def inpaint_maker(holes: int = 1, hole_size: float = 0.25, fill: float = 1.0) ->
     return with_holes
 
 
-TASKS: Dict[str, str] = {
-    "edges": "edges → photo (Canny, or --method hed-like as the official edges2* sets)",
-    "colorize": "gray → colour",
-    "superres": "low resolution (÷ --scale, then bicubic back) → photo",
-    "denoise": "photo + Gaussian noise (--sigma on 0-255) → photo",
-    "inpaint": "photo with white holes (--holes, --hole-size) → photo",
-}
+TASKS = PAIRED_TASKS  # task -> help text

@@ -5,7 +5,7 @@ import pathlib
 
 from tqdm import tqdm
 
-from translation.data.io import ImageReadError, read_image, write_image
+from translation.data.io import write_image
 from translation.data.prepare.common import Report, check_output_folder, fit_square, list_inputs, output_stems
 from translation.data.splits import check_fractions, split_for
 
@@ -15,11 +15,10 @@ def copy_resized(files, root: pathlib.Path, out_for_split, report: Report, size:
     """Read, fit to ``size``, write to ``out_for_split(split) / stem+ext``; count per ``label+split``."""
     stems = output_stems(files, root)
     for path in tqdm(files, desc=desc, unit="img", disable=not progress or None, leave=False):
-        try:
-            image = fit_square(read_image(path, channels=channels), size)
-        except ImageReadError as error:
-            report.skip_error(error)
+        image = report.read(path, channels=channels)
+        if image is None:
             continue
+        image = fit_square(image, size)
         split = split_of(stems[path], path)
         write_image(out_for_split(split) / (stems[path] + ext), image)
         report.counts[f"{split}{label}"] += 1
@@ -32,9 +31,9 @@ def prepare_unpaired(a_dir, b_dir, out, size: int = 256, test_fraction: float = 
     check_fractions(0.0, test_fraction)
     inputs = {"A": list_inputs(a_dir, "--a"), "B": list_inputs(b_dir, "--b")}
     check_output_folder(out, [a_dir, b_dir], overwrite)
-    report = Report()
+    report = Report(not_images=inputs["A"][1] + inputs["B"][1])
     for domain, folder in (("A", a_dir), ("B", b_dir)):
-        copy_resized(inputs[domain], folder, lambda split, d=domain: out / f"{split}{d}", report, size, channels,
+        copy_resized(inputs[domain][0], folder, lambda split, d=domain: out / f"{split}{d}", report, size, channels,
                      ext, lambda stem, path: split_for(stem, 0.0, test_fraction), f"unpaired {domain}",
                      progress, label=domain)
     return report
