@@ -3,11 +3,12 @@ import io
 import pytest
 import torch
 
+from translation.names import IMAGE_GENERATORS, PATCH_DISCRIMINATORS
 from translation.nets import (build_net, count_parameters, create_discriminator, create_generator,
                               list_discriminators, list_generators, spec_of)
 
 
-# Measured with the official pytorch-CycleGAN-and-pix2pix code (GUIDE.md section 5).
+# Measured with the official pytorch-CycleGAN-and-pix2pix and StarGAN code (GUIDE.md section 5).
 OFFICIAL_COUNTS = [
     ("generator", "unet_256", dict(norm="batch", dropout=True), 54_413_955),
     ("generator", "unet_128", dict(norm="batch"), 41_828_995),
@@ -16,6 +17,8 @@ OFFICIAL_COUNTS = [
     ("discriminator", "basic", dict(in_channels=6, norm="batch"), 2_768_705),
     ("discriminator", "basic", dict(in_channels=3, norm="instance"), 2_764_737),
     ("discriminator", "pixel", dict(in_channels=6, norm="batch"), 9_024),
+    ("generator", "stargan", dict(ngf=64, n_labels=5, n_blocks=6), 8_430_528),
+    ("discriminator", "stargan", dict(image_size=128, ndf=64, n_labels=5, n_layers=6), 44_762_048),
 ]
 
 
@@ -26,11 +29,14 @@ def test_parameter_counts_equal_the_official_ones(kind, name, kwargs, expected):
 
 
 def test_registries_list_the_official_names():
-    assert list_generators() == ["unet_32", "unet_64", "unet_128", "unet_256", "resnet_6blocks", "resnet_9blocks"]
-    assert list_discriminators() == ["basic", "n_layers", "pixel"]
+    assert list_generators() == ["unet_32", "unet_64", "unet_128", "unet_256", "resnet_6blocks", "resnet_9blocks",
+                                 "stargan"]
+    assert list_discriminators() == ["basic", "n_layers", "pixel", "stargan"]
+    # the tests below give these pix2pix-style options (norm, dropout); StarGAN's nets have their own file
+    assert set(IMAGE_GENERATORS) < set(list_generators()) and set(PATCH_DISCRIMINATORS) < set(list_discriminators())
 
 
-@pytest.mark.parametrize("name", list_generators())
+@pytest.mark.parametrize("name", IMAGE_GENERATORS)
 @pytest.mark.parametrize("norm", ["batch", "instance", "none"])
 @pytest.mark.parametrize("channels", [(1, 4), (4, 1)])
 def test_every_generator_keeps_size_and_round_trips(name, norm, channels):
@@ -68,7 +74,7 @@ def test_generator_rejects_sizes_it_cannot_reproduce():
 PATCH_MAP = {"basic": lambda h: h // 8 - 2, "n_layers": lambda h: h // 4 - 2, "pixel": lambda h: h}  # n_layers=2
 
 
-@pytest.mark.parametrize("name", list_discriminators())
+@pytest.mark.parametrize("name", PATCH_DISCRIMINATORS)
 @pytest.mark.parametrize("norm", ["batch", "instance", "none"])
 def test_every_discriminator_gives_a_patch_map(name, norm):
     net = create_discriminator(name, in_channels=6, ndf=4, n_layers=2, norm=norm)
@@ -103,6 +109,18 @@ def test_every_init_is_seeded_and_zeroes_biases(init):
             assert a.abs().max() == 0
 
 
+def test_pytorch_init_keeps_the_layers_own_initialisation():
+    from translation.nets.discriminators import NLayerDiscriminator
+
+    torch.manual_seed(1)
+    kept = create_discriminator("basic", in_channels=3, ndf=8, norm="instance", init="pytorch", init_gain=0.5)
+    torch.manual_seed(1)
+    bare = NLayerDiscriminator(3, 8, n_layers=3, norm="instance")
+    for (key, a), b in zip(kept.state_dict().items(), bare.state_dict().values()):
+        assert torch.equal(a, b), key
+    assert kept.model[0].bias.abs().max() > 0  # PyTorch's default bias init, which "normal" would zero
+
+
 def test_nets_record_the_arguments_that_built_them():
     net = create_generator("unet_32", in_channels=1, ngf=4, norm="instance")
     assert net.config == dict(kind="generator", name="unet_32", in_channels=1, out_channels=3, ngf=4,
@@ -115,9 +133,9 @@ def test_unknown_names_list_the_choices():
         create_generator("unet_512")
     with pytest.raises(ValueError, match="unknown norm 'group'"):
         create_discriminator("basic", in_channels=3, norm="group")
-    with pytest.raises(ValueError, match="unknown init 'he'; choose one of normal, xavier, kaiming, orthogonal"):
+    with pytest.raises(ValueError, match="unknown init 'he'; choose one of normal, xavier, kaiming, orthogonal, pytorch"):
         create_generator("unet_32", init="he")
-    with pytest.raises(ValueError, match="unknown discriminator 'patch'; choose one of basic, n_layers, pixel"):
+    with pytest.raises(ValueError, match="unknown discriminator 'patch'; choose one of basic, n_layers, pixel, stargan"):
         create_discriminator("patch", in_channels=3)
 
 
@@ -142,8 +160,8 @@ def test_architecture_options_pass_through_to_the_builder(monkeypatch):
         del GENERATOR_REGISTRY._builders["toy_labelled"]
 
 
-@pytest.mark.parametrize("kind,name", [("generator", n) for n in list_generators()] +
-                         [("discriminator", n) for n in list_discriminators()])
+@pytest.mark.parametrize("kind,name", [("generator", n) for n in IMAGE_GENERATORS] +
+                         [("discriminator", n) for n in PATCH_DISCRIMINATORS])
 def test_spec_round_trip_rebuilds_the_same_architecture(kind, name):
     factory = create_generator if kind == "generator" else create_discriminator
     net = factory(name, in_channels=2, ngf=4, norm="instance") if kind == "generator" else \

@@ -17,7 +17,7 @@ GENERATOR_SIZE_MULTIPLES = {"unet_32": 32, "unet_64": 64, "unet_128": 128, "unet
 GENERATORS = tuple(GENERATOR_SIZE_MULTIPLES)
 DISCRIMINATORS = ("basic", "n_layers", "pixel")
 NORMS = ("batch", "instance", "none")
-INITS = ("normal", "xavier", "kaiming", "orthogonal")
+INITS = ("normal", "xavier", "kaiming", "orthogonal", "pytorch")  # pytorch: the layers' defaults (StarGAN)
 
 # losses/ and training/
 GAN_MODES = ("minimax", "vanilla", "nonsaturating", "lsgan", "wgan", "hinge", "ragan", "ralsgan")

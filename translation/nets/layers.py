@@ -47,8 +47,11 @@ def init_weights(net: nn.Module, init: str = "normal", gain: float = 0.02) -> nn
 
     N(0, gain) conv weights is the DCGAN recipe (Radford et al. 2016); BatchNorm scale ~ N(1, gain).
     Modules are visited in `net.apply` order so a seeded init matches the official one draw for draw.
+    "pytorch" keeps the layers' own default initialisation, which is what the official StarGAN trains from.
     """
     check_init(init)
+    if init == "pytorch":
+        return net
 
     def init_module(m: nn.Module) -> None:
         if isinstance(m, (nn.modules.conv._ConvNd, nn.Linear)):

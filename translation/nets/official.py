@@ -1,4 +1,4 @@
-"""Weights saved by the official pytorch-CycleGAN-and-pix2pix code: bare state dicts.
+"""Weights saved by the official pytorch-CycleGAN-and-pix2pix and StarGAN code: bare state dicts.
 
 Our nets keep the official module layout, so these load key by key. Quirks handled: files from old
 PyTorch carry InstanceNorm running_mean/running_var/num_batches_tracked buffers the current
@@ -113,6 +113,9 @@ def _mismatch_message(net, source, missing, unexpected, shapes, state_dict) -> s
     elif guess_discriminator_flags(state_dict):
         lines.append(f"  this file looks like a discriminator ({_flags(guess_discriminator_flags(state_dict))}); "
                      "translating needs the generator file (*_net_G*.pth)")
+    elif stargan := guess_stargan_spec(state_dict):
+        options = " ".join(f"{k}={v}" for k, v in stargan["kwargs"].items())
+        lines.append(f"  this file looks like a StarGAN {stargan['kind']} ({options})")
     elif any(k.startswith("main.") for k in strip_wrapper_prefixes(state_dict)):
         lines.append("  this file looks like a StarGAN network (keys main.N.*), not a pix2pix/CycleGAN one")
     else:
@@ -176,3 +179,35 @@ def guess_discriminator_flags(state_dict: Mapping) -> dict:
     except (IndexError, AttributeError, ValueError):
         return {}
     return {}
+
+
+def guess_stargan_spec(state_dict: Mapping) -> dict:
+    """The net spec ({"kind", "name": "stargan", "kwargs"}, for build_net) of an official StarGAN file.
+
+    `{iter}-G.ckpt`: ngf, n_labels and n_blocks come from the shapes; the image goes in and comes out
+    with the same channels (G also reconstructs its input), so the first conv's extra inputs are the
+    labels. `{iter}-D.ckpt`: ndf, n_layers, n_labels and the image size its classifier was built for.
+    Returns {} when the keys are not an official StarGAN network.
+    """
+    sd = strip_wrapper_prefixes(state_dict)
+    try:
+        convs = sorted((int(m.group(1)), v) for k, v in sd.items()
+                       if (m := re.fullmatch(r"main\.(\d+)\.weight", k)) and v.dim() == 4)
+        if not convs:
+            return {}
+        first = convs[0][1]
+        if "conv1.weight" in sd and "conv2.weight" in sd:
+            n_layers, classifier = len(convs), sd["conv2.weight"]  # it sees the whole last feature map
+            return {"kind": "discriminator", "name": "stargan",
+                    "kwargs": {"in_channels": int(first.shape[1]), "ndf": int(first.shape[0]),
+                               "image_size": int(classifier.shape[-1]) * 2 ** n_layers,
+                               "n_labels": int(classifier.shape[0]), "n_layers": n_layers}}
+        blocks = {int(m.group(1)) for k in sd if (m := re.match(r"main\.(\d+)\.main\.0\.weight$", k))}
+        out_channels = int(convs[-1][1].shape[0])
+        if first.shape[-1] != 7 or out_channels >= first.shape[1]:
+            return {}
+        return {"kind": "generator", "name": "stargan",
+                "kwargs": {"in_channels": out_channels, "out_channels": out_channels, "ngf": int(first.shape[0]),
+                           "n_labels": int(first.shape[1]) - out_channels, "n_blocks": len(blocks)}}
+    except (KeyError, IndexError, AttributeError, ValueError):
+        return {}
