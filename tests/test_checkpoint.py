@@ -63,8 +63,11 @@ def test_a_version_1_run_resumes_and_translates_from_the_cli(tmp_path):
 
 def test_generator_records_say_what_each_generator_does():
     assert translates("BtoA") == {"task": "translate", "direction": "BtoA"}
-    assert translates_to_domains(["Black_Hair", "Blond_Hair"], "multi_label") == {
-        "task": "translate_to_domain", "domains": ["Black_Hair", "Blond_Hair"], "label_kind": "multi_label"}
+    assert translates_to_domains(["Black_Hair", "Blond_Hair", "Male"], "multi_label", [["Black_Hair", "Blond_Hair"]]) \
+        == {"task": "translate_to_domain", "domains": ["Black_Hair", "Blond_Hair", "Male"],
+            "label_kind": "multi_label", "exclusive": [["Black_Hair", "Blond_Hair"]]}
+    with pytest.raises(ValueError, match="exclusive groups name Gray_Hair"):
+        translates_to_domains(["Black_Hair", "Male"], "multi_label", [["Black_Hair", "Gray_Hair"]])
     assert samples(128, ["0", "1"]) == {"task": "sample", "z_dim": 128, "classes": ["0", "1"]}
     assert samples(100)["classes"] is None
     with pytest.raises(ValueError, match="direction must be AtoB or BtoA"):

@@ -104,7 +104,7 @@ def test_the_names_the_cli_offers_are_exactly_what_is_registered():
     for name, multiple in names.GENERATOR_SIZE_MULTIPLES.items():  # what the config checks is what the net needs
         assert create_generator(name, in_channels=3, out_channels=3, ngf=4).size_multiple == multiple
     help_text = parse_help()
-    assert all(name in help_text for name in names.GENERATORS + names.GAN_MODES)
+    assert all(name in help_text for name in names.IMAGE_GENERATORS + names.GAN_MODES)
     # something registered but not declared would be unreachable from the command line: refused at once
     with pytest.raises(ValueError, match="not declared in translation/names.py"):
         register_loss("test_only_hinge")(Hinge)
@@ -120,12 +120,15 @@ def test_help_shows_shared_and_model_options_apart():
     parser = argparse.ArgumentParser()
     add_arguments(parser, Pix2PixConfig)
     titles = [group.title for group in parser._action_groups]
-    shared, family, model = (titles.index("options every model shares: data, schedule, device, precision, logging"),
-                             titles.index("pix2pix and CycleGAN: image geometry, nets, losses and optimizers"),
-                             titles.index("pix2pix: paired translation (aligned A|B files or A/ B/ folders)"))
-    assert shared < family < model
+    shared, gan, family, model = (
+        titles.index("options every model shares: data, schedule, device, precision, logging"),
+        titles.index("both players: adversarial loss, optimizers and initialisation"),
+        titles.index("pix2pix and CycleGAN: image geometry and nets"),
+        titles.index("pix2pix: paired translation (aligned A|B files or A/ B/ folders)"))
+    assert shared < gan < family < model
     groups = {group.title: {a.dest for a in group._group_actions} for group in parser._action_groups}
     assert {"precision", "channels_last", "compile", "ema_decay", "steps", "data"} <= groups[titles[shared]]
-    assert {"netG", "gan_mode", "lr", "lr_D"} <= groups[titles[family]]
+    assert {"gan_mode", "lr", "lr_D", "init"} <= groups[titles[gan]]
+    assert {"netG", "crop_size"} <= groups[titles[family]]
     assert groups[titles[model]] == {"lambda_l1", "direction"}
     assert "dropout" in groups[titles[family]]  # redeclared with pix2pix's default, shown once, in its group

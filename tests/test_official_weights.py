@@ -2,7 +2,8 @@
 import pytest
 import torch
 
-from translation.nets import create_discriminator, create_generator, list_discriminators, list_generators
+from translation.names import IMAGE_GENERATORS, PATCH_DISCRIMINATORS
+from translation.nets import create_discriminator, create_generator
 from translation.nets.official import (WeightsMismatchError, guess_discriminator_flags, guess_generator_flags,
                                        load_official_file, load_official_state_dict)
 
@@ -102,7 +103,7 @@ def test_discriminator_and_non_state_dict_files_are_named_as_such():
         load_official_state_dict(create_generator("unet_256", ngf=8), stargan)
 
 
-@pytest.mark.parametrize("name", list_generators())
+@pytest.mark.parametrize("name", IMAGE_GENERATORS)
 @pytest.mark.parametrize("norm", ["batch", "instance", "none"])
 def test_generator_guess_inverts_the_factory(name, norm):
     flags = dict(in_channels=4, out_channels=1, ngf=4, norm=norm)
@@ -110,7 +111,7 @@ def test_generator_guess_inverts_the_factory(name, norm):
     assert guess == dict(netG=name, dropout=None if name.startswith("unet") else True, **flags)
 
 
-@pytest.mark.parametrize("name", list_discriminators())
+@pytest.mark.parametrize("name", PATCH_DISCRIMINATORS)
 @pytest.mark.parametrize("norm", ["batch", "instance", "none"])
 def test_discriminator_guess_inverts_the_factory(name, norm):
     guess = guess_discriminator_flags(create_discriminator(name, in_channels=6, ndf=4, n_layers=4,

@@ -49,14 +49,19 @@ def translates(direction: str) -> dict:
     return {"task": "translate", "direction": direction}
 
 
-def translates_to_domains(domains: list[str], label_kind: str) -> dict:
+def translates_to_domains(domains: list[str], label_kind: str, exclusive: list[list[str]] = ()) -> dict:
     """A generator conditioned on target labels (StarGAN): `domains` names each label; multi_label attributes
-    are switched on and off independently, single_label domains are one-hot."""
+    are switched on and off independently, except within an `exclusive` group (hair colours), single_label
+    domains are one-hot."""
     if label_kind not in LABEL_KINDS:
         raise ValueError(f"label kind must be one of {', '.join(LABEL_KINDS)}, got {label_kind!r}")
     if not domains or len(set(domains)) != len(domains):
         raise ValueError(f"domain names must be distinct and at least one, got {domains!r}")
-    return {"task": "translate_to_domain", "domains": list(domains), "label_kind": label_kind}
+    unknown = sorted({name for group in exclusive for name in group} - set(domains))
+    if unknown:
+        raise ValueError(f"exclusive groups name {', '.join(unknown)}, which are not among the domains")
+    return {"task": "translate_to_domain", "domains": list(domains), "label_kind": label_kind,
+            "exclusive": [list(group) for group in exclusive if len(group) > 1]}
 
 
 def samples(z_dim: int, classes: list[str] | None = None) -> dict:

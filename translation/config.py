@@ -24,9 +24,10 @@ from translation.names import DEVICES, PRECISIONS
 
 
 def option(default: Any, help: str, choices: tuple | Callable[[], list] | None = None, flag: str | None = None,
-           minimum: float | None = None, maximum: float | None = None):
-    """A config field carrying its CLI help text, and optionally its choices, flag name and numeric range."""
-    metadata = {"help": help, "choices": choices, "flag": flag, "min": minimum, "max": maximum}
+           minimum: float | None = None, maximum: float | None = None, commas: bool = False):
+    """A config field carrying its CLI help text, and optionally its choices, flag name and numeric range.
+    `commas`: a list option whose flag also takes comma-separated values (--attrs A,B,C as --attrs A B C)."""
+    metadata = {"help": help, "choices": choices, "flag": flag, "min": minimum, "max": maximum, "commas": commas}
     if isinstance(default, list):  # a fresh list per config, as dataclasses require
         return field(default_factory=lambda: list(default), metadata=metadata)
     return field(default=default, metadata=metadata)
@@ -225,7 +226,24 @@ def add_arguments(parser: argparse.ArgumentParser, cls) -> None:
                 kwargs["choices"] = choices
             if is_list:
                 kwargs["nargs"] = "+"
+            if is_list and f.metadata.get("commas"):
+                # each word may hold several values: split them, and flatten the words' lists into one
+                group.add_argument(flag_name(f), type=_comma_separated(kind), action=_Flatten, help=help_text,
+                                   **{k: v for k, v in kwargs.items() if k != "choices"})
+                continue
             group.add_argument(flag_name(f), type=kind, help=help_text, **kwargs)
+
+
+def _comma_separated(kind: type):
+    def parse(text: str) -> list:
+        return [kind(part) for part in text.split(",") if part.strip()]
+    parse.__name__ = kind.__name__
+    return parse
+
+
+class _Flatten(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, [value for word in values for value in word])
 
 
 def resolve(cls, args: argparse.Namespace, config_file: str | None = None):

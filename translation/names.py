@@ -13,9 +13,12 @@ DIRECTIONS = ("AtoB", "BtoA")  # A -> B and B -> A, the official naming
 # nets/
 # generator -> what its height and width must be a multiple of (2 ** halvings; the translator pads to it)
 GENERATOR_SIZE_MULTIPLES = {"unet_32": 32, "unet_64": 64, "unet_128": 128, "unet_256": 256,
-                            "resnet_6blocks": 4, "resnet_9blocks": 4}
+                            "resnet_6blocks": 4, "resnet_9blocks": 4, "stargan": 4}
 GENERATORS = tuple(GENERATOR_SIZE_MULTIPLES)
-DISCRIMINATORS = ("basic", "n_layers", "pixel")
+DISCRIMINATORS = ("basic", "n_layers", "pixel", "stargan")
+# what pix2pix and CycleGAN can use: G(image) -> image, and D(image) -> patch scores
+IMAGE_GENERATORS = ("unet_32", "unet_64", "unet_128", "unet_256", "resnet_6blocks", "resnet_9blocks")
+PATCH_DISCRIMINATORS = ("basic", "n_layers", "pixel")
 NORMS = ("batch", "instance", "none")
 INITS = ("normal", "xavier", "kaiming", "orthogonal", "pytorch")  # pytorch: the layers' defaults (StarGAN)
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import importlib
 
-from translation.models.configs import CycleGANConfig, Pix2PixConfig
+from translation.models.configs import CycleGANConfig, Pix2PixConfig, StarGANConfig
 
 # model name -> its options; the model itself is in translation/models/<name>.py
-CONFIGS = {"pix2pix": Pix2PixConfig, "cyclegan": CycleGANConfig}
+CONFIGS = {"pix2pix": Pix2PixConfig, "cyclegan": CycleGANConfig, "stargan": StarGANConfig}
 
 
 def model_class(name: str):

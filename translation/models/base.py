@@ -12,6 +12,9 @@ A model *declares*; the engine (training/engine.py) *does*. A model provides:
     visuals(outputs) named image batches in [-1, 1] for sheets, from a step's outputs
     build_dataset(config) (classmethod), extra_state()/load_extra_state() for state beyond nets
 
+A model is built as `Model(config, device, data)`; `data` is the training set, for models whose nets are
+sized by it (StarGAN's label count and names).
+
 Loss methods return named loss terms and nothing else: gradients, optimizer updates and freezing the nets
 a phase does not train are the engine's job (a test holds models to this).
 """
@@ -23,6 +26,7 @@ import torch
 from torch import nn
 
 from translation.nets import create_net, spec_of
+from translation.training.phases import OptimizerSpec
 
 MODELS: dict[str, type["GANModel"]] = {}
 
@@ -45,7 +49,7 @@ class GANModel:
     config_class: ClassVar[type]
     test_mode: ClassVar[str] = "eval"  # default inference behaviour recorded in checkpoints
 
-    def __init__(self, config, device: torch.device):
+    def __init__(self, config, device: torch.device, data=None):
         self.config = config
         self.device = torch.device(device)
         self.nets = nn.ModuleDict()
@@ -100,3 +104,11 @@ class GANModel:
     def load_extra_state(self, state: dict) -> None:
         pass
 
+
+def generator_and_discriminator_optimizers(config, generators: tuple[str, ...],
+                                           discriminators: tuple[str, ...]) -> dict[str, OptimizerSpec]:
+    """One optimizer over the generators and one over the discriminators, as the official codes, from a
+    GANConfig's --optimizer, --lr, --lr-D and betas."""
+    common = {"kind": config.optimizer, "betas": (config.beta1, config.beta2)}
+    return {"G": OptimizerSpec(generators, lr=config.lr, **common),
+            "D": OptimizerSpec(discriminators, lr=config.lr_D if config.lr_D is not None else config.lr, **common)}

@@ -6,30 +6,15 @@ from dataclasses import dataclass
 from typing import Optional
 
 from translation.config import TrainConfig, option
-from translation.names import (DIRECTIONS, DISCRIMINATORS, GAN_MODES, GENERATOR_SIZE_MULTIPLES, GENERATORS, INITS,
-                               NORMS, OPTIMIZERS, PREPROCESS_MODES)
+from translation.data.geometry import flags_error
+from translation.names import (DIRECTIONS, GAN_MODES, GENERATOR_SIZE_MULTIPLES, IMAGE_GENERATORS, INITS, NORMS,
+                               OPTIMIZERS, PATCH_DISCRIMINATORS, PREPROCESS_MODES)
 
 
 @dataclass
-class ImageTranslationConfig(TrainConfig):
-    """pix2pix and CycleGAN: image geometry, nets, losses and optimizers"""
+class GANConfig(TrainConfig):
+    """both players: adversarial loss, optimizers and initialisation"""
 
-    preprocess: str = option("resize_and_crop", "training-time resizing", choices=PREPROCESS_MODES)
-    load_size: int = option(286, "images are resized to this size first", minimum=1)
-    crop_size: int = option(256, "then randomly cropped to this size", minimum=1)
-    flip: bool = option(True, "random horizontal flips (--no-flip to disable)")
-    input_nc: int = option(3, "channels of the input images (1 = grayscale)", minimum=1)
-    output_nc: int = option(3, "channels of the output images", minimum=1)
-    netG: str = option("unet_256", "generator architecture", choices=GENERATORS, flag="--netG")
-    netD: str = option("basic", "discriminator architecture: basic (70x70 PatchGAN), n_layers, pixel",
-                       choices=DISCRIMINATORS, flag="--netD")
-    n_layers_D: int = option(3, "discriminator depth when --netD n_layers", flag="--n-layers-D", minimum=1)
-    ngf: int = option(64, "generator filters in the first/last conv layer", minimum=1)
-    ndf: int = option(64, "discriminator filters in the first conv layer", minimum=1)
-    norm: str = option("batch", "normalisation layers", choices=NORMS)
-    dropout: bool = option(False, "dropout in the generator")
-    init: str = option("normal", "weight initialisation", choices=INITS)
-    init_gain: float = option(0.02, "scale of the initial weights", minimum=0.0)
     gan_mode: str = option("vanilla", "adversarial loss", choices=GAN_MODES)
     optimizer: str = option("adam", "optimizer of both players", choices=OPTIMIZERS)
     lr: float = option(2e-4, "initial learning rate", minimum=0.0)
@@ -37,12 +22,34 @@ class ImageTranslationConfig(TrainConfig):
                                          "update rule, Heusel et al. 2017)", flag="--lr-D", minimum=0.0)
     beta1: float = option(0.5, "Adam beta1", minimum=0.0, maximum=1.0)
     beta2: float = option(0.999, "Adam beta2", minimum=0.0, maximum=1.0)
+    init: str = option("normal", "weight initialisation (pytorch: the layers' own defaults)", choices=INITS)
+    init_gain: float = option(0.02, "scale of the initial weights", minimum=0.0)
+
+
+@dataclass
+class ImageTranslationConfig(GANConfig):
+    """pix2pix and CycleGAN: image geometry and nets"""
+
+    preprocess: str = option("resize_and_crop", "training-time resizing", choices=PREPROCESS_MODES)
+    load_size: int = option(286, "images are resized to this size first", minimum=1)
+    crop_size: int = option(256, "then randomly cropped to this size", minimum=1)
+    flip: bool = option(True, "random horizontal flips (--no-flip to disable)")
+    input_nc: int = option(3, "channels of the input images (1 = grayscale)", minimum=1)
+    output_nc: int = option(3, "channels of the output images", minimum=1)
+    netG: str = option("unet_256", "generator architecture", choices=IMAGE_GENERATORS, flag="--netG")
+    netD: str = option("basic", "discriminator architecture: basic (70x70 PatchGAN), n_layers, pixel",
+                       choices=PATCH_DISCRIMINATORS, flag="--netD")
+    n_layers_D: int = option(3, "discriminator depth when --netD n_layers", flag="--n-layers-D", minimum=1)
+    ngf: int = option(64, "generator filters in the first/last conv layer", minimum=1)
+    ndf: int = option(64, "discriminator filters in the first conv layer", minimum=1)
+    norm: str = option("batch", "normalisation layers", choices=NORMS)
+    dropout: bool = option(False, "dropout in the generator")
 
     def check_combinations(self) -> None:
         super().check_combinations()
-        if self.preprocess in ("resize_and_crop", "scale_width_and_crop") and self.crop_size > self.load_size:
-            raise ValueError(f"--crop-size {self.crop_size} is larger than --load-size {self.load_size}: under "
-                             f"--preprocess {self.preprocess} images are resized to --load-size, then cropped")
+        problem = flags_error(self.preprocess, self.load_size, self.crop_size)
+        if problem:
+            raise ValueError(problem)
         multiple = GENERATOR_SIZE_MULTIPLES[self.netG]
         if "crop" in self.preprocess and self.crop_size % multiple:
             raise ValueError(f"--crop-size {self.crop_size} is not a multiple of {multiple}, which --netG {self.netG} "
@@ -68,7 +75,7 @@ class CycleGANConfig(ImageTranslationConfig):
 
     # Paper / official defaults where they differ from the shared ones (Adam 2e-4 beta1 0.5, batch 1,
     # 286 -> 256 crops, flips, 100 + 100 epochs and the basic 70x70 PatchGAN already match CycleGAN).
-    netG: str = option("resnet_9blocks", "generator architecture (both generators)", choices=GENERATORS,
+    netG: str = option("resnet_9blocks", "generator architecture (both generators)", choices=IMAGE_GENERATORS,
                        flag="--netG")
     norm: str = option("instance", "normalisation layers", choices=NORMS)
     gan_mode: str = option("lsgan", "adversarial loss", choices=GAN_MODES)
@@ -88,3 +95,54 @@ class CycleGANConfig(ImageTranslationConfig):
         if self.lambda_identity > 0 and self.input_nc != self.output_nc:
             raise ValueError(f"the identity loss feeds B images to G_A (A -> B), so it needs --input-nc == "
                              f"--output-nc (got {self.input_nc} and {self.output_nc}); use --lambda-identity 0")
+
+
+STARGAN_CELEBA_ATTRS = ["Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"]
+
+
+@dataclass
+class StarGANConfig(GANConfig):
+    """StarGAN: one generator for many domains (CelebA attributes or one folder per domain)"""
+
+    # Shared options at the defaults of the paper and the official code (Choi et al. 2018, sec. 4.3; its
+    # 200k iterations decay linearly over the last 100k: --steps with --epochs : --epochs-decay = 1 : 1)
+    steps: int = option(200000, "training iterations, split between constant and decaying learning rate in "
+                                "the ratio epochs : epochs_decay (0: train by epochs instead)", minimum=0)
+    batch_size: int = option(16, "images per batch", minimum=1)
+    log_every: int = option(10, "iterations between loss logs (TensorBoard and progress bar)", minimum=1)
+    image_every: int = option(1000, "iterations between image sheets (TensorBoard and samples/)", minimum=1)
+    save_every: int = option(10000, "iterations between checkpoints (one is always written at the end)",
+                             minimum=1)
+    gan_mode: str = option("wgan", "adversarial loss (the paper: WGAN with gradient penalty)", choices=GAN_MODES)
+    lr: float = option(1e-4, "initial learning rate", minimum=0.0)
+    init: str = option("pytorch", "weight initialisation (pytorch: the layers' own defaults, as the official "
+                                  "StarGAN)", choices=INITS)
+
+    attrs: list[str] = option(STARGAN_CELEBA_ATTRS, "CelebA layout: the attributes to learn (columns of "
+                                                    "list_attr_celeba.txt), e.g. Black_Hair,Male; domain "
+                                                    "folders name their own", commas=True)
+    exclusive: list[str] = option(["Black_Hair,Blond_Hair,Brown_Hair,Gray_Hair"],
+                                  "groups of attributes that exclude each other, comma-separated, one group per "
+                                  "value: translating to one switches the others of its group off")
+    image_size: int = option(128, "images are centre-cropped, then resized to this size", minimum=1)
+    crop_size: Optional[int] = option(None, "centre crop before resizing (not set: 178 for CelebA, 256 for "
+                                            "domain folders, as the official code)", minimum=1)
+    flip: bool = option(True, "random horizontal flips (--no-flip to disable)")
+    input_nc: int = option(3, "image channels (1 = grayscale)", minimum=1)
+    ngf: int = option(64, "generator filters in the first conv layer (official conv_dim)", minimum=1)
+    ndf: int = option(64, "discriminator filters in the first conv layer", minimum=1)
+    g_blocks: int = option(6, "residual blocks in the generator (official g_repeat_num)", minimum=1)
+    d_layers: int = option(6, "strided conv layers in the discriminator (official d_repeat_num)", minimum=1)
+    lambda_cls: float = option(1.0, "weight of the domain classification loss (paper eq. 7)", minimum=0.0)
+    lambda_rec: float = option(10.0, "weight of the reconstruction loss (paper eq. 7)", minimum=0.0)
+    lambda_gp: float = option(10.0, "weight of the gradient penalty (paper eq. 8)", minimum=0.0)
+    n_critic: int = option(5, "discriminator updates per generator update", minimum=1)
+
+    def check_combinations(self) -> None:
+        super().check_combinations()
+        if self.image_size % 2 ** self.d_layers:
+            raise ValueError(f"--image-size {self.image_size} must be a multiple of 2 ** --d-layers "
+                             f"({2 ** self.d_layers}): the discriminator's classifier covers what is left after "
+                             f"{self.d_layers} halvings")
+        if len(set(self.attrs)) != len(self.attrs):
+            raise ValueError(f"--attrs names an attribute twice: {', '.join(self.attrs)}")

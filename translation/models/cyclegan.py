@@ -13,10 +13,10 @@ import torch.nn.functional as F
 from translation.checkpoint import translates
 from translation.data.unpaired import UnpairedDataset
 from translation.losses import adversarial_loss
-from translation.models.base import GANModel, register_model
+from translation.models.base import GANModel, generator_and_discriminator_optimizers, register_model
 from translation.models.configs import CycleGANConfig
 from translation.models.image_pool import ImagePool
-from translation.models.image_translation import generator_and_discriminator_optimizers, pair_transform
+from translation.models.image_translation import pair_transform
 from translation.training.phases import Phase
 
 
@@ -27,7 +27,7 @@ class CycleGANModel(GANModel):
     config_class = CycleGANConfig
     test_mode = "eval"  # instance norm and no dropout: "paper" and "eval" give the same outputs
 
-    def __init__(self, config: CycleGANConfig, device):
+    def __init__(self, config: CycleGANConfig, device, data=None):
         super().__init__(config, device)
         c = config
         g = {"ngf": c.ngf, "norm": c.norm, "dropout": c.dropout, "init": c.init, "init_gain": c.init_gain}

@@ -11,9 +11,9 @@ import torch.nn.functional as F
 from translation.checkpoint import translates
 from translation.data.datasets import PairedDataset
 from translation.losses import adversarial_loss
-from translation.models.base import GANModel, register_model
+from translation.models.base import GANModel, generator_and_discriminator_optimizers, register_model
 from translation.models.configs import Pix2PixConfig
-from translation.models.image_translation import generator_and_discriminator_optimizers, pair_transform
+from translation.models.image_translation import pair_transform
 from translation.training.phases import Phase
 
 
@@ -25,7 +25,7 @@ class Pix2PixModel(GANModel):
     # The paper runs G at test time as in training (dropout on, batch statistics of the test image).
     test_mode = "paper"
 
-    def __init__(self, config: Pix2PixConfig, device):
+    def __init__(self, config: Pix2PixConfig, device, data=None):
         super().__init__(config, device)
         c = config
         init = {"init": c.init, "init_gain": c.init_gain}

@@ -99,7 +99,7 @@ class Trainer:
         set_thread_count(c.threads)
         seed_everything(c.seed)
         self.dataset = self.model_class.build_dataset(c)
-        self.model = self.model_class(c, self.device)
+        self.model = self.model_class(c, self.device, self.dataset)
         self.engine = Engine(self.model, precision=c.precision, channels_last=c.channels_last,
                              compile=c.compile, ema_decay=c.ema_decay)
         if self.engine.precision.advice:
