@@ -56,9 +56,12 @@ class Translator:
         net.to(device).eval()
         if test_mode == "paper":
             for module in net.modules():
-                if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                # batch norm, and instance norm that keeps running statistics (StarGAN), use the image's own
+                # statistics as in training; momentum 0 keeps the stored ones from drifting
+                if isinstance(module, nn.modules.batchnorm._BatchNorm) or (
+                        isinstance(module, nn.modules.instancenorm._InstanceNorm) and module.track_running_stats):
                     module.train()
-                    module.momentum = 0.0  # use batch statistics without drifting the stored ones
+                    module.momentum = 0.0
                 elif isinstance(module, nn.modules.dropout._DropoutNd):
                     module.train()
 
@@ -126,6 +129,11 @@ def load_translator(checkpoint, direction: str | None = None, test_mode: str | N
     directions = {record["direction"]: key for key, record in obj["generators"].items()
                   if record["task"] == "translate"}
     if not directions:
+        named = [record for record in obj["generators"].values() if record["task"] == "translate_to_domain"]
+        if named:
+            domains = ", ".join(named[0]["domains"])
+            raise CheckpointError(f"{path}: this model translates to named domains ({domains}): say which with "
+                                  "--to NAMES, or --to all for a sheet of every one")
         tasks = sorted({record["task"] for record in obj["generators"].values()})
         raise CheckpointError(f"{path}: its generators do not translate between two domains (they "
                               f"{' / '.join(tasks)}), which `translate` needs")

@@ -35,6 +35,14 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def names(text: str) -> list[str]:
+    """An argparse type: comma-separated names (Blond_Hair,Young)."""
+    found = [part.strip() for part in text.split(",") if part.strip()]
+    if not found:
+        raise argparse.ArgumentTypeError("expected one or more comma-separated names")
+    return found
+
+
 def _number(kind: type, low, high, low_open: bool):
     def parse(text: str):
         try:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from translation.commands.arguments import int_at_least
+from translation.commands.arguments import int_at_least, names
 from translation.names import DEVICES, DIRECTIONS, NORMS, OUTPUT_FORMATS, PRECISIONS, TEST_MODES
 
 
@@ -36,6 +36,13 @@ def register(subparsers) -> None:
     p.add_argument("output", metavar="OUTPUT", help="output folder (must not overlap INPUT)")
     p.add_argument("--direction", choices=DIRECTIONS,
                    help="which way to translate (default: the model's only direction, else AtoB)")
+    p.add_argument("--to", type=names, metavar="NAMES",
+                   help="StarGAN: the attributes or domain to translate to, comma-separated (Blond_Hair,Young); "
+                        "other attributes keep the input's values, except the rest of an exclusive group (hair "
+                        "colours), which go off. all: a sheet per image with every single-domain translation")
+    p.add_argument("--from", dest="source", type=names, metavar="NAMES",
+                   help="StarGAN: what the inputs are (their attributes or domain). Default: what the "
+                        "checkpoint's discriminator reads in each image (the summary says), else none")
     p.add_argument("--format", default="png", choices=OUTPUT_FORMATS, help="output format (default: png)")
     p.add_argument("--bit-depth", type=int, default=8, choices=(8, 16), help="bits per channel for PNG output")
     p.add_argument("--batch-size", type=int_at_least(1), default=4,
@@ -58,7 +65,28 @@ def register(subparsers) -> None:
     p.add_argument("--num-workers", type=int_at_least(0), default=2, help="image reading processes (default: 2)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_official_flags(p)
-    p.set_defaults(func=run)
+    stargan = p.add_argument_group("official StarGAN generator files ({iter}-G.ckpt, with --to)")
+    stargan.add_argument("--stargan-official", action="store_true",
+                         help="CHECKPOINT is an official StarGAN generator (recognised without it too)")
+    stargan.add_argument("--attrs", type=names, metavar="NAMES",
+                         help="its labels are these CelebA attributes, in training order")
+    stargan.add_argument("--domains", type=names, metavar="NAMES",
+                         help="its labels are these one-hot domains (as RaFD), in training order")
+    stargan.add_argument("--c-dim", type=int_at_least(1), help="its label count, checked against the file")
+    p.set_defaults(func=run, check=check)
+
+
+def check(args) -> None:
+    domain_flags = [flag for flag, value in (("--from", args.source), ("--stargan-official", args.stargan_official),
+                                             ("--attrs", args.attrs), ("--domains", args.domains),
+                                             ("--c-dim", args.c_dim)) if value]
+    if domain_flags and not args.to:
+        raise ValueError(f"{domain_flags[0]} goes with --to (the domains to translate to)")
+    if args.to and args.direction:
+        raise ValueError("--to and --direction do not go together: --to is for models that translate to named "
+                         "domains (StarGAN), --direction for those that translate between two")
+    if args.to and "all" in args.to and len(args.to) > 1:
+        raise ValueError("--to all stands alone (a sheet with every domain)")
 
 
 def run(args) -> int:
@@ -66,8 +94,16 @@ def run(args) -> int:
     from translation.translator import load_translator
     from translation.utils.device import select_device
 
-    translator = load_translator(args.checkpoint, args.direction, args.test_mode, select_device(args.device),
-                                 official_flags(args), precision=args.precision, use_ema=not args.no_ema)
+    if args.to:
+        from translation.domain_translator import DomainRequest, OfficialStarGAN, load_domain_translator
+
+        translator = load_domain_translator(
+            args.checkpoint, DomainRequest(args.to, args.source), args.test_mode, select_device(args.device),
+            OfficialStarGAN(args.attrs, args.domains, args.c_dim), precision=args.precision,
+            use_ema=not args.no_ema)
+    else:
+        translator = load_translator(args.checkpoint, args.direction, args.test_mode, select_device(args.device),
+                                     official_flags(args), precision=args.precision, use_ema=not args.no_ema)
     if translator.precision.advice:
         print(translator.precision.advice, file=sys.stderr)
     summary = translate_folder(translator, args.input, args.output, fmt=args.format, batch_size=args.batch_size,
@@ -88,4 +124,9 @@ def run(args) -> int:
     if translator.precision.name != "fp32":
         how.append(translator.precision.name)
     print(f"{', '.join(parts)} ({', '.join(how)}) -> {args.output}", file=sys.stderr)
+    readings = getattr(translator, "readings", None)
+    if readings and readings.images:
+        seen = ", ".join(f"{name} {count}" for name, count in readings.counts.most_common()) or "none of them"
+        print(f"what the discriminator read in the {readings.images} inputs (used as their own labels; --from "
+              f"overrides): {seen}", file=sys.stderr)
     return 1 if summary.failed else 0

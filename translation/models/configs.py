@@ -98,6 +98,7 @@ class CycleGANConfig(ImageTranslationConfig):
 
 
 STARGAN_CELEBA_ATTRS = ["Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"]
+STARGAN_HAIR_COLOURS = ["Black_Hair", "Blond_Hair", "Brown_Hair", "Gray_Hair"]  # exclusive in its create_labels
 
 
 @dataclass
@@ -121,7 +122,7 @@ class StarGANConfig(GANConfig):
     attrs: list[str] = option(STARGAN_CELEBA_ATTRS, "CelebA layout: the attributes to learn (columns of "
                                                     "list_attr_celeba.txt), e.g. Black_Hair,Male; domain "
                                                     "folders name their own", commas=True)
-    exclusive: list[str] = option(["Black_Hair,Blond_Hair,Brown_Hair,Gray_Hair"],
+    exclusive: list[str] = option([",".join(STARGAN_HAIR_COLOURS)],
                                   "groups of attributes that exclude each other, comma-separated, one group per "
                                   "value: translating to one switches the others of its group off")
     image_size: int = option(128, "images are centre-cropped, then resized to this size", minimum=1)
