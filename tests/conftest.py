@@ -56,3 +56,30 @@ def one_thread():
 @pytest.fixture
 def paired_set(tmp_path) -> Path:
     return make_paired_set(tmp_path / "data")
+
+
+CELEBA_TEST_ATTRS = ("Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Smiling", "Young")
+
+
+def make_celeba_set(root: Path, n: int = 6, attrs=CELEBA_TEST_ATTRS, height: int = 48, width: int = 40,
+                    image_dir: str = "images", seed: int = 0) -> Path:
+    """A tiny CelebA: root/list_attr_celeba.txt (the official format, random ±1 values) and root/<image_dir>/."""
+    rng = np.random.default_rng(seed)
+    lines = [str(n), " ".join(attrs)]
+    for i in range(n):
+        name = f"{i + 1:06d}.jpg"
+        write_image(root / image_dir / name, rng.random((height, width, 3)).astype(np.float32))
+        lines.append(name + " " + " ".join(f"{v:2d}" for v in rng.choice([1, -1], size=len(attrs))))
+    (root / "list_attr_celeba.txt").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def make_domain_set(root: Path, domains=("angry", "happy", "sad"), n: int = 3, height: int = 48, width: int = 40,
+                    split: str = "train", seed: int = 0) -> Path:
+    """A tiny folder-per-domain set (the RaFD layout): root/<split>/<domain>/*.png, a grey level per domain."""
+    rng = np.random.default_rng(seed)
+    for k, domain in enumerate(domains):
+        for i in range(n):
+            level = (k + 1) / (len(domains) + 1) + rng.uniform(-0.05, 0.05, (height, width, 1))
+            write_image(root / split / domain / f"{domain}_{i}.png", np.repeat(level, 3, axis=2).astype(np.float32))
+    return root
