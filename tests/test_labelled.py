@@ -8,7 +8,8 @@ from torch.utils.data import default_collate
 
 from translation.data.datasets import DataSetError
 from translation.data.io import read_image, write_image
-from translation.data.labelled import CELEBA_DEFAULT_ATTRS, LabelledDataset, describe_layout, open_labelled_set
+from translation.names import STARGAN_CELEBA_ATTRS
+from translation.data.labelled import LabelledDataset, describe_layout, open_labelled_set
 from translation.data.prepare.domains import prepare_celeba
 
 from conftest import CELEBA_TEST_ATTRS, make_celeba_set, make_domain_set
@@ -51,7 +52,7 @@ def test_celeba_multi_hot_labels_for_the_chosen_attributes(tmp_path):
 def test_celeba_default_attrs_are_stargans_and_img_align_celeba_is_found(tmp_path):
     make_celeba_set(tmp_path, n=3, image_dir="img_align_celeba")
     ds = open_labelled_set(tmp_path, split="test")
-    assert ds.domains == CELEBA_DEFAULT_ATTRS
+    assert ds.domains == STARGAN_CELEBA_ATTRS
     assert "img_align_celeba" in ds[0]["path"] and ds[0]["label"].shape == (5,)
     assert open_labelled_set(tmp_path, split="test", attrs="Male,Young").domains == ["Male", "Young"]
 

@@ -278,16 +278,22 @@ def test_domains_from_celeba_attributes(tmp_path, capsys):
                "--attrs", "Black_Hair,Blond_Hair", "--test-count", "2", "--size", "16") == 0
     report = capsys.readouterr().out
     placed = sorted(p.relative_to(out).as_posix() for p in list_images(out))
-    assert placed == ["test/Black_Hair/000001.png", "test/Blond_Hair/000002.png",
+    # the official split: lines shuffled with seed 1234, the first --test-count of them for test (here the
+    # lines of 000002 and 000003, which has neither attribute)
+    assert placed == ["test/Blond_Hair/000002.png", "train/Black_Hair/000001.png",
                       "train/Black_Hair/000004.png", "train/Blond_Hair/000005.png"]
     assert "000006.jpg: file not found" in report and "1 image(s) have none of Black_Hair, Blond_Hair" in report
     listing = (out / "list_attr.txt").read_text().splitlines()
-    assert listing[:2] == ["4", "Black_Hair Blond_Hair"] and listing[2].split() == ["test/Black_Hair/000001.png",
+    assert listing[:2] == ["4", "Black_Hair Blond_Hair"] and listing[2].split() == ["train/Black_Hair/000001.png",
                                                                                    "1", "-1"]
     assert read_image(out / placed[0]).shape == (16, 16, 3)
     assert cli("domains", str(tmp_path / "x"), "--celeba-attrs", str(attr), "--images", str(images),
                "--attrs", "Red_Hair") == 1
     assert "unknown attribute(s) Red_Hair; the file has: Bald, Black_Hair" in capsys.readouterr().err
+    attr.write_text(attr.read_text().replace(" 1  1  1  1", " 1  1  0  1"))
+    assert cli("domains", str(tmp_path / "y"), "--celeba-attrs", str(attr), "--images", str(images),
+               "--attrs", "Black_Hair") == 1
+    assert "list_attr_celeba.txt:8: '0' for Blond_Hair; values must be 1 or -1" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------- every input file accounted for

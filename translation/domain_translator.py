@@ -20,7 +20,7 @@ from translation.checkpoint import (CheckpointError, is_translation_checkpoint, 
                                    translates_to_domains, upgrade)
 from translation.data.arrays import resize, to_image, to_tensor
 from translation.labels import exclusive_indices, one_change_each, switch_on
-from translation.models.configs import STARGAN_HAIR_COLOURS
+from translation.names import STARGAN_HAIR_COLOURS
 from translation.nets import build_net
 from translation.translator import Translator, _pad
 from translation.visualize import make_sheet

@@ -41,7 +41,11 @@ PAIRED_TASKS = {
 }
 PREPARE_LAYOUTS = ("aligned", "folders", "both")
 CHECK_LAYOUTS = ("aligned", "folders", "unpaired", "domains")
-STARGAN_TEST_COUNT = 2000  # StarGAN's CelebA test split: the first 2,000 lines of the attribute file
+# StarGAN's CelebA test split: after shuffling the attribute file's lines with random.seed(1234), the official
+# code keeps line i for test if (i + 1) < 2000, which is 1,999 images
+STARGAN_TEST_COUNT = 1999
+STARGAN_CELEBA_ATTRS = ["Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"]  # its default --selected_attrs
+STARGAN_HAIR_COLOURS = ["Black_Hair", "Blond_Hair", "Brown_Hair", "Gray_Hair"]  # exclusive in its create_labels
 
 
 def check_registered(kind: str, name: str, declared: tuple) -> None:

@@ -97,7 +97,8 @@ def register(subparsers) -> None:
     domains.add_argument("--attrs", default="Black_Hair,Blond_Hair,Brown_Hair,Male,Young",
                          help="comma-separated CelebA attributes (StarGAN's default five)")
     domains.add_argument("--test-count", type=int_at_least(0), default=STARGAN_TEST_COUNT,
-                         help="CelebA: the first N lines of the attribute file are the test split (as StarGAN)")
+                         help="CelebA: test images, taken as the official StarGAN does (the lines shuffled with seed 1234, "
+                              "then the first N)")
     domains.add_argument("--test-fraction", type=float_at_least(0.0, 1.0), default=0.1,
                          help="folders: share kept for test")
     _add_size(domains, DOMAIN_SIZE)

@@ -36,12 +36,11 @@ from translation.data.arrays import read_channels, resize, to_tensor
 from translation.data.datasets import DataSetError
 from translation.data.io import scan_images, skipped_not_images
 from translation.data.splits import SPLITS
-from translation.names import STARGAN_TEST_COUNT
+from translation.names import STARGAN_CELEBA_ATTRS, STARGAN_TEST_COUNT
 
 CELEBA_ATTR_FILE = "list_attr_celeba.txt"
 PREPARED_ATTR_FILE = "list_attr.txt"  # what `prepare domains --celeba-attrs` writes
 CELEBA_IMAGE_DIRS = ("images", "img_align_celeba")
-CELEBA_DEFAULT_ATTRS = ["Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"]
 DEFAULT_CROP = {"celeba": 178, "folders": 256}  # the official celeba_crop_size and rafd_crop_size
 CELEBA_SEED = 1234
 
@@ -90,6 +89,16 @@ def read_attr_file(path: Path) -> tuple[list[str], list[tuple[int, list[str]]], 
     return names, rows, lines[0].strip()
 
 
+def official_celeba_split(rows: list, test_count: int = STARGAN_TEST_COUNT) -> tuple[list, list]:
+    """(test, train) rows of an attribute file as the official StarGAN splits them: its lines shuffled with
+    random.seed(1234), then the first 1,999 for test (its rule is (i + 1) < 2000; the project GUIDE's "first
+    2,000 lines" is not what the code does). random.shuffle depends only on the list's length, so shuffling
+    any rows, one per line, gives the official order."""
+    rows = list(rows)
+    random.Random(CELEBA_SEED).shuffle(rows)
+    return rows[:test_count], rows[test_count:]
+
+
 def _celeba_entries(root: Path, split: str, attrs, max_size: int):
     """(files, multi-hot labels, attribute names, notes) of one split of an attribute file."""
     official = (root / CELEBA_ATTR_FILE).is_file()
@@ -97,7 +106,7 @@ def _celeba_entries(root: Path, split: str, attrs, max_size: int):
     names, rows, count = read_attr_file(attr_file)
     notes = [] if count == str(len(rows)) else [f"{attr_file}: line 1 says {count!r} images, it lists {len(rows)}"]
     if attrs is None:
-        attrs = CELEBA_DEFAULT_ATTRS if official else names
+        attrs = STARGAN_CELEBA_ATTRS if official else names
     attrs = attrs.split(",") if isinstance(attrs, str) else list(attrs)  # "Male,Young" as on a command line
     unknown = [a for a in attrs if a not in names]
     if unknown or not attrs:
@@ -114,11 +123,8 @@ def _celeba_entries(root: Path, split: str, attrs, max_size: int):
         if split not in ("train", "test"):
             raise DataSetError(f"{attr_file}: the CelebA split is train or test, not {split!r}")
         image_dir = folders[0]
-        # random.shuffle depends only on the list's length, so shuffling (line, fields) rows gives the
-        # official order. Official rule: test if (i + 1) < 2000, i.e. the first 1,999 shuffled lines (the
-        # project GUIDE says 2,000; the code decides).
-        random.Random(CELEBA_SEED).shuffle(rows)
-        rows = [row for i, row in enumerate(rows) if (i + 1 < STARGAN_TEST_COUNT) == (split == "test")]
+        test, train = official_celeba_split(rows)
+        rows = test if split == "test" else train
     else:
         image_dir = root
         rows = [row for row in rows if Path(row[1][0]).parts[0] == split]

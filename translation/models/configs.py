@@ -8,7 +8,8 @@ from typing import Optional
 from translation.config import TrainConfig, option
 from translation.data.geometry import flags_error
 from translation.names import (DIRECTIONS, GAN_MODES, GENERATOR_SIZE_MULTIPLES, IMAGE_GENERATORS, INITS, NORMS,
-                               OPTIMIZERS, PATCH_DISCRIMINATORS, PREPROCESS_MODES)
+                               OPTIMIZERS, PATCH_DISCRIMINATORS, PREPROCESS_MODES, STARGAN_CELEBA_ATTRS,
+                               STARGAN_HAIR_COLOURS)
 
 
 @dataclass
@@ -97,10 +98,6 @@ class CycleGANConfig(ImageTranslationConfig):
                              f"--output-nc (got {self.input_nc} and {self.output_nc}); use --lambda-identity 0")
 
 
-STARGAN_CELEBA_ATTRS = ["Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"]
-STARGAN_HAIR_COLOURS = ["Black_Hair", "Blond_Hair", "Brown_Hair", "Gray_Hair"]  # exclusive in its create_labels
-
-
 @dataclass
 class StarGANConfig(GANConfig):
     """StarGAN: one generator for many domains (CelebA attributes or one folder per domain)"""
@@ -119,9 +116,10 @@ class StarGANConfig(GANConfig):
     init: str = option("pytorch", "weight initialisation (pytorch: the layers' own defaults, as the official "
                                   "StarGAN)", choices=INITS)
 
-    attrs: list[str] = option(STARGAN_CELEBA_ATTRS, "CelebA layout: the attributes to learn (columns of "
-                                                    "list_attr_celeba.txt), e.g. Black_Hair,Male; domain "
-                                                    "folders name their own", commas=True)
+    attrs: Optional[list[str]] = option(None, "CelebA layout: the attributes to learn (columns of "
+                                              "list_attr_celeba.txt), e.g. Black_Hair,Male; not set: StarGAN's "
+                                              f"{','.join(STARGAN_CELEBA_ATTRS)}. Domain folders name their "
+                                              "own domains", commas=True)
     exclusive: list[str] = option([",".join(STARGAN_HAIR_COLOURS)],
                                   "groups of attributes that exclude each other, comma-separated, one group per "
                                   "value: translating to one switches the others of its group off")
@@ -145,5 +143,5 @@ class StarGANConfig(GANConfig):
             raise ValueError(f"--image-size {self.image_size} must be a multiple of 2 ** --d-layers "
                              f"({2 ** self.d_layers}): the discriminator's classifier covers what is left after "
                              f"{self.d_layers} halvings")
-        if len(set(self.attrs)) != len(self.attrs):
+        if self.attrs is not None and len(set(self.attrs)) != len(self.attrs):
             raise ValueError(f"--attrs names an attribute twice: {', '.join(self.attrs)}")

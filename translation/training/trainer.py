@@ -99,6 +99,8 @@ class Trainer:
         set_thread_count(c.threads)
         seed_everything(c.seed)
         self.dataset = self.model_class.build_dataset(c)
+        for note in getattr(self.dataset, "notes", []):  # files the data set names but does not use
+            print(f"note: {note}", file=sys.stderr)
         self.model = self.model_class(c, self.device, self.dataset)
         self.engine = Engine(self.model, precision=c.precision, channels_last=c.channels_last,
                              compile=c.compile, ema_decay=c.ema_decay)

@@ -7,6 +7,7 @@ from typing import Dict, List, Sequence, Tuple
 from tqdm import tqdm
 
 from translation.data.io import write_image
+from translation.data.labelled import DataSetError, official_celeba_split, read_attr_file
 from translation.data.prepare.common import PrepareError, Report, check_output_folder, fit_square, list_inputs
 from translation.data.prepare.unpaired import copy_resized
 from translation.data.splits import check_fractions, split_for
@@ -46,34 +47,11 @@ def domains_from_root(root) -> Dict[str, pathlib.Path]:
     return {d.name: d for d in sorted(root.iterdir()) if d.is_dir() and not d.name.startswith(".")}
 
 
-def read_celeba_attributes(path) -> Tuple[List[str], List[Tuple[str, List[int]]]]:
-    """Parse ``list_attr_celeba.txt``: a count line, the attribute names, then ``file v1 v2 ...`` (±1)."""
-    path = pathlib.Path(path)
-    try:
-        lines = path.read_text().splitlines()
-    except OSError as error:
-        raise PrepareError(f"cannot read the attribute file {path}: {error.strerror or error}") from None
-    if len(lines) < 2:
-        raise PrepareError(f"{path}: not a CelebA attribute file (needs a count line and a names line)")
-    names = lines[1].split()
-    rows = []
-    for number, line in enumerate(lines[2:], start=3):
-        fields = line.split()
-        if not fields:
-            continue
-        if len(fields) != len(names) + 1:
-            raise PrepareError(f"{path}:{number}: {len(fields) - 1} values for {len(names)} attributes")
-        try:
-            rows.append((fields[0], [int(v) for v in fields[1:]]))
-        except ValueError:
-            raise PrepareError(f"{path}:{number}: attribute values must be 1 or -1") from None
-    return names, rows
-
-
 def prepare_celeba(attr_file, images, out, attrs: Sequence[str], size: int = 128,
                    test_count: int = STARGAN_TEST_COUNT, ext: str = ".png", overwrite: bool = False,
                    progress: bool = True) -> Report:
-    """A domain folder per selected attribute; an image goes to every selected attribute it has.
+    """A domain folder per selected attribute; an image goes to every selected attribute it has. The test
+    split is the official StarGAN one (official_celeba_split), `test_count` images.
 
     Also writes ``out/list_attr.txt`` (CelebA format, selected attributes only, one line per written
     image) so multi-label training keeps images that have several attributes.
@@ -81,7 +59,12 @@ def prepare_celeba(attr_file, images, out, attrs: Sequence[str], size: int = 128
     images, out = pathlib.Path(images), pathlib.Path(out)
     if not images.is_dir():
         raise PrepareError(f"--images folder {images} does not exist")
-    names, rows = read_celeba_attributes(attr_file)
+    try:
+        names, rows, _ = read_attr_file(pathlib.Path(attr_file))
+    except DataSetError as error:
+        raise PrepareError(str(error)) from None
+    test_rows, train_rows = official_celeba_split(rows, test_count)
+    split_of = {number: "test" for number, _ in test_rows}
     unknown = [a for a in attrs if a not in names]
     if unknown or not attrs:
         raise PrepareError(f"unknown attribute(s) {', '.join(unknown) or '(none given)'}; "
@@ -91,9 +74,8 @@ def prepare_celeba(attr_file, images, out, attrs: Sequence[str], size: int = 128
     report = Report()
     listing = []
     without = 0
-    for number, (filename, values) in enumerate(tqdm(rows, desc="celeba", unit="img",
-                                                     disable=not progress or None, leave=False)):
-        selected = [values[c] for c in columns]
+    for number, fields in tqdm(rows, desc="celeba", unit="img", disable=not progress or None, leave=False):
+        filename, selected = fields[0], [int(fields[c + 1]) for c in columns]
         if not any(v == 1 for v in selected):
             without += 1
             continue
@@ -101,7 +83,7 @@ def prepare_celeba(attr_file, images, out, attrs: Sequence[str], size: int = 128
         if image is None:
             continue
         image = fit_square(image, size)
-        split = "test" if number < test_count else "train"
+        split = split_of.get(number, "train")
         stem = pathlib.Path(filename).stem
         first = None
         for attr, value in zip(attrs, selected):
