@@ -14,8 +14,11 @@ DIRECTIONS = ("AtoB", "BtoA")  # A -> B and B -> A, the official naming
 # generator -> what its height and width must be a multiple of (2 ** halvings; the translator pads to it)
 GENERATOR_SIZE_MULTIPLES = {"unet_32": 32, "unet_64": 64, "unet_128": 128, "unet_256": 256,
                             "resnet_6blocks": 4, "resnet_9blocks": 4, "stargan": 4}
-GENERATORS = tuple(GENERATOR_SIZE_MULTIPLES)
-DISCRIMINATORS = ("basic", "n_layers", "pixel", "stargan")
+# generators that draw images from noise (G(z) or G(z, label)), and the critics that go with them
+NOISE_GENERATORS = ("mlp", "dcgan")
+SAMPLE_DISCRIMINATORS = ("mlp", "dcgan")
+GENERATORS = tuple(GENERATOR_SIZE_MULTIPLES) + NOISE_GENERATORS
+DISCRIMINATORS = ("basic", "n_layers", "pixel", "stargan") + SAMPLE_DISCRIMINATORS
 # what pix2pix and CycleGAN can use: G(image) -> image, and D(image) -> patch scores
 IMAGE_GENERATORS = ("unet_32", "unet_64", "unet_128", "unet_256", "resnet_6blocks", "resnet_9blocks")
 PATCH_DISCRIMINATORS = ("basic", "n_layers", "pixel")
@@ -25,6 +28,7 @@ INITS = ("normal", "xavier", "kaiming", "orthogonal", "pytorch")  # pytorch: the
 # losses/ and training/
 GAN_MODES = ("minimax", "vanilla", "nonsaturating", "lsgan", "wgan", "hinge", "ragan", "ralsgan")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
+DIFFAUGMENT_POLICIES = ("color", "translation", "cutout")  # DiffAugment's three (Zhao et al. 2020)
 
 # data/ and inference
 PREPROCESS_MODES = ("resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none")

@@ -1,4 +1,4 @@
-"""Building blocks shared by generators and discriminators: norm factory, weight init, size checks.
+"""Building blocks shared by generators and discriminators: norm factory, weight init, spectral norm, checks.
 
 Norms and init follow the official pytorch-CycleGAN-and-pix2pix `get_norm_layer` / `init_weights`
 so that nets built here have the same parameters, buffers and (seeded) initial values.
@@ -10,6 +10,7 @@ from typing import Callable
 
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
 from translation.names import INITS, NORMS  # noqa: F401  (re-exported: nets.NORMS, nets.INITS)
 
@@ -65,13 +66,36 @@ def init_weights(net: nn.Module, init: str = "normal", gain: float = 0.02) -> nn
                 nn.init.orthogonal_(m.weight, gain=gain)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm2d) and m.affine:
+        elif isinstance(m, nn.modules.batchnorm._BatchNorm) and m.affine:  # 2d, and the MLPs' 1d
             nn.init.normal_(m.weight, 1.0, gain)
             nn.init.zeros_(m.bias)
 
     with torch.no_grad():
         net.apply(init_module)
     return net
+
+
+SPECTRAL_NORM_LAYERS = (nn.modules.conv._ConvNd, nn.Linear, nn.Embedding)
+
+
+def apply_spectral_norm(net: nn.Module) -> nn.Module:
+    """Wrap the weight of every conv, linear and embedding layer in spectral normalisation, in place.
+
+    Miyato et al. 2018: W / sigma(W), sigma estimated by one power iteration per training forward, which
+    bounds each layer's Lipschitz constant by 1 (the label embeddings too, as their projection discriminator).
+    The weights must already be initialised: init_weights cannot reach them through the parametrization.
+    The state dict then holds `<layer>.parametrizations.weight.original` and the power iteration's `_u`, `_v`
+    instead of `<layer>.weight`, so such weights load only into a net built with spectral norm as well.
+    """
+    for module in list(net.modules()):
+        if isinstance(module, SPECTRAL_NORM_LAYERS) and not parametrize.is_parametrized(module, "weight"):
+            nn.utils.parametrizations.spectral_norm(module)
+    return net
+
+
+def check_count(name: str, value, minimum: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
 def check_size_multiple(x: torch.Tensor, multiple: int, net_name: str) -> None:

@@ -201,7 +201,8 @@ def guess_stargan_spec(state_dict: Mapping) -> dict:
             return {"kind": "discriminator", "name": "stargan",
                     "kwargs": {"in_channels": int(first.shape[1]), "ndf": int(first.shape[0]),
                                "image_size": int(classifier.shape[-1]) * 2 ** n_layers,
-                               "n_labels": int(classifier.shape[0]), "n_layers": n_layers}}
+                               "n_labels": int(classifier.shape[0]), "n_layers": n_layers,
+                               "spectral_norm": False}}  # the official D has none
         blocks = {int(m.group(1)) for k in sd if (m := re.match(r"main\.(\d+)\.main\.0\.weight$", k))}
         out_channels = int(convs[-1][1].shape[0])
         if first.shape[-1] != 7 or out_channels >= first.shape[1]:

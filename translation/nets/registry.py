@@ -6,6 +6,10 @@ registries. Architecture options pass straight through to the builder (timm's `c
 a new net declares its own arguments (label count, image size, z size, ...) in its builder's signature and
 the factories need no change. `spec_of(net)` / `build_net(spec)` turn a net into a plain description and back,
 which is what checkpoints store.
+
+Spectral normalisation is the one option applied here rather than by a builder: `spectral_norm=True` works on
+every discriminator (PatchGANs, StarGAN's, the sample critics) and is recorded among the discriminator's kwargs,
+so `build_net(spec)` rebuilds the parametrized layers its state dict needs.
 """
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from torch import nn
 
 from translation.names import DISCRIMINATORS, GENERATORS, check_registered
 
-from .layers import NORMS, check_init, init_weights
+from .layers import NORMS, apply_spectral_norm, check_init, init_weights
 
 NET_KINDS = ("generator", "discriminator")
 
@@ -53,6 +57,24 @@ register_discriminator = DISCRIMINATOR_REGISTRY.register
 _REGISTRIES = {"generator": GENERATOR_REGISTRY, "discriminator": DISCRIMINATOR_REGISTRY}
 
 
+def register_as(kind: str, name: str):
+    """Decorator: register a builder under `name` (a generator and a discriminator may share one, "stargan")."""
+    def wrap(fn: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+        fn.__name__ = fn.__qualname__ = name
+        return _REGISTRIES[kind].register(fn)
+    return wrap
+
+
+def register_class(kind: str, name: str, cls: type) -> Callable[..., nn.Module]:
+    """Register a net class as its own builder: its __init__ signature is the options `create_net` accepts."""
+    def build(**kwargs) -> nn.Module:
+        return cls(**kwargs)
+
+    build.__signature__ = inspect.signature(cls)
+    build.__doc__ = cls.__doc__
+    return register_as(kind, name)(build)
+
+
 def list_generators() -> List[str]:
     return GENERATOR_REGISTRY.names()
 
@@ -75,22 +97,34 @@ def _bind(registry: Registry, name: str, kwargs: dict) -> dict:
     if "norm" in arguments and arguments["norm"] not in NORMS:
         raise ValueError(f"unknown norm {arguments['norm']!r}; choose one of {', '.join(NORMS)}")
     for arg, value in arguments.items():  # sizes and counts
-        if arg in ("in_channels", "out_channels", "ngf", "ndf", "n_layers") and (
+        if arg in ("in_channels", "out_channels", "ngf", "ndf", "n_layers", "z_dim") and (
                 not isinstance(value, int) or isinstance(value, bool) or value < 1):
             raise ValueError(f"{arg} must be a positive integer, got {value!r}")
     return arguments
 
 
-def create_net(kind: str, name: str, *, init: str = "normal", init_gain: float = 0.02, **kwargs) -> nn.Module:
-    """Build and initialise a registered net of `kind` ("generator" or "discriminator")."""
+def create_net(kind: str, name: str, *, init: str = "normal", init_gain: float = 0.02,
+               spectral_norm: bool = False, **kwargs) -> nn.Module:
+    """Build and initialise a registered net of `kind` ("generator" or "discriminator").
+
+    spectral_norm (discriminators only) wraps every conv/linear/embedding weight after the init.
+    """
     if kind not in _REGISTRIES:
         raise ValueError(f"unknown net kind {kind!r}; choose one of {', '.join(NET_KINDS)}")
     registry = _REGISTRIES[kind]
     check_init(init)
+    if not isinstance(spectral_norm, bool):
+        raise ValueError(f"spectral_norm must be True or False, got {spectral_norm!r}")
+    if spectral_norm and kind != "discriminator":
+        raise ValueError(f"spectral_norm is a discriminator option ({kind} {name!r} was asked for it)")
     arguments = _bind(registry, name, kwargs)
     net = registry.get(name)(**arguments)
     init_weights(net, init, init_gain)
+    if spectral_norm:
+        apply_spectral_norm(net)
     net.config = dict(kind=kind, name=name, **arguments)  # what spec_of() and error messages read
+    if kind == "discriminator":  # always said, so a spec tells whether its state dict is parametrized
+        net.config["spectral_norm"] = spectral_norm
     return net
 
 

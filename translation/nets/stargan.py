@@ -9,19 +9,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .layers import check_size_multiple
-from .registry import register_discriminator, register_generator
+from .layers import check_count, check_size_multiple
+from .registry import register_as
 
 
 def _instance_norm(channels: int) -> nn.InstanceNorm2d:
     # Official: affine, and running stats are tracked (saved in the files) although its test runs the
     # generator in train mode, i.e. on per-image statistics.
     return nn.InstanceNorm2d(channels, affine=True, track_running_stats=True)
-
-
-def _check_count(name: str, value, minimum: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
 class StarGANResidualBlock(nn.Module):
@@ -46,8 +41,8 @@ class StarGANGenerator(nn.Module):
     def __init__(self, in_channels: int = 3, out_channels: int = 3, ngf: int = 64, n_labels: int = 5,
                  n_blocks: int = 6):
         super().__init__()
-        _check_count("n_labels", n_labels, 1)
-        _check_count("n_blocks", n_blocks, 0)
+        check_count("n_labels", n_labels, 1)
+        check_count("n_blocks", n_blocks, 0)
         self.n_labels = n_labels
         layers = [nn.Conv2d(in_channels + n_labels, ngf, kernel_size=7, stride=1, padding=3, bias=False),
                   _instance_norm(ngf), nn.ReLU(inplace=True)]
@@ -79,8 +74,8 @@ class StarGANDiscriminator(nn.Module):
     def __init__(self, in_channels: int = 3, image_size: int = 128, ndf: int = 64, n_labels: int = 5,
                  n_layers: int = 6):
         super().__init__()
-        _check_count("n_labels", n_labels, 1)
-        _check_count("image_size", image_size, 1)
+        check_count("n_labels", n_labels, 1)
+        check_count("image_size", image_size, 1)
         if image_size % 2 ** n_layers:
             raise ValueError(f"stargan discriminator: image_size {image_size} must be a multiple of "
                              f"2**n_layers = {2 ** n_layers} (its classifier sees the whole last feature map)")
@@ -102,21 +97,13 @@ class StarGANDiscriminator(nn.Module):
         return self.conv1(h), self.conv2(h).flatten(1)
 
 
-def _registered_as(register, name: str):
-    """Register under `name`: the generator and the discriminator share the name "stargan"."""
-    def wrap(fn):
-        fn.__name__ = fn.__qualname__ = name
-        return register(fn)
-    return wrap
-
-
-@_registered_as(register_generator, "stargan")
+@register_as("generator", "stargan")
 def stargan_generator(in_channels: int = 3, out_channels: int = 3, ngf: int = 64, n_labels: int = 5,
                       n_blocks: int = 6) -> nn.Module:
     return StarGANGenerator(in_channels, out_channels, ngf=ngf, n_labels=n_labels, n_blocks=n_blocks)
 
 
-@_registered_as(register_discriminator, "stargan")
+@register_as("discriminator", "stargan")
 def stargan_discriminator(in_channels: int = 3, image_size: int = 128, ndf: int = 64, n_labels: int = 5,
                           n_layers: int = 6) -> nn.Module:
     return StarGANDiscriminator(in_channels, image_size, ndf=ndf, n_labels=n_labels, n_layers=n_layers)
