@@ -8,7 +8,7 @@ from torch.utils.data import DataLoader
 
 from translation.data.arrays import resize
 from translation.data.datasets import DataSetError
-from translation.data.image_sets import BUILTIN_SETS, builtin_name, open_image_set
+from translation.data.image_sets import BUILTIN_SETS, builtin_set, open_image_set
 from translation.data.io import ImageReadError, write_image
 
 
@@ -93,11 +93,11 @@ def test_digits_as_three_channels_and_unlabelled():
     assert ds.classes == [] and ds[3]["label"].item() == -1 and set(ds.labels) == {-1}
 
 
-def test_builtin_names():
+def test_builtin_sets():
     assert BUILTIN_SETS == ("digits", "mnist", "fashion-mnist", "cifar10")
-    assert [builtin_name(n) for n in ("Digits", "MNIST", "fashion_mnist", "FashionMNIST", "cifar-10")] == \
+    assert [builtin_set(n) for n in ("Digits", "MNIST", "fashion_mnist", "FashionMNIST", "cifar-10")] == \
         ["digits", "mnist", "fashion-mnist", "fashion-mnist", "cifar10"]
-    assert builtin_name("data/mnist") is None and builtin_name("celeba") is None
+    assert builtin_set("data/mnist") is None and builtin_set("celeba") is None
 
 
 def test_a_folder_named_like_a_builtin_set_wins_and_says_so(tmp_path, monkeypatch):

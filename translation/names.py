@@ -44,6 +44,16 @@ PAIRED_TASKS = {
     "inpaint": "photo with white holes (--holes, --hole-size) → photo",
 }
 PREPARE_LAYOUTS = ("aligned", "folders", "both")
+# data sets a GAN trains on by name (`--data digits`): scikit-learn's digits, and torchvision's three
+BUILTIN_SETS = ("digits", "mnist", "fashion-mnist", "cifar10")
+_SET_ALIASES = {"fashionmnist": "fashion-mnist", "cifar-10": "cifar10"}
+
+
+def builtin_set(data) -> str | None:
+    """The built-in set that `data` names ("MNIST", "fashion_mnist", "cifar-10" too), or None."""
+    key = str(data).strip().lower().replace("_", "-")
+    key = _SET_ALIASES.get(key, key)
+    return key if key in BUILTIN_SETS else None
 CHECK_LAYOUTS = ("aligned", "folders", "unpaired", "domains")
 # StarGAN's CelebA test split: after shuffling the attribute file's lines with random.seed(1234), the official
 # code keeps line i for test if (i + 1) < 2000, which is 1,999 images

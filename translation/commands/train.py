@@ -7,6 +7,7 @@ from pathlib import Path
 from translation.checkpoint import LATEST, read_checkpoint
 from translation.config import add_arguments, from_dict, given_flags, load_yaml, resolve
 from translation.models import CONFIGS
+from translation.names import BUILTIN_SETS, builtin_set
 
 
 def register(subparsers) -> None:
@@ -30,8 +31,11 @@ def check(args) -> None:
         return  # the saved run's options come in when it is read (run)
     if not args.options.data:
         raise ValueError("--data is required (the data set folder), or set `data:` in --config")
-    if not Path(args.options.data).is_dir():
-        raise ValueError(f"--data {args.options.data}: no such data set folder")
+    data = args.options.data
+    by_name = getattr(args.config_class, "builtin_data", False) and builtin_set(data)
+    if not Path(data).is_dir() and not by_name:
+        also = f", nor one of the built-in sets ({', '.join(BUILTIN_SETS)})" if by_name is None else ""
+        raise ValueError(f"--data {data}: no such data set folder{also}")
 
 
 def run(args) -> int:

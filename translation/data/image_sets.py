@@ -32,20 +32,12 @@ from torch.utils.data import Dataset
 from translation.data.arrays import read_channels, resize, to_channels, to_tensor
 from translation.data.datasets import DataSetError
 from translation.data.io import scan_images, skipped_not_images
+from translation.names import BUILTIN_SETS, builtin_set
 
-BUILTIN_SETS = ("digits", "mnist", "fashion-mnist", "cifar10")
-_ALIASES = {"fashionmnist": "fashion-mnist", "cifar-10": "cifar10"}
 # built-in name -> (torchvision class, the folder it keeps under ROOT)
 _TORCHVISION = {"mnist": ("MNIST", "MNIST"), "fashion-mnist": ("FashionMNIST", "FashionMNIST"),
                 "cifar10": ("CIFAR10", "cifar-10-batches-py")}
 DIGIT_CLASSES = [str(d) for d in range(10)]  # torchvision's MNIST says "0 - zero"; digits and mnist agree here
-
-
-def builtin_name(data) -> str | None:
-    """The built-in set that `data` names ("MNIST", "fashion_mnist", "cifar-10" too), or None."""
-    key = str(data).strip().lower().replace("_", "-")
-    key = _ALIASES.get(key, key)
-    return key if key in BUILTIN_SETS else None
 
 
 class ImageSet(Dataset):
@@ -103,7 +95,7 @@ def open_image_set(data, image_size: int, channels: int | None = None, labels: b
         raise ValueError(f"channels must be 1 or 3, got {channels}")
     if max_dataset_size < 0:
         raise ValueError(f"max_dataset_size must be 0 (all) or more, got {max_dataset_size}")
-    folder, builtin = Path(data), builtin_name(data)
+    folder, builtin = Path(data), builtin_set(data)
     notes = []
     if folder.is_dir():
         shadow = (f"{data}: reading the folder {folder.resolve()}/, not the built-in {builtin} data set (move or "

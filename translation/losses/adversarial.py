@@ -40,14 +40,31 @@ def adversarial_loss(name: str) -> "AdversarialLoss":
     return _LOSSES[name]()
 
 
-def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:
-    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
+def _bce(logits: torch.Tensor, target) -> torch.Tensor:
+    return F.binary_cross_entropy_with_logits(logits, _target_like(logits, target))
+
+
+def _target_like(scores: torch.Tensor, target) -> torch.Tensor:
+    """A target for each score: a number for all, or one per sample (label smoothing, flipped labels)."""
+    if not isinstance(target, torch.Tensor):
+        return torch.full_like(scores, float(target))
+    target = target.to(scores.device, scores.dtype)
+    return target.reshape(-1, *[1] * (scores.dim() - 1)).expand_as(scores)
+
+
+def _no_targets(loss, real_target, fake_target) -> None:
+    if real_target is not None or fake_target is not None:
+        raise ValueError(f"{type(loss).__name__} has scores, not labels: label smoothing and flips do not apply")
 
 
 class AdversarialLoss:
     relativistic: ClassVar[bool] = False  # the generator's loss needs D's predictions on real data too
+    has_targets: ClassVar[bool] = False  # D learns labels (1 real, 0 fake) that smoothing or flips may change
 
-    def discriminator(self, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def discriminator(self, real: torch.Tensor, fake: torch.Tensor, real_target=None,
+                      fake_target=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """D's (real, fake) terms. `real_target`/`fake_target` (a number, or one per sample) replace the labels
+        1 and 0 of the losses that have labels."""
         raise NotImplementedError
 
     def generator(self, fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
@@ -55,8 +72,12 @@ class AdversarialLoss:
 
 
 class _BinaryCrossEntropyD(AdversarialLoss):
-    def discriminator(self, real, fake):  # Goodfellow et al. 2014, eq. 1: log D(x) + log(1 - D(G(z)))
-        return _bce(real.float(), 1.0), _bce(fake.float(), 0.0)
+    has_targets = True
+
+    def discriminator(self, real, fake, real_target=None, fake_target=None):
+        # Goodfellow et al. 2014, eq. 1: log D(x) + log(1 - D(G(z)))
+        return (_bce(real.float(), 1.0 if real_target is None else real_target),
+                _bce(fake.float(), 0.0 if fake_target is None else fake_target))
 
 
 @register_loss("minimax")
@@ -79,9 +100,12 @@ class NonSaturating(_BinaryCrossEntropyD):
 class LeastSquares(AdversarialLoss):
     """Mao et al. 2017, eq. 9 with a = 0, b = c = 1."""
 
-    def discriminator(self, real, fake):
+    has_targets = True
+
+    def discriminator(self, real, fake, real_target=None, fake_target=None):
         real, fake = real.float(), fake.float()
-        return F.mse_loss(real, torch.ones_like(real)), F.mse_loss(fake, torch.zeros_like(fake))
+        return (F.mse_loss(real, _target_like(real, 1.0 if real_target is None else real_target)),
+                F.mse_loss(fake, _target_like(fake, 0.0 if fake_target is None else fake_target)))
 
     def generator(self, fake, real=None):
         fake = fake.float()
@@ -92,7 +116,8 @@ class LeastSquares(AdversarialLoss):
 class Wasserstein(AdversarialLoss):
     """Arjovsky et al. 2017: the critic maximises E[D(real)] - E[D(fake)]; needs clipping or a penalty."""
 
-    def discriminator(self, real, fake):
+    def discriminator(self, real, fake, real_target=None, fake_target=None):
+        _no_targets(self, real_target, fake_target)
         return -real.float().mean(), fake.float().mean()
 
     def generator(self, fake, real=None):
@@ -103,7 +128,8 @@ class Wasserstein(AdversarialLoss):
 class Hinge(AdversarialLoss):
     """Lim & Ye 2017; Miyato et al. 2018, eq. 16-17."""
 
-    def discriminator(self, real, fake):
+    def discriminator(self, real, fake, real_target=None, fake_target=None):
+        _no_targets(self, real_target, fake_target)
         return F.relu(1.0 - real.float()).mean(), F.relu(1.0 + fake.float()).mean()
 
     def generator(self, fake, real=None):
@@ -116,7 +142,8 @@ class RelativisticAverage(AdversarialLoss):
 
     relativistic = True
 
-    def discriminator(self, real, fake):
+    def discriminator(self, real, fake, real_target=None, fake_target=None):
+        _no_targets(self, real_target, fake_target)
         real, fake = real.float(), fake.float()
         return _bce(real - fake.mean(), 1.0), _bce(fake - real.mean(), 0.0)
 
@@ -131,7 +158,8 @@ class RelativisticAverageLeastSquares(AdversarialLoss):
 
     relativistic = True
 
-    def discriminator(self, real, fake):
+    def discriminator(self, real, fake, real_target=None, fake_target=None):
+        _no_targets(self, real_target, fake_target)
         real, fake = real.float(), fake.float()
         return ((real - fake.mean() - 1) ** 2).mean(), ((fake - real.mean() + 1) ** 2).mean()
 

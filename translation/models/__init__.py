@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import importlib
 
-from translation.models.configs import CycleGANConfig, Pix2PixConfig, StarGANConfig
+from translation.models.configs import (CGANConfig, CycleGANConfig, DCGANConfig, LSGANConfig, Pix2PixConfig,
+                                        SNGANConfig, StarGANConfig, VanillaGANConfig, WGANConfig, WGANGPConfig)
 
-# model name -> its options; the model itself is in translation/models/<name>.py
-CONFIGS = {"pix2pix": Pix2PixConfig, "cyclegan": CycleGANConfig, "stargan": StarGANConfig}
+# model name -> its options; the model itself is in translation/models/<name>.py, or the module MODULES names
+CONFIGS = {"pix2pix": Pix2PixConfig, "cyclegan": CycleGANConfig, "stargan": StarGANConfig,
+           "gan": VanillaGANConfig, "dcgan": DCGANConfig, "wgan": WGANConfig, "wgan-gp": WGANGPConfig,
+           "lsgan": LSGANConfig, "sngan": SNGANConfig, "cgan": CGANConfig}
+MODULES = {name: "gan" for name in ("gan", "dcgan", "wgan", "wgan-gp", "lsgan", "sngan", "cgan")}
 
 
 def model_class(name: str):
@@ -19,5 +23,5 @@ def model_class(name: str):
 
     if name not in CONFIGS:
         raise ValueError(f"unknown model {name!r}; choose one of {', '.join(CONFIGS)}")
-    importlib.import_module(f"translation.models.{name}")
+    importlib.import_module(f"translation.models.{MODULES.get(name, name)}")
     return MODELS[name]

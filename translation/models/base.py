@@ -46,6 +46,7 @@ def register_model(name: str):
 
 class GANModel:
     name: ClassVar[str] = ""
+    progress: float = 0.0  # the fraction of training done, set by the trainer before each step (annealing)
     config_class: ClassVar[type]
     test_mode: ClassVar[str] = "eval"  # default inference behaviour recorded in checkpoints
 

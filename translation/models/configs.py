@@ -3,13 +3,13 @@ command line can show and check every option before torch loads (see translation
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import ClassVar, Optional
 
 from translation.config import TrainConfig, option
 from translation.data.geometry import flags_error
-from translation.names import (DIRECTIONS, GAN_MODES, GENERATOR_SIZE_MULTIPLES, IMAGE_GENERATORS, INITS, NORMS,
-                               OPTIMIZERS, PATCH_DISCRIMINATORS, PREPROCESS_MODES, STARGAN_CELEBA_ATTRS,
-                               STARGAN_HAIR_COLOURS)
+from translation.names import (BUILTIN_SETS, DIFFAUGMENT_POLICIES, DIRECTIONS, GAN_MODES, GENERATOR_SIZE_MULTIPLES,
+                               IMAGE_GENERATORS, INITS, NOISE_GENERATORS, NORMS, OPTIMIZERS, PATCH_DISCRIMINATORS,
+                               PREPROCESS_MODES, STARGAN_CELEBA_ATTRS, STARGAN_HAIR_COLOURS)
 
 
 @dataclass
@@ -145,3 +145,139 @@ class StarGANConfig(GANConfig):
                              f"{self.d_layers} halvings")
         if self.attrs is not None and len(set(self.attrs)) != len(self.attrs):
             raise ValueError(f"--attrs names an attribute twice: {', '.join(self.attrs)}")
+
+
+@dataclass
+class NoiseGANConfig(GANConfig):
+    """GANs that draw images from noise: data, nets, penalties and the training techniques of the literature"""
+
+    builtin_data: ClassVar[bool] = True  # --data may name a built-in set (digits, mnist, ...) instead of a folder
+    data: str = option("", "a folder of images (class sub-folders give labels), or a built-in set: "
+                           f"{', '.join(BUILTIN_SETS)} (digits ships with scikit-learn; the others download)")
+
+    # The family's schedule: a constant learning rate, as the DCGAN, WGAN and SNGAN papers train
+    epochs_decay: int = option(0, "epochs over which the learning rate decays linearly to zero", minimum=0)
+    batch_size: int = option(64, "images per batch", minimum=1)
+    image_every: int = option(250, "iterations between sample grids (TensorBoard and samples/)", minimum=1)
+
+    image_size: int = option(64, "image side in pixels", minimum=8)
+    channels: int = option(0, "image channels (0: the data's own: 1 for digits and MNIST, 3 for CIFAR-10)",
+                           minimum=0)
+    conditional: bool = option(False, "learn p(image | class) from the data's labels (cGAN: class sub-folders, or "
+                                      "the labels of digits/MNIST/CIFAR-10)")
+    arch: str = option("dcgan", "network family of G and D", choices=NOISE_GENERATORS)
+    z_dim: int = option(100, "size of the noise vector z", minimum=1)
+    ngf: int = option(64, "generator width", minimum=1)
+    ndf: int = option(64, "discriminator width", minimum=1)
+    norm_D: str = option("batch", "normalisation in the discriminator (none for critics with a gradient penalty "
+                                  "or spectral norm)", choices=NORMS, flag="--norm-D")
+    condition: str = option("concat", "how a conditional D sees the label: concatenated to its input, or a "
+                                      "projection (Miyato & Koyama 2018)", choices=("concat", "projection"))
+    spectral_norm: bool = option(False, "spectral normalisation of every D layer (Miyato et al. 2018)")
+    minibatch_std: bool = option(False, "D sees the batch's standard deviation as an extra feature map "
+                                        "(Karras et al. 2018), against mode collapse")
+    minibatch_discrimination: int = option(0, "D compares samples within the batch with this many kernels "
+                                              "(Salimans et al. 2016; 0 = off)", minimum=0)
+    n_critic: int = option(1, "discriminator updates per generator update", minimum=1)
+    optimizer_D: Optional[str] = option(None, "the discriminator's optimizer if different from --optimizer "
+                                              "(e.g. Adam for G, SGD for D)", choices=OPTIMIZERS,
+                                        flag="--optimizer-D")
+    clip: float = option(0.0, "clamp D's weights to [-c, c] after each step (WGAN; 0 = off)", minimum=0.0)
+    lambda_gp: float = option(0.0, "WGAN-GP gradient penalty weight (Gulrajani et al. 2017; 0 = off)", minimum=0.0)
+    lambda_dragan: float = option(0.0, "DRAGAN penalty weight (Kodali et al. 2017; 0 = off)", minimum=0.0)
+    lambda_r1: float = option(0.0, "R1 penalty gamma (Mescheder et al. 2018; 0 = off)", minimum=0.0)
+    smooth_real: Optional[list[float]] = option(None, "one-sided label smoothing: D's target for real images, one "
+                                                      "value (0.9) or a range drawn per image (0.7 1.2)",
+                                                minimum=0.0)
+    flip_labels: float = option(0.0, "probability that D's target for an image is swapped (noisy labels)",
+                                minimum=0.0, maximum=1.0)
+    instance_noise: float = option(0.0, "std of Gaussian noise added to D's inputs, annealed to 0 over training "
+                                        "(Sønderby et al. 2017; 0 = off)", minimum=0.0)
+    feature_matching: float = option(0.0, "weight of G's feature matching loss on D's last hidden layer "
+                                          "(Salimans et al. 2016; 0 = off)", minimum=0.0)
+    diffaugment: Optional[list[str]] = option(None, "differentiable augmentation of reals and fakes before D "
+                                                    "(Zhao et al. 2020), e.g. color,translation,cutout",
+                                              choices=DIFFAUGMENT_POLICIES, commas=True)
+
+    def check_combinations(self) -> None:
+        super().check_combinations()
+        if self.arch == "dcgan" and (self.image_size & (self.image_size - 1) or self.image_size < 16):
+            raise ValueError(f"--image-size {self.image_size}: --arch dcgan makes powers of two from 16 (32, 64, "
+                             "128, ...)")
+        targets = self.smooth_real is not None or self.flip_labels > 0
+        if targets and self.gan_mode not in ("minimax", "vanilla", "nonsaturating", "lsgan"):
+            raise ValueError(f"--smooth-real and --flip-labels change D's targets, which --gan-mode "
+                             f"{self.gan_mode} does not have (it has scores, not labels)")
+        if self.smooth_real is not None and len(self.smooth_real) not in (1, 2):
+            raise ValueError("--smooth-real takes one value (0.9) or a range (0.7 1.2)")
+
+
+@dataclass
+class VanillaGANConfig(NoiseGANConfig):
+    """gan: the original MLP GAN (Goodfellow et al. 2014) on 28x28 images"""
+
+    arch: str = option("mlp", "network family of G and D", choices=NOISE_GENERATORS)
+    image_size: int = option(28, "image side in pixels", minimum=8)
+    ngf: int = option(256, "generator width: its hidden layers are ngf, 2 ngf, 4 ngf wide", minimum=1)
+    ndf: int = option(256, "discriminator width (hidden layers 4 ndf, 2 ndf, ndf)", minimum=1)
+    norm_D: str = option("none", "normalisation in the discriminator (the classic MLP D has none; dropout 0.3)",
+                         choices=NORMS, flag="--norm-D")
+    gan_mode: str = option("vanilla", "adversarial loss (the paper's practical, non-saturating G loss)",
+                           choices=GAN_MODES)
+
+
+@dataclass
+class DCGANConfig(NoiseGANConfig):
+    """dcgan: deep convolutional GAN (Radford et al. 2016)"""
+
+    batch_size: int = option(128, "images per batch", minimum=1)
+
+
+@dataclass
+class WGANConfig(NoiseGANConfig):
+    """wgan: Wasserstein GAN with weight clipping (Arjovsky et al. 2017, algorithm 1)"""
+
+    gan_mode: str = option("wgan", "adversarial loss", choices=GAN_MODES)
+    optimizer: str = option("rmsprop", "optimizer of both players", choices=OPTIMIZERS)
+    lr: float = option(5e-5, "initial learning rate", minimum=0.0)
+    clip: float = option(0.01, "clamp D's weights to [-c, c] after each step", minimum=0.0)
+    n_critic: int = option(5, "critic updates per generator update", minimum=1)
+
+
+@dataclass
+class WGANGPConfig(NoiseGANConfig):
+    """wgan-gp: Wasserstein GAN with gradient penalty (Gulrajani et al. 2017, algorithm 1)"""
+
+    gan_mode: str = option("wgan", "adversarial loss", choices=GAN_MODES)
+    lr: float = option(1e-4, "initial learning rate", minimum=0.0)
+    beta1: float = option(0.0, "Adam beta1", minimum=0.0, maximum=1.0)
+    beta2: float = option(0.9, "Adam beta2", minimum=0.0, maximum=1.0)
+    lambda_gp: float = option(10.0, "gradient penalty weight", minimum=0.0)
+    n_critic: int = option(5, "critic updates per generator update", minimum=1)
+    norm_D: str = option("none", "normalisation in the critic (the paper: none, which the penalty needs)",
+                         choices=NORMS, flag="--norm-D")
+
+
+@dataclass
+class LSGANConfig(NoiseGANConfig):
+    """lsgan: least squares GAN (Mao et al. 2017)"""
+
+    gan_mode: str = option("lsgan", "adversarial loss", choices=GAN_MODES)
+
+
+@dataclass
+class SNGANConfig(NoiseGANConfig):
+    """sngan: hinge loss and a spectrally normalised discriminator (Miyato et al. 2018)"""
+
+    gan_mode: str = option("hinge", "adversarial loss", choices=GAN_MODES)
+    beta2: float = option(0.999, "Adam beta2", minimum=0.0, maximum=1.0)
+    spectral_norm: bool = option(True, "spectral normalisation of every D layer")
+    norm_D: str = option("none", "normalisation in the discriminator (the paper: none besides spectral norm)",
+                         choices=NORMS, flag="--norm-D")
+
+
+@dataclass
+class CGANConfig(NoiseGANConfig):
+    """cgan: conditional GAN (Mirza & Osindero 2014): G and D see the class label"""
+
+    conditional: bool = option(True, "learn p(image | class) from the data's labels")

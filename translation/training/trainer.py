@@ -215,6 +215,7 @@ class Trainer:
                             break
                     lr_factor = self.schedule.lr_factor(self.step)
                     self.engine.set_lr_factor(lr_factor)
+                    self.model.progress = self.step / total
                     try:
                         outputs = self.engine.step(batch, self.step)
                     except NonFiniteLossError as error:

@@ -1,0 +1,78 @@
+"""`translation sample CHECKPOINT OUTPUT -n 64`: draw images from a GAN trained on noise."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from translation.commands.arguments import float_above, int_at_least
+from translation.names import DEVICES
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "sample", help="draw images from a trained GAN (dcgan, wgan-gp, cgan, ...)",
+        description="Draw images from the generator of a GAN checkpoint into OUTPUT: one file per image, or one "
+                    "grid. The same checkpoint and --seed give the same images; the generator's moving average "
+                    "(EMA) is used when the checkpoint has one.",
+        epilog="examples:\n  translation sample checkpoints/dcgan_digits out/ -n 64 --grid\n"
+               "  translation sample checkpoints/cdcgan out/ -n 16 --label 3\n"
+               "  translation sample checkpoints/dcgan_digits walk/ --interpolate 8")
+    p.add_argument("checkpoint", metavar="CHECKPOINT", help="run directory or checkpoint file")
+    p.add_argument("output", metavar="OUTPUT", help="folder for the images")
+    p.add_argument("-n", "--count", type=int_at_least(1), default=64, help="images to draw (default: 64)")
+    p.add_argument("--label", help="conditional models: the class to draw, by name or index (default: the "
+                                   "classes in turn)")
+    p.add_argument("--grid", action="store_true", help="write one grid image (grid.png) instead of one file each")
+    p.add_argument("--truncation", type=float_above(0.0), metavar="T",
+                   help="draw z again wherever |z| > T: more typical, less varied images (off by default)")
+    p.add_argument("--interpolate", type=int_at_least(2), metavar="STEPS",
+                   help="write a grid of walks through z: each row goes from one seed's z to the next in STEPS")
+    p.add_argument("--seed", type=int_at_least(0), default=0, help="noise seed (default: 0)")
+    p.add_argument("--overwrite", action="store_true", help="replace images that already exist")
+    p.add_argument("--no-ema", action="store_true", help="use the trained weights even when an EMA is saved")
+    p.add_argument("--device", default="auto", choices=DEVICES, help="where to run the generator")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import torch
+
+    from translation.data.io import write_image
+    from translation.sampling import grid, load_sampler, slerp
+    from translation.utils.device import select_device
+
+    sampler = load_sampler(args.checkpoint, select_device(args.device), use_ema=not args.no_ema)
+    out = Path(args.output)
+    n = args.count
+    if args.interpolate:  # rows of walks from seed to seed + 1
+        rows = max(1, n // args.interpolate)
+        ends = sampler.noise(rows + 1, args.seed, args.truncation)
+        z = torch.stack([slerp(ends[r], ends[r + 1], t / (args.interpolate - 1))
+                         for r in range(rows) for t in range(args.interpolate)])
+        n = len(z)
+    else:
+        z = sampler.noise(n, args.seed, args.truncation)
+    labels = None
+    if sampler.classes:
+        chosen = [sampler.label_index(args.label)] if args.label is not None else range(len(sampler.classes))
+        chosen = list(chosen)
+        labels = torch.tensor([chosen[i % len(chosen)] for i in range(n)])
+    elif args.label is not None:
+        raise ValueError("--label: this model is not conditional (it was trained without labels)")
+    images = sampler.generate(z, labels)
+    targets = [out / "grid.png"] if (args.grid or args.interpolate) else \
+        [out / f"sample_{i:04d}.png" for i in range(len(images))]
+    existing = [t for t in targets if t.exists()]
+    if existing and not args.overwrite:
+        raise ValueError(f"{existing[0]} exists (and {len(existing) - 1} more); use --overwrite or another OUTPUT"
+                         if len(existing) > 1 else f"{existing[0]} exists; use --overwrite or another OUTPUT")
+    if args.grid or args.interpolate:
+        columns = args.interpolate or (len(sampler.classes) if labels is not None and args.label is None else None)
+        write_image(targets[0], grid(images, columns))
+    else:
+        for target, image in zip(targets, images):
+            write_image(target, image)
+    what = f"{len(images)} images" + (f" of {args.label}" if args.label is not None else "")
+    print(f"wrote {what} ({sampler.weights} weights, seed {args.seed}) -> "
+          f"{targets[0] if len(targets) == 1 else out}", file=sys.stderr)
+    return 0
