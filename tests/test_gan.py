@@ -152,3 +152,20 @@ def test_conditional_gan_records_its_classes_and_needs_labels():
     with pytest.raises(ValueError, match="--conditional needs labelled data"):
         NoiseGAN(NoiseGANConfig(conditional=True, image_size=16), torch.device("cpu"),
                  SimpleNamespace(classes=[], channels=1))
+
+
+@pytest.mark.parametrize("name", ["pix2pix", "cyclegan", "dcgan"])
+def test_spectral_norm_is_a_switch_on_every_models_discriminators(name, tmp_path):
+    from translation.nets.registry import spec_of
+
+    if name == "dcgan":
+        model = tiny("dcgan", spectral_norm=True, norm_D="none")
+    else:
+        config = CONFIGS[name](netG="unet_32" if name == "pix2pix" else "resnet_6blocks", ngf=4, ndf=4,
+                               crop_size=32, load_size=32, spectral_norm=True, device="cpu")
+        model = model_class(name)(config, torch.device("cpu"))
+    critics = [key for key in model.nets if key.startswith("D")]
+    for key in critics:
+        assert spec_of(model.nets[key])["kwargs"]["spectral_norm"] is True
+        convs = [m for m in model.nets[key].modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+        assert convs and all(hasattr(m, "parametrizations") for m in convs)

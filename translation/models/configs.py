@@ -25,6 +25,7 @@ class GANConfig(TrainConfig):
     beta2: float = option(0.999, "Adam beta2", minimum=0.0, maximum=1.0)
     init: str = option("normal", "weight initialisation (pytorch: the layers' own defaults)", choices=INITS)
     init_gain: float = option(0.02, "scale of the initial weights", minimum=0.0)
+    spectral_norm: bool = option(False, "spectral normalisation of every discriminator layer (Miyato et al. 2018)")
 
 
 @dataclass
@@ -173,7 +174,6 @@ class NoiseGANConfig(GANConfig):
                                   "or spectral norm)", choices=NORMS, flag="--norm-D")
     condition: str = option("concat", "how a conditional D sees the label: concatenated to its input, or a "
                                       "projection (Miyato & Koyama 2018)", choices=("concat", "projection"))
-    spectral_norm: bool = option(False, "spectral normalisation of every D layer (Miyato et al. 2018)")
     minibatch_std: bool = option(False, "D sees the batch's standard deviation as an extra feature map "
                                         "(Karras et al. 2018), against mode collapse")
     minibatch_discrimination: int = option(0, "D compares samples within the batch with this many kernels "

@@ -31,7 +31,8 @@ class CycleGANModel(GANModel):
         super().__init__(config, device)
         c = config
         g = {"ngf": c.ngf, "norm": c.norm, "dropout": c.dropout, "init": c.init, "init_gain": c.init_gain}
-        d = {"ndf": c.ndf, "n_layers": c.n_layers_D, "norm": c.norm, "init": c.init, "init_gain": c.init_gain}
+        d = {"ndf": c.ndf, "n_layers": c.n_layers_D, "norm": c.norm, "spectral_norm": c.spectral_norm, "init": c.init,
+             "init_gain": c.init_gain}
         # created in the official order so a seeded init draws the same weights
         self.add_net("G_A", "generator", c.netG, in_channels=c.input_nc, out_channels=c.output_nc, **g)
         self.add_net("G_B", "generator", c.netG, in_channels=c.output_nc, out_channels=c.input_nc, **g)

@@ -33,7 +33,7 @@ class Pix2PixModel(GANModel):
                      norm=c.norm, dropout=c.dropout, **init)
         # conditional D sees the input and the (real or fake) output stacked on channels
         self.add_net("D", "discriminator", c.netD, in_channels=c.input_nc + c.output_nc, ndf=c.ndf,
-                     n_layers=c.n_layers_D, norm=c.norm, **init)
+                     n_layers=c.n_layers_D, norm=c.norm, spectral_norm=c.spectral_norm, **init)
         self.gan = adversarial_loss(c.gan_mode)
 
     @classmethod

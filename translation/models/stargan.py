@@ -42,7 +42,7 @@ class StarGANModel(GANModel):
         self.add_net("G", "generator", "stargan", in_channels=c.input_nc, out_channels=c.input_nc, ngf=c.ngf,
                      n_labels=n, n_blocks=c.g_blocks, **init)
         self.add_net("D", "discriminator", "stargan", in_channels=c.input_nc, image_size=c.image_size, ndf=c.ndf,
-                     n_labels=n, n_layers=c.d_layers, **init)
+                     n_labels=n, n_layers=c.d_layers, spectral_norm=c.spectral_norm, **init)
         self.gan = adversarial_loss(c.gan_mode)
         self.gradient_penalty = GradientPenalty(c.lambda_gp)
 
