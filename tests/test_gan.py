@@ -169,3 +169,31 @@ def test_spectral_norm_is_a_switch_on_every_models_discriminators(name, tmp_path
         assert spec_of(model.nets[key])["kwargs"]["spectral_norm"] is True
         convs = [m for m in model.nets[key].modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
         assert convs and all(hasattr(m, "parametrizations") for m in convs)
+
+
+def test_unrolled_g_loss_looks_ahead_through_ds_steps_and_leaves_d_alone():
+    from torch.func import functional_call
+
+    seed_everything(0)
+    model = tiny("dcgan", norm_D="none", unrolled_steps=1, lr=0.5)
+    data = batch(labels=False)
+    out = model.forward(data)
+    d_before = {k: v.clone() for k, v in model.nets["D"].state_dict().items()}
+    loss = model.loss_G(out)["G"]
+    assert all(torch.equal(v, d_before[k]) for k, v in model.nets["D"].state_dict().items())
+    # by hand: one gradient step of D's objective at lr 0.5, then G's loss against that D
+    d = model.nets["D"]
+    weights = {n: p.detach().requires_grad_(True) for n, p in d.named_parameters()}
+    real_loss, fake_loss = model.gan.discriminator(functional_call(d, weights, (out["real"],)),
+                                                   functional_call(d, weights, (out["fake"],)))
+    grads = torch.autograd.grad(real_loss + fake_loss, list(weights.values()), create_graph=True)
+    ahead = {n: w - 0.5 * g for (n, w), g in zip(weights.items(), grads)}
+    expected = model.gan.generator(functional_call(d, ahead, (out["fake"],)))
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
+    assert loss.item() != pytest.approx(model.gan.generator(d(out["fake"])).item(), rel=1e-3)
+    # G's gradient flows through the unrolled step, not only through the last D
+    g_params = list(model.nets["G"].parameters())
+    full = torch.autograd.grad(loss, g_params, retain_graph=True)
+    frozen = {n: w.detach() for n, w in ahead.items()}
+    first_order = torch.autograd.grad(model.gan.generator(functional_call(d, frozen, (out["fake"],))), g_params)
+    assert any(not torch.allclose(a, b, atol=1e-7) for a, b in zip(full, first_order))

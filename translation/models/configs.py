@@ -195,6 +195,9 @@ class NoiseGANConfig(GANConfig):
                                         "(Sønderby et al. 2017; 0 = off)", minimum=0.0)
     feature_matching: float = option(0.0, "weight of G's feature matching loss on D's last hidden layer "
                                           "(Salimans et al. 2016; 0 = off)", minimum=0.0)
+    unrolled_steps: int = option(0, "G's loss against D unrolled this many steps ahead on the batch, G's gradient "
+                                    "flowing through them; D itself is not changed (Metz et al. 2017; 0 = off)",
+                                 minimum=0)
     diffaugment: Optional[list[str]] = option(None, "differentiable augmentation of reals and fakes before D "
                                                     "(Zhao et al. 2020), e.g. color,translation,cutout",
                                               choices=DIFFAUGMENT_POLICIES, commas=True)
@@ -208,6 +211,8 @@ class NoiseGANConfig(GANConfig):
         if targets and self.gan_mode not in ("minimax", "vanilla", "nonsaturating", "lsgan"):
             raise ValueError(f"--smooth-real and --flip-labels change D's targets, which --gan-mode "
                              f"{self.gan_mode} does not have (it has scores, not labels)")
+        if self.unrolled_steps and self.feature_matching > 0:
+            raise ValueError("--unrolled-steps and --feature-matching are two G losses; choose one")
         if self.smooth_real is not None and len(self.smooth_real) not in (1, 2):
             raise ValueError("--smooth-real takes one value (0.9) or a range (0.7 1.2)")
 
