@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo demo-pix2pix demo-cyclegan test clean-demo
+.PHONY: demo demo-pix2pix demo-cyclegan demo-stargan demo-gan test clean-demo
 
 $(VENV)/.base: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,12 @@ demo-pix2pix: $(VENV)/.base
 
 demo-cyclegan: $(VENV)/.base
 	$(VENV)/bin/translation demo cyclegan
+
+demo-stargan: $(VENV)/.base
+	$(VENV)/bin/translation demo stargan
+
+demo-gan: $(VENV)/.base
+	$(VENV)/bin/translation demo gan
 
 test: $(VENV)/.test
 	$(PY) -m pytest -q

@@ -1,4 +1,4 @@
-"""`translation demo pix2pix|cyclegan`: the self-contained demos that `make demo` runs."""
+"""`translation demo pix2pix|cyclegan|stargan`: the self-contained demos that `make demo` runs."""
 from __future__ import annotations
 
 from translation.commands.arguments import int_at_least
@@ -7,11 +7,12 @@ from translation.names import PRECISIONS
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("demo", help="train and evaluate on an embedded data set (no download)",
-                              description="Build a small data set from scikit-image photos, train, "
-                                          "translate the held-out part and report quality.")
-    p.add_argument("model", choices=("pix2pix", "cyclegan"), help="which demo to run")
+                              description="Build a small data set from scikit-image photos (gan: scikit-learn's "
+                                          "digits), train, translate the held-out part (gan: draw samples) and "
+                                          "report quality.")
+    p.add_argument("model", choices=("pix2pix", "cyclegan", "stargan", "gan"), help="which demo to run")
     p.add_argument("--workdir", default="demo_output", help="where data, checkpoints and outputs go")
-    p.add_argument("--steps", type=int_at_least(1), help="training iterations (default: pix2pix 4000, cyclegan 1600)")
+    p.add_argument("--steps", type=int_at_least(1), help="training iterations (default: each demo's own)")
     p.add_argument("--precision", default="fp32", choices=PRECISIONS,
                    help="number format for training and translating (default: fp32)")
     p.set_defaults(func=run)
@@ -20,6 +21,10 @@ def register(subparsers) -> None:
 def run(args) -> int:
     if args.model == "cyclegan":
         from translation.demo.cyclegan_demo import run_demo
+    elif args.model == "stargan":
+        from translation.demo.stargan_demo import run_demo
+    elif args.model == "gan":
+        from translation.demo.gan_demo import run_demo
     else:
         from translation.demo.pix2pix_demo import run_demo
     steps = {"steps": args.steps} if args.steps else {}
