@@ -20,6 +20,7 @@ from translation.config import save_yaml, to_dict
 from translation.data.io import write_image
 from translation.runtime import set_thread_count
 from translation.training.engine import Engine, NonFiniteLossError, StepError
+from translation.training.health import TrainingHealth
 from translation.training.random_state import capture_rng_state, restore_rng_state
 from translation.training.schedule import Schedule, TrainingOrder
 from translation.utils.device import seed_everything, select_device
@@ -184,6 +185,12 @@ class Trainer:
             writer.add_scalar(f"lr/{name}", optimizer.param_groups[0]["lr"], self.step)
         writer.add_scalar("lr_factor", lr_factor, self.step)
         bar.set_postfix({k: f"{v:.3g}" for k, v in means.items()}, refresh=False)
+        self._report(bar, self.health.losses(self.step, means))
+
+    @staticmethod
+    def _report(bar, messages: list[str]) -> None:
+        for message in messages:  # above the progress bar, which stays drawn
+            bar.write(message, file=sys.stderr)
 
     # --- the loop -------------------------------------------------------------------------------------
     def fit(self, until_step: int | None = None) -> Path:
@@ -202,6 +209,7 @@ class Trainer:
         bar = tqdm(total=total, initial=self.step, disable=not self.progress, dynamic_ncols=True,
                    desc=f"{self.model.name} {c.name}", unit="it", file=sys.stderr)
         started = time.time()
+        self.health = TrainingHealth(self.model, self.dataset, writer, self.engine.precision.autocast, c.batch_size)
         self.model.nets.train()
         try:
             with StopRequested() as stop:
@@ -233,6 +241,7 @@ class Trainer:
                         self._log_scalars(writer, bar, lr_factor)
                     if self.step % c.image_every == 0 or self.step == total:
                         self._log_images(writer, outputs)
+                        self._report(bar, self.health.samples(self.step))
                     if self.step % c.save_every == 0:
                         self.save()
                 path = self.save()
