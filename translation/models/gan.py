@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch.func import functional_call
 
 from translation.checkpoint import samples
-from translation.losses import DRAGAN, R1, GradientPenalty, WeightClipping, adversarial_loss
+from translation.losses import DRAGAN, R1, GradientPenalty, WeightClipping, adversarial_loss, unrolled_critic
 from translation.models.base import GANModel, register_model
 from translation.models.configs import (CGANConfig, DCGANConfig, LSGANConfig, NoiseGANConfig, SNGANConfig,
                                         VanillaGANConfig, WGANConfig, WGANGPConfig)
@@ -115,31 +114,17 @@ class NoiseGAN(GANModel):
             terms[name] = penalty(self.D, real, fake, *extra)
         return terms
 
-    def unrolled_critic(self, real: torch.Tensor, fake: torch.Tensor, labels):
-        """D after `unrolled_steps` gradient steps on its own objective at this batch, as a function of G's
-        fakes (UnrolledGAN, Metz et al. 2017): the steps are taken on copies of D's weights with the graph
-        kept, so G's gradient flows through them; D itself is left as it is. Plain gradient steps at D's
-        learning rate stand in for D's optimizer."""
-        net = self.nets["D"]
-        weights = {name: p.detach().requires_grad_(True) for name, p in net.named_parameters()}
-        buffers = {name: b.clone() for name, b in net.named_buffers()}  # batch norm's running statistics
-        lr = self.config.lr_D if self.config.lr_D is not None else self.config.lr
-
-        def critic(images, params):
-            return functional_call(net, (params, buffers), (self.d_input(images), labels))
-
-        for _ in range(self.config.unrolled_steps):
-            loss_real, loss_fake = self.gan.discriminator(critic(real, weights), critic(fake, weights))
-            grads = torch.autograd.grad(loss_real + loss_fake, list(weights.values()), create_graph=True)
-            weights = {name: w - lr * g for (name, w), g in zip(weights.items(), grads)}
-        return lambda images: critic(images, weights)
-
     def loss_G(self, out: dict) -> dict[str, torch.Tensor]:
         real, fake, labels = out["real"], out["fake"], out["labels"]
-        if self.config.unrolled_steps:
-            critic = self.unrolled_critic(real, fake, labels)
-            score_fake = critic(fake)
-            score_real = critic(real) if self.gan.relativistic else None
+        if self.config.unrolled_steps:  # against D some steps ahead (UnrolledGAN)
+            def objective(critic):
+                return sum(self.gan.discriminator(critic(self.d_input(real), labels),
+                                                  critic(self.d_input(fake), labels)))
+
+            lr = self.config.lr_D if self.config.lr_D is not None else self.config.lr
+            critic = unrolled_critic(self.nets["D"], objective, self.config.unrolled_steps, lr)
+            score_fake = critic(self.d_input(fake), labels)
+            score_real = critic(self.d_input(real), labels) if self.gan.relativistic else None
             return {"G": self.gan.generator(score_fake, score_real)}
         score_fake = self.D(self.d_input(fake), labels)
         score_real = self.D(self.d_input(real), labels) if self.gan.relativistic else None
