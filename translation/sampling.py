@@ -2,6 +2,7 @@
 
 The noise comes from a generator seeded with `seed`, so the same checkpoint, seed and options give the
 same images. A checkpoint with an exponential moving average of G's weights samples from the average.
+A checkpoint with several generators (MAD-GAN's G0, G1, ...) draws with each in turn, or with one picked.
 """
 from __future__ import annotations
 
@@ -19,11 +20,15 @@ from translation.nets import build_net
 
 @dataclass
 class Sampler:
-    net: nn.Module
+    nets: dict[str, nn.Module]  # the generators to draw with, by checkpoint key (usually one: "G")
     z_dim: int
     classes: list[str]  # empty: unconditional
     weights: str  # "raw" or "ema"
     device: torch.device
+
+    @property
+    def net(self) -> nn.Module:
+        return next(iter(self.nets.values()))
 
     def label_index(self, label: str) -> int:
         """A class by name, or by its index."""
@@ -44,14 +49,21 @@ class Sampler:
         return z
 
     @torch.no_grad()
-    def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None, batch_size: int = 64) -> list[np.ndarray]:
+    def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None, batch_size: int = 64,
+                 which: torch.Tensor | None = None) -> list[np.ndarray]:
+        """One image per row of z; `which` (one index into `nets` per image) says which generator draws it,
+        by default image i the (i mod len(nets))-th."""
         if self.classes and labels is None:
             raise ValueError("this model draws a given class: give labels")
-        images = []
-        for start in range(0, len(z), batch_size):
-            chunk = z[start:start + batch_size].to(self.device)
-            extra = None if labels is None else labels[start:start + batch_size].to(self.device)
-            images += [to_image(x) for x in self.net(chunk, extra)]
+        which = torch.arange(len(z)) % len(self.nets) if which is None else torch.as_tensor(which)
+        images: list = [None] * len(z)
+        for index, net in enumerate(self.nets.values()):
+            mine = (which == index).nonzero().flatten()
+            for start in range(0, len(mine), batch_size):
+                part = mine[start:start + batch_size]
+                extra = None if labels is None else labels[part].to(self.device)
+                for i, x in zip(part.tolist(), net(z[part].to(self.device), extra)):
+                    images[i] = to_image(x)
         return images
 
 
@@ -75,17 +87,33 @@ def grid(images: list[np.ndarray], columns: int | None = None, gap: int = 2) -> 
     return sheet
 
 
-def load_sampler(checkpoint, device: torch.device | str = "cpu", use_ema: bool = True) -> Sampler:
+def pick_generator(name: str, keys: list[str]) -> str:
+    """A generator by its key (G2) or by its index (2)."""
+    if name in keys:
+        return name
+    if name.isdigit() and int(name) < len(keys):
+        return keys[int(name)]
+    raise ValueError(f"--generator {name}: this checkpoint's generators are {', '.join(keys)} "
+                     f"(or 0 to {len(keys) - 1})")
+
+
+def load_sampler(checkpoint, device: torch.device | str = "cpu", use_ema: bool = True,
+                 generator: str | None = None) -> Sampler:
+    """The checkpoint's noise generators (all, or the one `generator` names), ready to draw."""
     path = resolve_checkpoint_path(checkpoint)
     obj = upgrade(load_file(path), path)
     keys = [key for key, record in obj["generators"].items() if record["task"] == "sample"]
     if not keys:
         raise CheckpointError(f"{path}: its generators translate images rather than draw them from noise; "
                               "use `translation translate`")
-    key = keys[0]
-    record = obj["generators"][key]
-    net = build_net(obj["net_specs"][key])
+    if generator is not None:
+        keys = [pick_generator(generator, keys)]
+    record = obj["generators"][keys[0]]  # the generators of one model share z size, classes and EMA
     weights = "ema" if use_ema and record.get("weights") == "ema" else "raw"
-    net.load_state_dict(obj["ema"]["nets"][key] if weights == "ema" else obj["nets"][key])
     device = torch.device(device)
-    return Sampler(net.to(device).eval(), record["z_dim"], list(record.get("classes") or []), weights, device)
+    nets = {}
+    for key in keys:
+        net = build_net(obj["net_specs"][key])
+        net.load_state_dict(obj["ema"]["nets"][key] if weights == "ema" else obj["nets"][key])
+        nets[key] = net.to(device).eval()
+    return Sampler(nets, record["z_dim"], list(record.get("classes") or []), weights, device)

@@ -27,6 +27,9 @@ def register(subparsers) -> None:
                    help="draw z again wherever |z| > T: more typical, less varied images (off by default)")
     p.add_argument("--interpolate", type=int_at_least(2), metavar="STEPS",
                    help="write a grid of walks through z: each row goes from one seed's z to the next in STEPS")
+    p.add_argument("--generator", metavar="N",
+                   help="models with several generators (madgan): the one to draw with, by index or name (G2); "
+                        "default: each in turn on the same z, one grid column each")
     p.add_argument("--seed", type=int_at_least(0), default=0, help="noise seed (default: 0)")
     p.add_argument("--overwrite", action="store_true", help="replace images that already exist")
     p.add_argument("--no-ema", action="store_true", help="use the trained weights even when an EMA is saved")
@@ -41,38 +44,45 @@ def run(args) -> int:
     from translation.sampling import grid, load_sampler, slerp
     from translation.utils.device import select_device
 
-    sampler = load_sampler(args.checkpoint, select_device(args.device), use_ema=not args.no_ema)
+    sampler = load_sampler(args.checkpoint, select_device(args.device), use_ema=not args.no_ema,
+                           generator=args.generator)
     out = Path(args.output)
-    n = args.count
-    if args.interpolate:  # rows of walks from seed to seed + 1
+    n, keys = args.count, list(sampler.nets)
+    k = len(keys)  # several generators take turns: each draws from the same z (or walk) as the others
+    if args.interpolate:  # rows of walks from seed to seed + 1; row r: walk r // k, generator r mod k
         rows = max(1, n // args.interpolate)
-        ends = sampler.noise(rows + 1, args.seed, args.truncation)
-        z = torch.stack([slerp(ends[r], ends[r + 1], t / (args.interpolate - 1))
+        ends = sampler.noise(-(-rows // k) + 1, args.seed, args.truncation)
+        z = torch.stack([slerp(ends[r // k], ends[r // k + 1], t / (args.interpolate - 1))
                          for r in range(rows) for t in range(args.interpolate)])
+        which = torch.arange(rows).repeat_interleave(args.interpolate) % k
         n = len(z)
-    else:
-        z = sampler.noise(n, args.seed, args.truncation)
+    else:  # image i: z number i // k, generator i mod k
+        z = sampler.noise(-(-n // k), args.seed, args.truncation).repeat_interleave(k, dim=0)[:n]
+        which = torch.arange(n) % k
     labels = None
     if sampler.classes:
         chosen = [sampler.label_index(args.label)] if args.label is not None else range(len(sampler.classes))
         chosen = list(chosen)
-        labels = torch.tensor([chosen[i % len(chosen)] for i in range(n)])
+        labels = torch.tensor([chosen[i // k % len(chosen)] for i in range(n)])
     elif args.label is not None:
         raise ValueError("--label: this model is not conditional (it was trained without labels)")
-    images = sampler.generate(z, labels)
-    targets = [out / "grid.png"] if (args.grid or args.interpolate) else \
-        [out / f"sample_{i:04d}.png" for i in range(len(images))]
+    images = sampler.generate(z, labels, which=which)
+    names = [f"sample_{i:04d}.png" for i in range(n)] if k == 1 else \
+        [f"sample_{i // k:04d}_{keys[i % k]}.png" for i in range(n)]
+    targets = [out / "grid.png"] if (args.grid or args.interpolate) else [out / name for name in names]
     existing = [t for t in targets if t.exists()]
     if existing and not args.overwrite:
         raise ValueError(f"{existing[0]} exists (and {len(existing) - 1} more); use --overwrite or another OUTPUT"
                          if len(existing) > 1 else f"{existing[0]} exists; use --overwrite or another OUTPUT")
     if args.grid or args.interpolate:
-        columns = args.interpolate or (len(sampler.classes) if labels is not None and args.label is None else None)
+        columns = args.interpolate or (k if k > 1 else None) or (
+            len(sampler.classes) if labels is not None and args.label is None else None)
         write_image(targets[0], grid(images, columns))
     else:
         for target, image in zip(targets, images):
             write_image(target, image)
-    what = f"{len(images)} images" + (f" of {args.label}" if args.label is not None else "")
+    what = f"{len(images)} images" + (f" of {args.label}" if args.label is not None else "") + (
+        f" from {', '.join(keys)} in turn" if k > 1 else f" from {keys[0]}" if args.generator is not None else "")
     print(f"wrote {what} ({sampler.weights} weights, seed {args.seed}) -> "
           f"{targets[0] if len(targets) == 1 else out}", file=sys.stderr)
     return 0

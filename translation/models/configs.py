@@ -286,3 +286,41 @@ class CGANConfig(NoiseGANConfig):
     """cgan: conditional GAN (Mirza & Osindero 2014): G and D see the class label"""
 
     conditional: bool = option(True, "learn p(image | class) from the data's labels")
+
+
+@dataclass
+class MADGANConfig(NoiseGANConfig):
+    """madgan: k generators, one D that tells which made a sample or that it is real (Ghosh et al. 2018)"""
+
+    # DCGAN's nets and optimiser; the paper's image experiments build on DCGAN
+    batch_size: int = option(128, "images per batch (each generator draws this many per step)", minimum=1)
+    generators: int = option(4, "generators k (the discriminator has k + 1 classes: one per generator, and real)",
+                             minimum=2)
+    lambda_diversity: float = option(0.0, "weight of MAD-GAN-Sim's competing objective: for the same z, each "
+                                          "generator must be judged more real than every other by a margin that "
+                                          "grows with the similarity of their samples (0 = off)", minimum=0.0)
+
+    def check_combinations(self) -> None:
+        super().check_combinations()
+        if self.gan_mode not in ("minimax", "vanilla", "nonsaturating"):
+            raise ValueError(f"--gan-mode {self.gan_mode}: madgan's discriminator is a (k+1)-way classifier "
+                             "trained with cross-entropy; its generators take minimax (log(1 - D_real)) or "
+                             "vanilla/nonsaturating (-log D_real)")
+        if self.smooth_real is not None or self.flip_labels > 0:
+            raise ValueError("--smooth-real and --flip-labels change a binary real/fake target; madgan's "
+                             "discriminator has k + 1 classes (which generator, or real)")
+        if self.conditional and self.condition == "projection":
+            raise ValueError("--condition projection adds one score per image; madgan's discriminator gives "
+                             "k + 1 scores: use --condition concat")
+        if self.unrolled_steps:
+            raise ValueError("--unrolled-steps unrolls a binary D's loss; madgan's discriminator is a (k+1)-way "
+                             "classifier")
+
+
+@dataclass
+class MRGANConfig(NoiseGANConfig):
+    """mrgan: mode regularized GAN, manifold-diffusion training with an encoder (Che et al. 2017, MDGAN)"""
+
+    batch_size: int = option(128, "images per batch", minimum=1)
+    lambda_geometric: float = option(0.2, "weight of the geometric regularizer d(x, G(E(x))) = ||x - G(E(x))||^2 "
+                                          "(squared L2 distance per image) in the manifold step", minimum=0.0)

@@ -4,7 +4,7 @@ G: z -> 4x4 transposed conv to ngf * 2^(k-1) channels, k-1 stride-2 4x4 transpos
 each followed by norm + ReLU, and a last stride-2 one to the image with tanh; k = log2(image_size) - 2 doublings
 (3 at 32 px, 4 at 64 px as the example, 5 at 128 px).
 D: the mirror: k stride-2 4x4 convs doubling from ndf with LeakyReLU 0.2, norm on all but the first, then a 4x4
-valid conv to one logit. No pooling, no fully connected hidden layer.
+valid conv to one logit (n_outputs > 1: that many). No pooling, no fully connected hidden layer.
 Convs carry no bias before batch norm (its shift replaces it; the example's bias=False everywhere) and a bias
 everywhere otherwise: the critics of WGAN-GP and SNGAN run with norm "none" and need their biases.
 """
@@ -52,7 +52,7 @@ class DCGANDiscriminator(SampleDiscriminator):
     def __init__(self, in_channels: int = 3, image_size: int = 64, ndf: int = 64, norm: str = "batch",
                  n_classes: int = 0, embed_dim: Optional[int] = None, condition: str = "concat",
                  minibatch_std: bool = False, minibatch_std_group: int = 4, minibatch_discrimination: int = 0,
-                 minibatch_kernel_dim: int = 5):
+                 minibatch_kernel_dim: int = 5, n_outputs: int = 1):
         super().__init__("dcgan", in_channels, image_size, n_classes, embed_dim, condition)
         k, bias, make_norm = doublings(image_size), norm != "batch", norm_layer(norm)
         layers = [nn.Conv2d(in_channels + self.label_channels, ndf, 4, 2, 1, bias=bias), nn.LeakyReLU(0.2, True)]
@@ -62,8 +62,9 @@ class DCGANDiscriminator(SampleDiscriminator):
                        nn.LeakyReLU(0.2, True)]
             width *= 2
         self.main = nn.Sequential(*layers)
-        self.head = CriticHead(width, lambda c: nn.Conv2d(c, 1, 4, 1, 0, bias=bias), self.projection_classes,
-                               minibatch_std, minibatch_std_group, minibatch_discrimination, minibatch_kernel_dim)
+        self.head = CriticHead(width, lambda c, n: nn.Conv2d(c, n, 4, 1, 0, bias=bias), self.projection_classes,
+                               minibatch_std, minibatch_std_group, minibatch_discrimination, minibatch_kernel_dim,
+                               n_outputs)
 
     def trunk(self, x: torch.Tensor, code: Optional[torch.Tensor]) -> torch.Tensor:
         if code is not None:

@@ -4,7 +4,7 @@ Layout of the widely copied PyTorch version (D. Gómez Mosquera, "GANs from Scra
 G: z(100) -> 256 -> 512 -> 1024 -> C*H*W, LeakyReLU 0.2 after each hidden layer (that reference's G uses
 LeakyReLU too, not ReLU; followed here), tanh, reshaped to (C, H, W).
 D: C*H*W -> 1024 -> 512 -> 256 -> 1, LeakyReLU 0.2 and dropout 0.3 after each hidden layer, a logit out
-(the reference ends in a sigmoid; here the loss applies it).
+(the reference ends in a sigmoid; here the loss applies it); n_outputs > 1 gives that many scores instead.
 Hidden layer i of G is ngf * 2^i wide and D mirrors it from ndf * 2^(n_layers-1): ngf = ndf = 256 and
 n_layers = 3 are the example. norm="batch" adds BatchNorm1d where DCGAN puts norms (every hidden layer of G,
 all but the first of D); "none" is the example. condition="concat" appends the label embedding to D's
@@ -49,7 +49,7 @@ class MLPDiscriminator(SampleDiscriminator):
     def __init__(self, in_channels: int = 1, image_size: int = 28, ndf: int = 256, n_layers: int = 3,
                  norm: str = "none", dropout: float = 0.3, n_classes: int = 0, embed_dim: Optional[int] = None,
                  condition: str = "concat", minibatch_std: bool = False, minibatch_std_group: int = 4,
-                 minibatch_discrimination: int = 0, minibatch_kernel_dim: int = 5):
+                 minibatch_discrimination: int = 0, minibatch_kernel_dim: int = 5, n_outputs: int = 1):
         super().__init__("mlp", in_channels, image_size, n_classes, embed_dim, condition)
         check_count("image_size", image_size, 1)
         if not 0 <= dropout < 1:
@@ -61,8 +61,8 @@ class MLPDiscriminator(SampleDiscriminator):
             layers += [nn.Linear(width, out), norm_here, nn.LeakyReLU(0.2, True), nn.Dropout(dropout)]
             width = out
         self.main = nn.Sequential(*layers)
-        self.head = CriticHead(width, lambda c: nn.Linear(c, 1), self.projection_classes, minibatch_std,
-                               minibatch_std_group, minibatch_discrimination, minibatch_kernel_dim)
+        self.head = CriticHead(width, nn.Linear, self.projection_classes, minibatch_std, minibatch_std_group,
+                               minibatch_discrimination, minibatch_kernel_dim, n_outputs)
 
     def trunk(self, x: torch.Tensor, code: Optional[torch.Tensor]) -> torch.Tensor:
         h = x.flatten(1)

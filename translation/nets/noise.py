@@ -2,7 +2,8 @@
 
     G(z, labels=None) -> images (N, out_channels, image_size, image_size) in [-1, 1]   (tanh)
         z: (N, z_dim), or (N, z_dim, 1, 1); G.z_dim, G.n_classes, G.image_size, G.out_channels, G.image_shape
-    D(x, labels=None) -> logits (N,): raw scores, the loss applies the sigmoid (or none: WGAN, hinge)
+    D(x, labels=None) -> logits (N,): raw scores, the loss applies the sigmoid (or none: WGAN, hinge);
+        built with n_outputs=K > 1: (N, K) scores per image (MAD-GAN's K-way classifier, MRGAN's encoder)
     D(x, labels, return_features=True) -> (logits, features (N, F) of D's last hidden layer: feature matching);
         D.features(x, labels) -> the features alone
 
@@ -98,13 +99,19 @@ class CriticHead(nn.Module):
 
     logit = final([h, minibatch std, minibatch discrimination]) + <embed(y), sum over positions of h>,
     the extra features only when switched on, the inner product only for a projection discriminator.
+    `final_layer(width, n_outputs)` gives n_outputs scores per image: (N,) for one, (N, n_outputs) for more.
     """
 
-    def __init__(self, channels: int, final_layer: Callable[[int], nn.Module], projection_classes: int = 0,
+    def __init__(self, channels: int, final_layer: Callable[[int, int], nn.Module], projection_classes: int = 0,
                  minibatch_std: bool = False, minibatch_std_group: int = 4, minibatch_discrimination: int = 0,
-                 minibatch_kernel_dim: int = 5):
+                 minibatch_kernel_dim: int = 5, n_outputs: int = 1):
         super().__init__()
         check_count("minibatch_discrimination", minibatch_discrimination, 0)
+        check_count("n_outputs", n_outputs, 1)
+        if projection_classes and n_outputs > 1:  # the projection adds one score per image
+            raise ValueError(f"n_outputs={n_outputs} needs condition='concat': a projection discriminator "
+                             "scores each image once")
+        self.n_outputs = n_outputs
         layers, width = [], channels
         if minibatch_std:
             layers.append(MinibatchStdDev(minibatch_std_group))
@@ -113,14 +120,15 @@ class CriticHead(nn.Module):
             layers.append(MinibatchDiscrimination(width, minibatch_discrimination, minibatch_kernel_dim))
             width += minibatch_discrimination
         self.minibatch = nn.Sequential(*layers)
-        self.final = final_layer(width)
+        self.final = final_layer(width, n_outputs)
         self.embed = None
         if projection_classes:
             self.embed = nn.Embedding(projection_classes, channels)
             nn.init.xavier_uniform_(self.embed.weight)  # as the authors' code; init_weights leaves embeddings
 
     def unconditional(self, h: torch.Tensor) -> torch.Tensor:
-        return self.final(self.minibatch(h)).reshape(h.shape[0])
+        shape = (h.shape[0],) if self.n_outputs == 1 else (h.shape[0], self.n_outputs)
+        return self.final(self.minibatch(h)).reshape(shape)
 
     def forward(self, h: torch.Tensor, labels: Optional[torch.Tensor]) -> torch.Tensor:
         logits = self.unconditional(h)
