@@ -53,6 +53,19 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def private_cache(tmp_path_factory):
+    """What the code caches (feature statistics, the digits classifier) goes to a folder of this test run,
+    not the user's ~/.cache: tests start from nothing and leave nothing behind."""
+    previous = os.environ.get("TRANSLATION_CACHE")
+    os.environ["TRANSLATION_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if previous is None:
+        os.environ.pop("TRANSLATION_CACHE", None)
+    else:
+        os.environ["TRANSLATION_CACHE"] = previous
+
+
 @pytest.fixture
 def paired_set(tmp_path) -> Path:
     return make_paired_set(tmp_path / "data")

@@ -3,13 +3,11 @@ a grid with one row per digit.
 
 Same code paths as the CLI (Trainer, the sampler of `translation sample`); only the sizes are small: 32 px
 images, ngf/ndf 32 instead of 64 px and 64. Whether the samples are digits, and the digits asked for, is
-scored by a plain classifier trained on the real digits (scikit-learn's logistic regression on 8x8
-images, the data set's own resolution): its accuracy on samples of each asked-for digit, next to its
-accuracy on held-out real digits.
+scored by the small classifier of translation/metrics/digits.py, trained on the real digits: how many
+samples it reads as the digit asked for, next to its accuracy on held-out real digits.
 """
 from __future__ import annotations
 
-import functools
 import shutil
 import sys
 import time
@@ -18,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from translation.data.arrays import resize
 from translation.data.io import write_image
+from translation.metrics.digits import digit_classifier, digit_features
 from translation.models.configs import DCGANConfig
 from translation.models.gan import DCGAN
 from translation.sampling import grid, load_sampler
@@ -34,26 +32,6 @@ def demo_config(checkpoints: Path, steps: int, precision: str = "fp32") -> DCGAN
                        conditional=True, image_size=32, ngf=32, ndf=32, batch_size=64, ema_decay=0.999,
                        num_workers=0, log_every=50, image_every=250, save_every=500, device="cpu",
                        precision=precision)
-
-
-@functools.lru_cache(maxsize=1)  # fitted once per process: the tests and the demo ask more than once
-def digit_classifier(seed: int = 0):
-    """(classifier, accuracy on held-out real digits): logistic regression on the 8x8 digits in [0, 1]."""
-    from sklearn.datasets import load_digits
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import train_test_split
-
-    digits = load_digits()
-    x_train, x_test, y_train, y_test = train_test_split(digits.data / 16.0, digits.target, test_size=0.25,
-                                                        random_state=seed, stratify=digits.target)
-    classifier = LogisticRegression(max_iter=2000).fit(x_train, y_train)
-    return classifier, float(classifier.score(x_test, y_test))
-
-
-def as_digit_features(images: list[np.ndarray]) -> np.ndarray:
-    """Samples (32x32, with the one-pixel border the data set adds) back at the digits' own 8x8 in [0, 1]."""
-    inner = [image[3:-3, 3:-3] if image.shape[0] == 32 else image for image in images]  # 32 px = 10 px x 3.2
-    return np.stack([resize(image, 8, 8)[..., 0].ravel() for image in inner])
 
 
 def run_demo(workdir="demo_output", steps: int = 1500, precision: str = "fp32") -> dict:
@@ -80,9 +58,8 @@ def run_demo(workdir="demo_output", steps: int = 1500, precision: str = "fp32") 
     grid_path = workdir / "gan_digits.png"
     write_image(grid_path, grid(images, columns=PER_CLASS))
 
-    classifier, real_accuracy = digit_classifier()
-    predicted = classifier.predict(as_digit_features(images))
-    accuracy = float(np.mean(predicted == labels.numpy()))
+    _, real_accuracy = digit_classifier()
+    accuracy = float(np.mean(digit_features(images)[1].argmax(1) == labels.numpy()))
     say(f"[3/3] a digit classifier trained on real digits reads {accuracy:.0%} of the samples as the digit "
         f"asked for (on held-out real digits: {real_accuracy:.0%}; guessing: 10%)")
     say(f"training took {train_seconds:.0f} s; total {time.time() - t0:.0f} s")
