@@ -16,8 +16,9 @@ def register(subparsers) -> None:
                     "is recorded; archives are checked before extraction.",
         epilog="examples:\n  translation download --list\n  translation download facades\n"
                "  translation download model horse2zebra\n"
+               "  translation download inception-weights   # for FID/KID/IS, into the torch hub cache\n"
                "  translation download facades --url http://mirror.example/facades.tar.gz")
-    parser.add_argument("what", nargs="*", metavar="NAME", help="data set name(s), or: model NAME")
+    parser.add_argument("what", nargs="*", metavar="NAME", help="data set name(s), inception-weights, or: model NAME")
     parser.add_argument("--list", action="store_true", help="show the names, kinds and approximate sizes")
     parser.add_argument("--url", help="download from this URL (a mirror) instead of the official server")
     parser.add_argument("--sha256", help="expected SHA-256; a mismatch deletes the file and fails")
@@ -50,11 +51,16 @@ def run(args) -> int:
                    timeout=args.timeout, progress=not args.no_progress)
     try:
         for name in names:
+            single_file = is_model or name == catalog.INCEPTION_WEIGHTS.name
             if is_model:
                 done = zoo.install_model(name, args.checkpoints_dir, **options)
+            elif single_file:
+                from translation.metrics.weights import install_inception_weights
+
+                done = install_inception_weights(**options)
             else:
                 done = zoo.install_dataset(name, args.data_dir, keep_archive=args.keep_archive, **options)
-            _report(done, is_model)
+            _report(done, single_file)
     except KeyboardInterrupt:
         print("\ninterrupted; run the same command again to resume the download", file=sys.stderr)
         return 130

@@ -52,6 +52,12 @@ MODELS: List[Entry] = (
        for n in _CYCLEGAN_MODELS])
 
 
+# Weights the metrics need: `translation download inception-weights` puts the file where pytorch-fid looks.
+INCEPTION_WEIGHTS = Entry("inception-weights", "pytorch-fid", "weights",
+                          "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/"
+                          "pt_inception-2015-12-05-6726825d.pth", "96 MB")
+
+
 class UnknownNameError(LookupError):
     pass
 
@@ -88,6 +94,7 @@ def table() -> str:
              for e in DATASETS]
     rows += [(("model " + (e.qualified if _ambiguous(e, MODELS) else e.name)), f"{e.project} model",
               "", e.size) for e in MODELS]
+    rows.append((INCEPTION_WEIGHTS.name, "FID Inception weights", "", INCEPTION_WEIGHTS.size))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     lines.append("Names shown as PROJECT/NAME exist in both projects; the bare name means pix2pix.")
