@@ -57,13 +57,13 @@ def one_thread():
 def private_cache(tmp_path_factory):
     """What the code caches (feature statistics, the digits classifier) goes to a folder of this test run,
     not the user's ~/.cache: tests start from nothing and leave nothing behind."""
-    previous = os.environ.get("TRANSLATION_CACHE")
-    os.environ["TRANSLATION_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    previous = os.environ.get("TRANSLATION_CACHE_DIR")
+    os.environ["TRANSLATION_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
     yield
     if previous is None:
-        os.environ.pop("TRANSLATION_CACHE", None)
+        os.environ.pop("TRANSLATION_CACHE_DIR", None)
     else:
-        os.environ["TRANSLATION_CACHE"] = previous
+        os.environ["TRANSLATION_CACHE_DIR"] = previous
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ import time
 
 IDLE_SPIN_COUNT = "1000"  # ~tens of microseconds of spinning before a waiting thread sleeps
 BUSY_FRACTION = 0.75  # of the samples: another program ran throughout, not for a moment at our start
-NET_COMMANDS = ("train", "translate", "demo")  # the commands worth a look at the machine's load
+NET_COMMANDS = ("train", "translate", "sample", "evaluate", "demo")  # the commands worth a look at the load
 
 
 def busy_fraction(samples: int = 20, interval: float = 0.01) -> float:

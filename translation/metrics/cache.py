@@ -28,11 +28,16 @@ CACHE_ENV = "TRANSLATION_CACHE_DIR"
 _VERSION = "translation-features-1"  # bump when the network, reader or file layout changes
 
 
-def default_cache_dir() -> pathlib.Path:
+def cache_root() -> pathlib.Path:
+    """Where the project caches what it computes (feature sets, the digits classifier)."""
     root = os.environ.get(CACHE_ENV)
     if not root:
         root = pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache") / "translation"
-    return pathlib.Path(root).expanduser() / "features"
+    return pathlib.Path(root).expanduser()
+
+
+def default_cache_dir() -> pathlib.Path:
+    return cache_root() / "features"
 
 
 def content_key(folder: pathlib.Path, files, protocol: dict) -> str:

@@ -3,18 +3,18 @@
 Inception features mean nothing on 32 px handwritten digits and need a download; a small CNN trained once,
 seeded, on the 1,797 digits themselves gives honest numbers in its own space. Scores computed with it are
 named for it (fid_digits, is_digits) and are not comparable with Inception-based FID/IS.
-The trained classifier is cached (it takes seconds on a CPU, but a demo asks every time).
+The trained classifier is cached beside the feature cache (it takes seconds on a CPU, but a demo asks every time).
 """
 from __future__ import annotations
 
 import hashlib
-import os
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from translation.metrics.cache import cache_root
 
 VERSION = 1  # bump when the network or its training changes: the cache key includes it
 EPOCHS, SEED = 30, 0
@@ -36,10 +36,7 @@ class DigitClassifier(nn.Module):
         return features, self.head(features)
 
 
-def cache_dir() -> Path:
-    return Path(os.environ.get("TRANSLATION_CACHE", Path.home() / ".cache" / "translation"))
-
-
+@torch.enable_grad()  # also when asked for from inside a no_grad block (digit_features)
 def _train() -> tuple[DigitClassifier, float]:
     """Fit on three quarters of the digits (seeded), return the net and its accuracy on the rest."""
     from translation.data.image_sets import open_image_set
@@ -71,7 +68,7 @@ def digit_classifier() -> tuple[DigitClassifier, float]:
     from translation.utils.files import atomic_path
 
     key = hashlib.sha256(f"digits-v{VERSION}-{SIZE}-{EPOCHS}-{SEED}".encode()).hexdigest()[:16]
-    path = cache_dir() / f"digit_classifier_{key}.pt"
+    path = cache_root() / f"digit_classifier_{key}.pt"
     if path.is_file():
         saved = torch.load(path, map_location="cpu", weights_only=True)
         net = DigitClassifier()

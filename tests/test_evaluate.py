@@ -1,0 +1,89 @@
+"""`translation evaluate` as a user runs it: unpaired metrics, saved statistics, the cache, paired scores."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from translation.cli import main
+from translation.data.io import write_image
+from translation.metrics.inception import random_weights
+
+
+@pytest.fixture(scope="module")
+def sets(tmp_path_factory):
+    root = tmp_path_factory.mktemp("eval")
+    torch.save(random_weights(0), root / "weights.pth")  # the real file's format, random values
+    rng = np.random.default_rng(0)
+    for i in range(12):  # the Inception Score's 10 splits need 10 images
+        write_image(root / "real" / f"{i}.png", rng.random((32, 40, 3)).astype(np.float32))
+        write_image(root / "fake" / f"{i}.png", (rng.random((32, 40, 3)) * 0.5).astype(np.float32))
+    return root
+
+
+def evaluate(sets, *argv):
+    return main(["evaluate", *argv, "--inception-weights", str(sets / "weights.pth"), "--batch-size", "12"])
+
+
+def test_unpaired_metrics_saved_statistics_and_the_cache(sets, tmp_path, capsys):
+    assert evaluate(sets, str(sets / "real"), str(sets / "fake"), "--metrics", "fid,kid,is", "--json") == 0
+    out = capsys.readouterr()
+    results = json.loads(out.out)["results"]
+    assert set(results) == {"fid", "kid", "is"} and results["fid"]["value"] > 0
+    assert "not pytorch-fid's weights" in out.err
+    assert any("rank" in w.lower() or "kid" in w.lower() for w in results["fid"]["warnings"])  # 12 < 2048 images
+    # the real set's features were cached: the second run says it reuses them and gives the same numbers
+    assert evaluate(sets, str(sets / "real"), str(sets / "fake"), "--metrics", "fid", "--json") == 0
+    again = capsys.readouterr()
+    assert "reused from the cache" in again.err
+    assert json.loads(again.out)["results"]["fid"]["value"] == pytest.approx(results["fid"]["value"], rel=1e-9)
+    # statistics saved from REAL stand in for it
+    stats = tmp_path / "real_stats.npz"
+    assert evaluate(sets, str(sets / "real"), "--save-stats", str(stats)) == 0
+    assert stats.is_file() and "saved the statistics of 12 images" in capsys.readouterr().err
+    assert evaluate(sets, str(stats), str(sets / "fake"), "--metrics", "fid,kid", "--json") == 0
+    from_stats = json.loads(capsys.readouterr().out)["results"]
+    assert from_stats["fid"]["value"] == pytest.approx(results["fid"]["value"], rel=1e-6)
+    assert from_stats["kid"]["value"] == pytest.approx(results["kid"]["value"], rel=1e-6)  # features were kept
+
+
+def test_a_table_for_people_and_clear_errors(sets, capsys, monkeypatch, tmp_path):
+    assert evaluate(sets, str(sets / "real"), str(sets / "fake"), "--metrics", "fid,1nn") == 0
+    table = capsys.readouterr().out
+    assert "FID" in table and "1-NN accuracy" in table
+    assert evaluate(sets, str(sets / "real"), str(sets / "fake"), "--metrics", "fdi") == 1
+    assert "unknown metric 'fdi'" in capsys.readouterr().err
+    assert evaluate(sets, str(tmp_path), str(sets / "fake")) == 1
+    assert "no images" in capsys.readouterr().err.lower()
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "hub"))
+    monkeypatch.delenv("TRANSLATION_INCEPTION_WEIGHTS", raising=False)
+    assert main(["evaluate", str(sets / "real"), str(sets / "fake")]) == 1
+    assert "translation download inception-weights" in capsys.readouterr().err
+
+
+def test_paired_scores_match_by_name(tmp_path, capsys):
+    image = np.random.default_rng(1).random((16, 16, 3)).astype(np.float32)
+    for name in ("a", "sub/b"):
+        write_image(tmp_path / "targets" / f"{name}.png", image)
+        write_image(tmp_path / "outputs" / f"{name}.png", image * 0.5)
+    assert main(["evaluate", str(tmp_path / "targets"), str(tmp_path / "outputs"), "--paired", "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)["results"]
+    assert results["l1"]["value"] == pytest.approx(float(np.abs(image - np.round(image * 0.5 * 255) / 255).mean()),
+                                                   abs=2e-3)
+    assert results["psnr"]["details"]["images"] == 2 and results["ssim"]["value"] < 1
+    write_image(tmp_path / "outputs" / "extra.png", image)
+    assert main(["evaluate", str(tmp_path / "targets"), str(tmp_path / "outputs"), "--paired"]) == 1
+    assert "names are in only one of the folders (extra)" in capsys.readouterr().err
+
+
+def test_digits_space_needs_no_weights_and_names_its_scores(tmp_path, capsys):
+    from translation.data.image_sets import open_image_set
+
+    digits = open_image_set("digits", 32, labels=True)
+    for i in range(0, 60, 3):
+        write_image(tmp_path / "real" / f"{i}.png", (digits[i]["image"].numpy().transpose(1, 2, 0) + 1) / 2)
+        write_image(tmp_path / "noise" / f"{i}.png", np.random.default_rng(i).random((32, 32, 1)).astype(np.float32))
+    assert main(["evaluate", str(tmp_path / "real"), str(tmp_path / "noise"), "--features", "digits",
+                 "--metrics", "fid,is", "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)["results"]
+    assert set(results) == {"fid_digits", "is_digits"} and results["fid_digits"]["value"] > 0
