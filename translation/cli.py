@@ -17,7 +17,8 @@ from translation.runtime import NET_COMMANDS, configure_cpu_threads
 # Each module defines register(subparsers) and sets `func` (args -> exit code) on its parser(s), and may set
 # `check` (args -> None, raises ValueError): the checks of its options that argparse cannot do, run before
 # anything else (no torch, no files written).
-COMMANDS = ("train", "translate", "sample", "evaluate", "import_weights", "prepare", "data", "download", "demo")
+COMMANDS = ("train", "translate", "sample", "evaluate", "import_weights", "prepare", "data", "download", "demo",
+            "export")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -31,7 +31,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "translate", help="translate a folder of images",
         description="Translate every image under INPUT (recursively) into OUTPUT, keeping relative paths.")
-    p.add_argument("checkpoint", metavar="CHECKPOINT", help="run directory, checkpoint file, or official .pth")
+    p.add_argument("checkpoint", metavar="CHECKPOINT",
+                   help="run directory, checkpoint file, official .pth, or an .onnx file from `translation export`")
     p.add_argument("input", metavar="INPUT", help="image file or folder")
     p.add_argument("output", metavar="OUTPUT", help="output folder (must not overlap INPUT)")
     p.add_argument("--direction", choices=DIRECTIONS,
@@ -94,7 +95,12 @@ def run(args) -> int:
     from translation.translator import load_translator
     from translation.utils.device import select_device
 
-    if args.to:
+    if args.checkpoint.lower().endswith(".onnx"):  # written by `translation export`: ONNX Runtime runs it
+        from translation.export.onnx_runtime import load_onnx_translator
+
+        translator = load_onnx_translator(args.checkpoint, args.direction, args.test_mode, args.to, args.source,
+                                          args.device, args.precision, use_ema=not args.no_ema)
+    elif args.to:
         from translation.domain_translator import DomainRequest, OfficialStarGAN, load_domain_translator
 
         translator = load_domain_translator(

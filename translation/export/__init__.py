@@ -1,0 +1,13 @@
+"""Exporting a checkpoint's generator to ONNX or TorchScript, and running an exported ONNX file.
+
+The exported graph computes what `translation translate` (or `sample`) computes with the checkpoint: the
+generator's test mode is built into it (see graph.py), EMA weights are used when the checkpoint has them, and
+the file records how to feed it (metadata.py): the size multiple the input is padded to, channels, value
+range, direction or domains. Input and output images are N x C x H x W float32 in [-1, 1], with H, W and N
+free (H and W multiples of size_multiple).
+
+    source.py        checkpoint -> Exportable (the frozen net, example inputs, metadata)
+    graph.py         the test mode as fixed layers
+    writers.py       ONNX and TorchScript files, written atomically
+    onnx_runtime.py  an ONNX file as a Translator (`translation translate FILE.onnx ...`)
+"""

@@ -1,0 +1,110 @@
+"""An exported ONNX file as a Translator: `translation translate FILE.onnx INPUT OUTPUT` runs it with ONNX Runtime.
+
+The session stands in for the generator inside the ordinary Translator / DomainTranslator, so reading,
+padding to the recorded size multiple, cropping back and writing are those of translating with the
+checkpoint. The test mode, direction and weights were fixed at export; options that ask for others are
+refused rather than ignored.
+"""
+from __future__ import annotations
+
+import json
+
+import torch
+from torch import nn
+
+from translation.export.graph import ExportError
+from translation.export.source import PRODUCER
+from translation.export.writers import INSTALL
+from translation.translator import Translator
+
+
+class OnnxNet(nn.Module):
+    """An ONNX Runtime session called like the generator it was exported from: net(image[, labels])."""
+
+    def __init__(self, session, size_multiple: int):
+        super().__init__()
+        self.session, self.size_multiple = session, size_multiple
+        self.input_names = [node.name for node in session.get_inputs()]
+
+    def forward(self, image: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        feeds = {"image": image.float().cpu().numpy()}
+        if labels is not None:
+            feeds["labels"] = labels.float().cpu().numpy()
+        return torch.from_numpy(self.session.run(["output"], feeds)[0])
+
+
+class OnnxTranslator(Translator):
+    @property
+    def batches_images(self) -> bool:
+        # the exported graph normalises each image on its own statistics (or stored ones) and draws no random
+        # numbers, so images can share a run in either test mode
+        return True
+
+
+def open_session(path, device: str = "auto"):
+    """An ONNX Runtime session on `device` ("auto": a CUDA GPU when ONNX Runtime has one) and its metadata."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise ExportError(f"running {path} needs ONNX Runtime, which is not installed: {INSTALL}") from None
+    available = ort.get_available_providers()
+    if device == "cuda" and "CUDAExecutionProvider" not in available:
+        raise ExportError("--device cuda: this ONNX Runtime has no CUDA provider (pip install onnxruntime-gpu)")
+    if device not in ("auto", "cpu", "cuda"):
+        raise ExportError(f"--device {device}: ONNX files run on cpu or cuda")
+    use_cuda = device != "cpu" and "CUDAExecutionProvider" in available
+    providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if use_cuda else ["CPUExecutionProvider"]
+    try:
+        session = ort.InferenceSession(str(path), providers=providers)
+    except Exception as error:  # noqa: BLE001 (ONNX Runtime's own types, for missing, corrupt or foreign files)
+        raise ExportError(f"{path}: cannot be opened by ONNX Runtime ({str(error).splitlines()[0]})") from None
+    metadata = dict(session.get_modelmeta().custom_metadata_map)
+    if metadata.get("producer") != PRODUCER:
+        raise ExportError(f"{path} was not written by `translation export`: it does not record the size multiple "
+                          "and channels its input needs")
+    return session, metadata
+
+
+def load_onnx_translator(path, direction: str | None = None, test_mode: str | None = None,
+                         to: list[str] | None = None, source: list[str] | None = None, device: str = "auto",
+                         precision: str = "fp32", use_ema: bool = True) -> Translator:
+    """A Translator (or DomainTranslator, with `to`) that runs the exported file `path`."""
+    session, meta = open_session(path, device)
+    task = meta["task"]
+    _refuse_what_was_fixed(meta, direction, test_mode, to, source, precision, use_ema)
+    net = OnnxNet(session, int(meta["size_multiple"]))
+    spec = {"name": meta["architecture"],
+            "kwargs": {"in_channels": int(meta["in_channels"]), "out_channels": int(meta["out_channels"])}}
+    if task == "translate":
+        return OnnxTranslator(net, spec, meta["direction"], meta["test_mode"], torch.device("cpu"),
+                              weights=meta["weights"])
+    from translation.domain_translator import DomainRequest, DomainTranslator
+
+    record = {"domains": json.loads(meta["domains"]), "label_kind": meta["label_kind"],
+              "exclusive": json.loads(meta["exclusive"])}
+    return DomainTranslator(net, spec, record, DomainRequest(to, source), meta["test_mode"], torch.device("cpu"),
+                            weights=meta["weights"])
+
+
+def _refuse_what_was_fixed(meta: dict, direction, test_mode, to, source, precision, use_ema) -> None:
+    task, what = meta["task"], "this exported file"
+    checks = [
+        (task == "sample", "", (f"{what} draws images from noise (z): run it with ONNX Runtime directly; "
+                                "`translation sample` takes the checkpoint")),
+        (task == "translate" and to, "--to", f"{what} translates {meta.get('direction')}, not to named domains"),
+        (task == "translate_to_domain" and not to, "--to",
+         f"{what} translates to named domains ({', '.join(json.loads(meta.get('domains', '[]')))}): say which"),
+        (task == "translate_to_domain" and meta.get("label_kind") == "multi_label" and to and not source,
+         "--from", "the discriminator that reads what each input is was not exported: say it with --from NAMES"),
+        (direction and direction != meta.get("direction"), "--direction",
+         (f"{what} translates {meta.get('direction', 'to named domains')}; export the checkpoint with --direction "
+          f"{direction} for that")),
+        (test_mode and test_mode != meta.get("test_mode"), "--test-mode",
+         f"{what} was exported in {meta.get('test_mode')} mode; export again with --test-mode {test_mode}"),
+        (precision != "fp32", "--precision", f"{what} runs in float32, as exported"),
+        (not use_ema and meta.get("weights") == "ema", "--no-ema",
+         f"{what} holds the EMA weights; export with --no-ema for the trained ones"),
+    ]
+    for failed, flag, why in checks:
+        if failed:
+            raise ExportError(f"{flag}: {why}" if flag else why)
