@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# when make started: `make demo` reports its wall time with the set-up of a fresh .venv included
+START := $(shell date +%s)
 
 .PHONY: demo demo-pix2pix demo-cyclegan demo-stargan demo-gan test clean-demo
 
@@ -19,6 +21,7 @@ demo: demo-pix2pix
 
 demo-pix2pix: $(VENV)/.base
 	$(VENV)/bin/translation demo pix2pix
+	@echo "make $@: $$(( $$(date +%s) - $(START) )) s wall time, set-up included"
 
 demo-cyclegan: $(VENV)/.base
 	$(VENV)/bin/translation demo cyclegan

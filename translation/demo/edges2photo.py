@@ -1,8 +1,9 @@
-"""A small paired edges->photo set in the official aligned format, built from scikit-image photos.
+"""A paired edges->photo set in the official aligned format, rendered here: no photo is downloaded.
 
-train/NAME.png : edges | photo side by side (A|B), crops from the left 65% of each photo
-test/A, test/B : held-out edges and photos, crops from the right 35% (never seen in training)
-Crops with almost no edges are left out: like the objects of edges2shoes, every sample has an outline.
+train/KIND_NNNN.png : edges | photo side by side (A|B), like edges2shoes
+test/A, test/B      : held-out edges and photos, drawn from their own random stream (never trained on)
+Photos are procedural still lifes (still_life.py), the same number of each kind; edges come from the
+official-like HED-style extraction that `translation prepare edges --method hed-like` uses.
 """
 from __future__ import annotations
 
@@ -10,38 +11,29 @@ from pathlib import Path
 
 import numpy as np
 
-from translation.data.edges import canny_edges
+from translation.data.edges import hed_like_edges
 from translation.data.io import write_image
-from translation.demo.photos import load_photos, random_crops
-
-TRAIN_COLUMNS, TEST_COLUMNS = (0.0, 0.65), (0.65, 1.0)
-MIN_EDGE_FRACTION = 0.02  # share of edge pixels below which a crop says too little about its photo
+from translation.demo.still_life import KINDS, render
 
 
-def edged_crops(photo: np.ndarray, count: int, size: int, rng: np.random.Generator, columns):
-    """`count` (edges, crop) pairs whose edge maps are not nearly empty."""
-    pairs, attempts = [], 0
-    while len(pairs) < count and attempts < 50 * count:
-        for crop in random_crops(photo, count, size, rng, columns):
-            attempts += 1
-            edges = canny_edges(crop)
-            if 1.0 - edges.mean() >= MIN_EDGE_FRACTION:
-                pairs.append((np.repeat(edges, 3, axis=2), crop))  # RGB like the official edges2* files
-    return pairs[:count]
+def edges_and_photos(count: int, size: int, rng: np.random.Generator):
+    """`count` (name stem, edges, photo) triples, the kinds taking turns."""
+    for i in range(count):
+        kind = KINDS[i % len(KINDS)]
+        photo = render(kind, size, rng)
+        edges = np.repeat(hed_like_edges(photo), 3, axis=2)  # RGB like the official edges2* files
+        yield f"{kind}_{i:04d}", edges, photo
 
 
-def build_edges2photo(root, size: int = 64, train_per_photo: int = 60, test_per_photo: int = 4,
+def build_edges2photo(root, size: int = 64, train_count: int = 1200, test_count: int = 60,
                       seed: int = 0) -> tuple[int, int]:
     """Write the set under `root`; returns (train count, test count)."""
-    root, rng = Path(root), np.random.default_rng(seed)
-    n_train = n_test = 0
-    for name, photo in load_photos().items():
-        for edges, crop in edged_crops(photo, train_per_photo, size, rng, TRAIN_COLUMNS):
-            write_image(root / "train" / f"{name}_{n_train:04d}.png", np.concatenate([edges, crop], axis=1))
-            n_train += 1
-        for edges, crop in edged_crops(photo, test_per_photo, size, rng, TEST_COLUMNS):
-            stem = f"{name}_{n_test:04d}.png"
-            write_image(root / "test" / "A" / stem, edges)
-            write_image(root / "test" / "B" / stem, crop)
-            n_test += 1
-    return n_train, n_test
+    root = Path(root)
+    # separate streams: the held-out objects do not depend on how many training ones were drawn
+    train_rng, test_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
+    for stem, edges, photo in edges_and_photos(train_count, size, train_rng):
+        write_image(root / "train" / f"{stem}.png", np.concatenate([edges, photo], axis=1))
+    for stem, edges, photo in edges_and_photos(test_count, size, test_rng):
+        write_image(root / "test" / "A" / f"{stem}.png", edges)
+        write_image(root / "test" / "B" / f"{stem}.png", photo)
+    return train_count, test_count
