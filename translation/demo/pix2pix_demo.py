@@ -7,8 +7,6 @@ position and size, and a flip would move the light, which comes from the left in
 """
 from __future__ import annotations
 
-import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -16,17 +14,19 @@ import numpy as np
 
 from translation.data.io import list_images, read_image, write_image
 from translation.demo.edges2photo import build_edges2photo
+from translation.demo.runs import say, start_afresh, train
 from translation.inference import translate_folder
 from translation.metrics.image_quality import psnr, ssim
 from translation.models.pix2pix import Pix2PixConfig, Pix2PixModel
-from translation.training.trainer import Trainer
 from translation.translator import load_translator
 from translation.visualize import make_sheet
+
+RUN_NAME = "demo_pix2pix"
 
 
 def demo_config(data: Path, checkpoints: Path, steps: int, precision: str = "fp32") -> Pix2PixConfig:
     return Pix2PixConfig(
-        data=str(data), name="demo_pix2pix", checkpoints_dir=str(checkpoints), steps=steps,
+        data=str(data), name=RUN_NAME, checkpoints_dir=str(checkpoints), steps=steps,
         netG="unet_64", ngf=32, ndf=32, batch_size=4, preprocess="none", flip=False, num_workers=1,
         log_every=25, image_every=250, save_every=250, device="cpu", precision=precision)
 
@@ -52,27 +52,20 @@ def run_demo(workdir="demo_output", steps: int = 3000, per_kind: int = 2, precis
              train_count: int = 1200, test_count: int = 60) -> dict:
     workdir = Path(workdir)
     data, checkpoints, outputs = workdir / "edges2photo", workdir / "checkpoints", workdir / "translated"
-    for folder in (data, checkpoints, outputs):  # a demo always starts from scratch
-        shutil.rmtree(folder, ignore_errors=True)
-    say = lambda text: print(text, file=sys.stderr, flush=True)
+    start_afresh(data, checkpoints / RUN_NAME, outputs)
 
     t0 = time.time()
     n_train, n_test = build_edges2photo(data, train_count=train_count, test_count=test_count)
     say(f"[1/4] rendered {data}: {n_train} training pairs (edges | photo of an apple, orange, lemon, pear, vase "
         f"or bottle), {n_test} held-out pairs ({time.time() - t0:.1f} s)")
 
-    t1 = time.time()
     say(f"[2/4] training pix2pix for {steps} steps on CPU (unet_64, 64x64, batch 4, {precision})")
-    trainer = Trainer(Pix2PixModel, demo_config(data, checkpoints, steps, precision))
-    checkpoint = trainer.fit()
-    train_seconds = time.time() - t1
-    if trainer.stopped:
-        say(f"training was interrupted at step {trainer.step} of {steps}: the demo stops here, nothing was "
-            "translated or scored (run it again to start over)")
-        return {"interrupted": True, "step": trainer.step}
+    run = train(Pix2PixModel, demo_config(data, checkpoints, steps, precision), skipped="translated or scored")
+    if run.checkpoint is None:
+        return run.interrupted()
 
     say("[3/4] translating the held-out edges")
-    translator = load_translator(checkpoint, test_mode="eval", precision=precision)
+    translator = load_translator(run.checkpoint, test_mode="eval", precision=precision)
     summary = translate_folder(translator, data / "test" / "A", outputs, progress=False)
 
     names = [p.name for p in list_images(data / "test" / "A")]
@@ -90,8 +83,8 @@ def run_demo(workdir="demo_output", steps: int = 3000, per_kind: int = 2, precis
                                         "photo (held out)": [photos[i] for i in rows]}))
     say(f"[4/4] held-out {len(names)} images: PSNR {model['psnr']:.2f} dB, SSIM {model['ssim']:.3f} "
         f"(the average training photo: PSNR {baseline['psnr']:.2f} dB, SSIM {baseline['ssim']:.3f})")
-    say(f"training took {train_seconds:.0f} s; total {time.time() - t0:.0f} s")
-    say(f"checkpoint:  {checkpoint}\ntranslated:  {outputs} ({summary.translated} images)\n"
+    say(f"training took {run.seconds:.0f} s; total {time.time() - t0:.0f} s")
+    say(f"checkpoint:  {run.checkpoint}\ntranslated:  {outputs} ({summary.translated} images)\n"
         f"sheet:       {sheet_path}\nTensorBoard: tensorboard --logdir {checkpoints}")
     return {**model, "baseline_psnr": baseline["psnr"], "baseline_ssim": baseline["ssim"], "sheet": str(sheet_path),
-            "train_seconds": train_seconds, "total_seconds": time.time() - t0}
+            "train_seconds": run.seconds, "total_seconds": time.time() - t0}
