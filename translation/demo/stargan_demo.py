@@ -1,8 +1,10 @@
 """`make demo-stargan`: build the embedded colour-grading set, train StarGAN on CPU, translate to every grade.
 
 Same code paths as the CLI (Trainer, load_domain_translator, translate_folder); only the sizes are small
-enough for a 2-core CPU: 64x64 crops, ngf/ndf 16 and 3 residual blocks instead of 128 px, 64/64 and 6.
-Each held-out crop exists in every grade, so each X -> Y translation is scored against the true Y.
+enough for a 2-core CPU: 32x32 crops, ngf/ndf 16, 3 residual blocks and a 3-layer critic instead of
+128 px, 64/64, 6 and 6, for 4,000 steps. Each held-out crop exists in every grade, so each X -> Y
+translation is scored against the true Y. The tones come out right; at this size and length the outputs
+keep blur and some checkerboard, so the error to the true grade sits only a little below the input's own.
 """
 from __future__ import annotations
 
@@ -47,17 +49,20 @@ def translate_all(checkpoint: Path, test: Path, outputs: Path, precision: str) -
 
 
 def score(translated: Path, test: Path, names: list[str]) -> dict:
-    """Mean absolute error (0-1 scale) of every X -> Y output, and of the input itself, to the true Y."""
-    model, baseline = [], []
+    """Mean absolute error (0-1 scale) of every X -> Y output, and of the input itself, to the true Y: per
+    pixel, and of the average colour alone (the grade's tone, apart from blur and artefacts)."""
+    errors: dict[str, list[float]] = {"mae": [], "baseline_mae": [], "colour_mae": [], "baseline_colour_mae": []}
     for target in GRADES:
         for source in GRADES:
             if source == target:
                 continue  # nothing to translate: the baseline would be 0
             for name in names:
                 truth = read_image(test / target / name)
-                model.append(np.abs(read_image(translated / target / source / name) - truth).mean())
-                baseline.append(np.abs(read_image(test / source / name) - truth).mean())
-    return {"mae": float(np.mean(model)), "baseline_mae": float(np.mean(baseline)), "pairs": len(model)}
+                for kind, image in (("", read_image(translated / target / source / name)),
+                                    ("baseline_", read_image(test / source / name))):
+                    errors[kind + "mae"].append(np.abs(image - truth).mean())
+                    errors[kind + "colour_mae"].append(np.abs(image.mean((0, 1)) - truth.mean((0, 1))).mean())
+    return {**{key: float(np.mean(values)) for key, values in errors.items()}, "pairs": len(errors["mae"])}
 
 
 def combined_sheet(translated: Path, test: Path, names: list[str]) -> np.ndarray:
@@ -101,8 +106,9 @@ def run_demo(workdir="demo_output", steps: int = 4000, precision: str = "fp32", 
     picked = [names[i] for i in np.linspace(0, len(names) - 1, min(sheet_rows, len(names))).astype(int)]
     write_image(sheet_path, combined_sheet(outputs, test, picked))
     say(f"[4/4] held-out {len(names)} crops x {len(GRADES)} grades, {scores['pairs']} translations to another "
-        f"grade: mean abs error to the true grade (0-1 scale) {scores['mae']:.3f}, the input unchanged "
-        f"{scores['baseline_mae']:.3f}")
+        f"grade, mean abs error to the true grade (0-1 scale): per pixel {scores['mae']:.3f} (the input unchanged: "
+        f"{scores['baseline_mae']:.3f}), of the average colour {scores['colour_mae']:.3f} (the input: "
+        f"{scores['baseline_colour_mae']:.3f})")
     say(f"training took {run.seconds:.0f} s; total {time.time() - t0:.0f} s")
     say(f"checkpoint:  {run.checkpoint}\ntranslated:  {outputs}/<grade>/<from grade>/ (one folder per target), "
         f"{outputs}/all/ ({n_sheets} sheets: input | every grade)\n"
