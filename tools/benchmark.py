@@ -6,7 +6,10 @@
 steps      one training step of pix2pix (unet_256) and CycleGAN (resnet_9blocks) at their default sizes
            (256 px, batch 1; pix2pix at batch 4 too), per precision and memory layout, the variants timed in
            turn (--compile adds torch.compile rows: slow to warm up)
-translate  folder translation, batch 1 vs batch 4 in eval mode
+translate  folder translation of 256 px JPEGs end to end: a plain fp32 read-translate-write loop vs the
+           pipeline (reader processes, batches, writer thread) in fp32 and bf16
+tiles      peak RSS of one 8000x6000 photo translated with --tile 512 (a fresh process; 20+ minutes on a
+           2-core CPU; --tile-ngf 16 for a quick look, --tile-precision bf16)
 threading  the demo's training step rate on an idle machine and beside one CPU-bound program, for each
            OpenMP wait policy (what translation/runtime.py chooses from); each case runs in a fresh process
 
@@ -77,31 +80,92 @@ def step_rows(device, repeat: int, compile: bool) -> list[tuple[str, float, str]
     return rows
 
 
-def translate_rows(device) -> list[tuple[str, float, str]]:
+def photo_like(rng, height: int, width: int):
+    """uint8 HxWx3 with smooth gradients and a few edges, so JPEG sizes and decode times are a photo's."""
     import numpy as np
 
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    waves = [np.sin(x / rng.uniform(20, 200) + rng.uniform(0, 6)) * np.cos(y / rng.uniform(20, 200)) for _ in range(3)]
+    image = np.stack(waves, axis=2) * 0.35 + 0.5
+    image[(x // 97 + y // 61) % 5 == 0] *= 0.6
+    return (image * 255).astype(np.uint8)
+
+
+def translate_rows(device, repeat: int, images: int = 16) -> list[tuple[str, float, str]]:
+    """Folder translation of 256x256 JPEGs end to end, eval mode: a plain fp32 read-translate-write loop
+    vs translate_folder with its defaults (batches of 4, a writer thread, reader processes where there are
+    cores for them) in fp32 and bf16, and with 2 reader processes whatever the cores."""
+    import numpy as np
+    import torch
+
+    from translation.data.arrays import read_channels
     from translation.data.io import write_image
     from translation.inference import translate_folder
     from translation.nets import create_generator, spec_of
     from translation.translator import Translator
 
+    def plain_loop(translator, src, out):
+        for path in sorted(src.iterdir()):
+            write_image(out / path.with_suffix(".png").name, translator.translate(read_channels(path, 3)))
+
+    def folder(translator, name, **options):
+        return lambda: translate_folder(translator, src, out / name, overwrite=True, progress=False, **options)
+
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "in"
+        src, out = Path(tmp) / "in", Path(tmp) / "out"
         rng = np.random.default_rng(0)
-        for i in range(8):
-            write_image(src / f"{i}.png", rng.random((256, 256, 3)))
-        net = create_generator("resnet_9blocks", norm="instance", ngf=32)
-        for precision in ("fp32", "bf16"):
-            translator = Translator(net, spec_of(net), "AtoB", "eval", device, precision)
-            for batch_size in (1, 4):
-                out = Path(tmp) / f"out_{precision}_{batch_size}"
-                start = time.perf_counter()
-                translate_folder(translator, src, out, batch_size=batch_size, progress=False, num_workers=0)
-                seconds = (time.perf_counter() - start) / 8
-                rows.append((f"translate folder, resnet_9blocks ngf 32, {precision}, batch {batch_size}", seconds,
-                             f"{1 / seconds:.2f} img/s"))
+        for i in range(images):
+            write_image(src / f"{i}.jpg", photo_like(rng, 256, 256))
+        for label, name, norm in (("pix2pix unet_256", "unet_256", "batch"),
+                                  ("CycleGAN resnet_9blocks", "resnet_9blocks", "instance")):
+            torch.manual_seed(0)
+            net = create_generator(name, norm=norm)
+            fp32, bf16 = (Translator(net, spec_of(net), "AtoB", "eval", device, p) for p in ("fp32", "bf16"))
+            variants = {
+                "plain fp32 loop": lambda translator=fp32: plain_loop(translator, src, out / "plain"),
+                "pipeline fp32": folder(fp32, "fp32"),
+                "pipeline bf16": folder(bf16, "bf16"),
+                "pipeline bf16, 2 reader processes": folder(bf16, "bf16_2", num_workers=2),
+            }
+            times = interleaved(variants, repeat)
+            for variant, seconds in times.items():
+                rows.append((f"translate {images} JPEGs 256 px, {label}, {variant}", seconds / images,
+                             f"{images / seconds:.2f} img/s, x{times['plain fp32 loop'] / seconds:.2f} vs plain"))
     return rows
+
+
+def tile_memory(folder: str, netG: str, ngf: int, precision: str) -> str:
+    """Worker (a fresh process, so the peak is this run's alone): translate the photo in `folder` with --tile
+    512 --tile-overlap 32; prints the peak resident memory in GB and the seconds taken."""
+    import torch
+
+    from translation.inference import translate_folder
+    from translation.nets import create_generator, spec_of
+    from translation.translator import Translator
+
+    net = create_generator(netG, norm="instance", ngf=ngf)
+    translator = Translator(net, spec_of(net), "AtoB", "eval", torch.device("cpu"), precision)
+    start = time.perf_counter()
+    translate_folder(translator, Path(folder) / "in", Path(folder) / "out", progress=False, tile=512, tile_overlap=32)
+    seconds = time.perf_counter() - start
+    peak = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmHWM"))
+    return f"{int(peak.split()[1]) / 2**20:.2f} {seconds:.1f}"
+
+
+def tile_rows(precision: str, ngf: int) -> list[tuple[str, float, str]]:
+    """Peak RSS of translating an 8000x6000 photo in 512 px tiles (resnet_9blocks, CycleGAN's net)."""
+    import numpy as np
+
+    from translation.data.io import write_image
+
+    with tempfile.TemporaryDirectory() as tmp:
+        write_image(Path(tmp) / "in" / "huge.jpg", photo_like(np.random.default_rng(0), 6000, 8000))
+        out = subprocess.run([sys.executable, __file__, "--worker-tile-memory",
+                              f"{tmp},resnet_9blocks,{ngf},{precision}"], capture_output=True, text=True, check=True)
+    peak_gb, seconds = map(float, out.stdout.split()[-2:])
+    return [(f"translate an 8000x6000 JPEG, --tile 512 --tile-overlap 32, resnet_9blocks ngf {ngf}, {precision}",
+             seconds, f"peak RSS {peak_gb:.2f} GB (target < 3 GB)")]
 
 
 # --- threading: fresh processes, so OpenMP reads each policy at start-up ------------------------------------
@@ -161,14 +225,21 @@ def threading_rows(seconds: float, repeat: int) -> list[tuple[str, float, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda if available)")
-    parser.add_argument("--sections", default="steps,translate,threading")
+    parser.add_argument("--sections", default="steps,translate,threading")  # tiles: on request
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--compile", action="store_true", help="add torch.compile rows to the step table")
     parser.add_argument("--seconds", type=float, default=6.0, help="length of each threading measurement")
+    parser.add_argument("--tile-ngf", type=int, default=64, help="generator width for the tiles section")
+    parser.add_argument("--tile-precision", default="fp32", help="precision for the tiles section")
     parser.add_argument("--worker-demo-step", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--worker-tile-memory", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker_demo_step:
         print(f"{demo_step_rate(args.worker_demo_step):.3f}")
+        return
+    if args.worker_tile_memory:
+        folder, netG, ngf, precision = args.worker_tile_memory.split(",")
+        print(tile_memory(folder, netG, int(ngf), precision))
         return
 
     import torch
@@ -181,7 +252,9 @@ def main() -> None:
     if "steps" in sections:
         rows += step_rows(device, args.repeat, args.compile)
     if "translate" in sections:
-        rows += translate_rows(device)
+        rows += translate_rows(device, args.repeat)
+    if "tiles" in sections and device.type == "cpu":
+        rows += tile_rows(args.tile_precision, args.tile_ngf)
     if "threading" in sections and device.type == "cpu":
         rows += threading_rows(args.seconds, max(1, args.repeat - 1))
     width = max(len(r[0]) for r in rows)

@@ -80,6 +80,10 @@ class DomainTranslator(Translator):
     def batches_images(self) -> bool:
         return False  # each image goes with its own labels and, for sheets, to every domain
 
+    def tiling(self, tile: int, overlap: int):
+        # the classifier reads, and the labels apply to, the whole image
+        raise ValueError("--tile is for models that translate between two domains, not to named ones (--to)")
+
     def source_labels(self, image: np.ndarray) -> torch.Tensor:
         """(1, n) labels of what `image` is: --from, else the classifier's reading, else none."""
         labels = torch.zeros(1, len(self.domains))

@@ -4,14 +4,23 @@ Guarantees: never writes inside the input tree; never overwrites an existing out
 a file that cannot be read is reported by name and skipped while the rest are translated; files that
 are not images are named in the summary (hidden ones are left alone, see io.scan_images); outputs are
 written atomically; the same checkpoint and input give the same bytes.
+
+Pipeline: worker processes read (and decode) images ahead where they have cores to run on, the main thread
+runs the net on batches of images of one padded size, and a writer thread encodes and writes, so decoding
+and encoding overlap the net. Images
+larger than `tile` go in overlapping tiles (tiles.py), their output quantised as it is blended.
 """
 from __future__ import annotations
 
+import os
 import sys
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
@@ -98,51 +107,128 @@ class _Reader(Dataset):
             return i, None, str(error), []
         if self.size:
             image = resize(image, self.size, self.size)
-        return i, image, None, notes
+        # a tensor crosses from a worker process through shared memory; an array would be pickled, which
+        # holds two more copies of a huge image
+        return i, torch.from_numpy(image), None, notes
 
 
 def _first(items):
     return items[0]
 
 
+class _Writer:
+    """Encodes and writes outputs on a thread of its own while the net runs. One thread: atomic writes read
+    the umask by setting it, which threads writing at once would race on. `done(job)` runs in the calling
+    thread once a job's file is in place; at most `waiting` outputs wait, which bounds their memory."""
+
+    def __init__(self, bit_depth: int, waiting: int, done):
+        self.bit_depth, self.waiting, self.done = bit_depth, waiting, done
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="translate-writer")
+        self.queue: deque = deque()
+
+    def submit(self, job: Job, image: np.ndarray) -> None:
+        self.queue.append((job, self.pool.submit(write_image, job.target, image, bit_depth=self.bit_depth)))
+        while len(self.queue) > self.waiting:
+            self._finish_oldest()
+
+    def _finish_oldest(self) -> None:
+        job, future = self.queue.popleft()
+        future.result()  # a failed write raises here, in the caller's thread
+        self.done(job)
+
+    def close(self) -> None:
+        """Wait for every write; on an error, the writes not yet started are dropped."""
+        try:
+            while self.queue:
+                self._finish_oldest()
+        finally:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def reader_processes(translator: Translator) -> int:
+    """How many processes read ahead by default: 2 where they get cores of their own (the net runs on a GPU, or
+    leaves CPU cores free), else none. On a CPU whose every core runs the net they only take turns with it:
+    2 reader processes made 256 px translation 1.1-1.9x slower on a 2-core CPU (tools/benchmark.py)."""
+    if translator.device.type != "cpu":
+        return 2
+    return min(2, max(0, (os.cpu_count() or 1) - torch.get_num_threads()))
+
+
 def translate_folder(translator: Translator, input_path, output_dir, fmt: str = "png", batch_size: int = 4,
                      size: int | None = None, overwrite: bool = False, seed: int = 0, bit_depth: int = 8,
-                     num_workers: int = 2, progress: bool = True) -> Summary:
+                     num_workers: int | None = None, progress: bool = True, tile: int | None = None,
+                     tile_overlap: int = 32) -> Summary:
+    """`num_workers`: reader processes (None: see reader_processes); `tile`: translate images larger than
+    this in overlapping tiles (see tiles.py)."""
     if fmt not in OUTPUT_FORMATS:
         raise TranslateError(f"--format must be one of {', '.join(OUTPUT_FORMATS)}, got {fmt!r}")
+    try:
+        tiling = translator.tiling(tile, tile_overlap) if tile else None
+    except ValueError as error:
+        raise TranslateError(str(error)) from None
     jobs, summary = plan_jobs(input_path, output_dir, fmt, overwrite)
     for message in summary.failures:
         print(f"error: {message}", file=sys.stderr)
+    workers = (reader_processes(translator) if num_workers is None else num_workers) if len(jobs) > 1 else 0
+    # with tiles, images may be huge: each worker holds one ahead, not two
+    ahead = {"prefetch_factor": 1 if tiling else 2} if workers else {}
     reader = DataLoader(_Reader(jobs, translator.in_channels, size), batch_size=1, collate_fn=_first,
-                        num_workers=num_workers if len(jobs) > 1 else 0)
+                        num_workers=workers, **ahead)
     per_batch = batch_size if translator.batches_images else 1
     pending: dict[tuple[int, int], list[tuple[Job, np.ndarray]]] = {}
     # As every command's bar: none when stderr is not a terminal (logs), and cleared when done, so the
     # summary line is the one that stays (leave=True drew 100% at the last update and again at close).
     bar = tqdm(total=len(jobs), disable=not progress or None, leave=False, unit="img", desc="translate",
                file=sys.stderr)
+    note = tiling and translator.tiling_note
+
+    def written(job: Job) -> None:
+        summary.translated += 1
+        bar.update(1)
+
+    writer = _Writer(bit_depth, 2 * per_batch, written)  # one batch being written, the next one waiting
 
     def run(group: list[tuple[Job, np.ndarray]]) -> None:
         outs = translator.translate_batch([img for _, img in group], [image_seed(seed, j.name) for j, _ in group])
         for (job, _), out in zip(group, outs):
-            write_image(job.target, out, bit_depth=bit_depth)
-            summary.translated += 1
-        bar.update(len(group))
+            writer.submit(job, out)
 
-    for index, image, error, notes in reader:
-        for note in notes:
-            summary.warnings.append(note)
-            bar.write(f"warning: {note}", file=sys.stderr)
-        if error is not None:
-            summary.failures.append(error)
-            bar.write(f"error: {error} (skipped)", file=sys.stderr)
-            bar.update(1)
-            continue
-        key = translator.padded_size(*image.shape[:2])
-        pending.setdefault(key, []).append((jobs[index], image))
-        if len(pending[key]) >= per_batch:
-            run(pending.pop(key))
-    for group in pending.values():
-        run(group)
+    def run_tiled(job: Job, image: np.ndarray) -> None:
+        nonlocal note
+        if note:
+            bar.write(note, file=sys.stderr)
+            note = None
+
+        def rows(done: int, total: int) -> None:
+            bar.set_postfix_str(f"{job.name}: tile rows {done}/{total}")
+
+        # 8/16-bit output: no float copy of a huge image, and the writer has nothing left to convert
+        out = translator.translate_tiled(image, tiling, image_seed(seed, job.name), batch_size,
+                                         np.uint8 if bit_depth == 8 else np.uint16, rows)
+        bar.set_postfix_str("")
+        writer.submit(job, out)
+
+    try:
+        for index, image, error, notes in reader:
+            for message in notes:
+                summary.warnings.append(message)
+                bar.write(f"warning: {message}", file=sys.stderr)
+            if error is not None:
+                summary.failures.append(error)
+                bar.write(f"error: {error} (skipped)", file=sys.stderr)
+                bar.update(1)
+                continue
+            image = image.numpy()
+            if tiling and tiling.needed(*image.shape[:2]):
+                run_tiled(jobs[index], image)
+                continue
+            key = translator.padded_size(*image.shape[:2])
+            pending.setdefault(key, []).append((jobs[index], image))
+            if len(pending[key]) >= per_batch:
+                run(pending.pop(key))
+        for group in pending.values():
+            run(group)
+    finally:
+        writer.close()
     bar.close()
     return summary

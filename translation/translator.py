@@ -6,6 +6,9 @@ Test-time behaviour ("test mode"):
          output never depends on the other images of a run.
   eval   running batch-norm statistics and no dropout: deterministic, batched.
 For instance-norm nets without dropout (CycleGAN) both give the same result.
+
+Huge images go in overlapping tiles (translate_tiled, tiles.py); paper mode refuses them for nets with
+batch norm, whose statistics would then be each tile's.
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from translation.data.arrays import resize, to_image, to_tensor
 from translation.names import TEST_MODES
 from translation.nets import build_net
 from translation.precision import precision_for
+from translation.tiles import Tiling, blend_tiles
 
 MIN_SIDE = 16  # images are padded to at least this size
 
@@ -56,10 +60,9 @@ class Translator:
         net.to(device).eval()
         if test_mode == "paper":
             for module in net.modules():
-                # batch norm, and instance norm that keeps running statistics (StarGAN), use the image's own
-                # statistics as in training; momentum 0 keeps the stored ones from drifting
-                if isinstance(module, nn.modules.batchnorm._BatchNorm) or (
-                        isinstance(module, nn.modules.instancenorm._InstanceNorm) and module.track_running_stats):
+                # norms with running statistics use the image's own, as in training; momentum 0 keeps the
+                # stored ones from drifting
+                if _has_running_statistics(module):
                     module.train()
                     module.momentum = 0.0
                 elif isinstance(module, nn.modules.dropout._DropoutNd):
@@ -96,6 +99,45 @@ class Translator:
         if size:
             image = resize(image, size, size)
         return self.translate_batch([image], [seed])[0]
+
+    def tiling(self, tile: int, overlap: int) -> Tiling:
+        """Tiles for this net (see tiles.py). Refused where each tile would take statistics of its own
+        that the whole image would not: batch norm in paper mode."""
+        if self.test_mode == "paper" and any(_has_running_statistics(m) for m in self.net.modules()):
+            raise ValueError("--tile with --test-mode paper: this net's batch norm would use each tile's own "
+                             "statistics, so tiles would disagree with each other and with the whole image; "
+                             "use --test-mode eval (the running statistics) or translate whole images")
+        return Tiling.plan(tile, overlap, self.size_multiple)
+
+    @property
+    def tiling_note(self) -> str | None:
+        """What tiles change for this net, for the user; None where a wide enough overlap changes nothing."""
+        if any(isinstance(m, nn.modules.instancenorm._InstanceNorm) and not m.track_running_stats
+               for m in self.net.modules()):
+            return ("note: this net's instance norm takes each tile's own statistics, so tones may drift "
+                    "slightly from tile to tile (blended smoothly); a larger --tile comes closer to the whole "
+                    "image")
+        return None
+
+    def translate_tiled(self, image: np.ndarray, tiling: Tiling, seed: int = 0, batch_size: int = 1,
+                        dtype=np.float32, on_row=None) -> np.ndarray:
+        """Translate HxWxC float `image` in tiles; the result is float in [0, 1], or uint8/uint16 samples."""
+        per_batch = batch_size if self.batches_images else 1
+
+        def translate(tiles, indices):
+            seeds = [seed + index for index in indices]  # paper mode: each tile's dropout has a seed of its own
+            return [out for start in range(0, len(tiles), per_batch)
+                    for out in self.translate_batch(tiles[start:start + per_batch], seeds[start:start + per_batch])]
+
+        out = np.empty((*image.shape[:2], self.out_channels), dtype)
+        return blend_tiles(translate, image, tiling, out, on_row)
+
+
+def _has_running_statistics(module: nn.Module) -> bool:
+    """Batch norm, and instance norm that keeps running statistics (StarGAN): in paper mode these use the
+    statistics of what they are given."""
+    return isinstance(module, nn.modules.batchnorm._BatchNorm) or (
+        isinstance(module, nn.modules.instancenorm._InstanceNorm) and module.track_running_stats)
 
 
 def image_seed(base_seed: int, name: str) -> int:

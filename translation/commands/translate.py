@@ -63,7 +63,15 @@ def register(subparsers) -> None:
                         "GPUs, with outputs within a few 1/255 steps of fp32 (default: fp32)")
     p.add_argument("--no-ema", action="store_true",
                    help="use the trained weights even when the checkpoint has their moving average (EMA)")
-    p.add_argument("--num-workers", type=int_at_least(0), default=2, help="image reading processes (default: 2)")
+    p.add_argument("--num-workers", type=int_at_least(0),
+                   help="image reading processes (default: 2 where they get cores of their own: the net runs on a "
+                        "GPU or leaves CPU cores free; else 0, reading between batches)")
+    p.add_argument("--tile", type=int_at_least(32), metavar="N",
+                   help="translate images larger than N x N in overlapping N px tiles blended without seams, in "
+                        "bounded memory (huge photos); N is rounded up to the generator's size multiple")
+    p.add_argument("--tile-overlap", type=int_at_least(0), metavar="M",
+                   help="pixels neighbouring tiles share, at most N/2 (default: 32); outputs match the whole "
+                        "image's where the net looks no further than M/4 px")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_official_flags(p)
     stargan = p.add_argument_group("official StarGAN generator files ({iter}-G.ckpt, with --to)")
@@ -88,6 +96,12 @@ def check(args) -> None:
                          "domains (StarGAN), --direction for those that translate between two")
     if args.to and "all" in args.to and len(args.to) > 1:
         raise ValueError("--to all stands alone (a sheet with every domain)")
+    if args.tile_overlap is not None and not args.tile:
+        raise ValueError("--tile-overlap goes with --tile (the tile size)")
+    if args.tile and args.to:
+        raise ValueError("--tile is for models that translate between two domains, not with --to")
+    if args.tile and 2 * (args.tile_overlap or 0) > args.tile:
+        raise ValueError(f"--tile-overlap {args.tile_overlap}: at most half of --tile ({args.tile // 2})")
 
 
 def run(args) -> int:
@@ -115,7 +129,8 @@ def run(args) -> int:
     summary = translate_folder(translator, args.input, args.output, fmt=args.format, batch_size=args.batch_size,
                                size=args.resize, overwrite=args.overwrite, seed=args.seed,
                                bit_depth=args.bit_depth, num_workers=args.num_workers,
-                               progress=not args.no_progress)
+                               progress=not args.no_progress, tile=args.tile,
+                               tile_overlap=32 if args.tile_overlap is None else args.tile_overlap)
     parts = [f"translated {summary.translated}"]
     if summary.skipped_existing:
         parts.append(f"skipped {summary.skipped_existing} existing (use --overwrite to replace)")

@@ -1,0 +1,116 @@
+"""Huge images in overlapping tiles, blended without seams, in bounded memory.
+
+Pixels near a tile's edge were computed without the context beyond that edge, so along each edge shared
+with another tile a tile's weight is 0 over the outer quarter of the overlap and rises along a cosine over
+the middle half. The output is the weighted sum of the tiles divided by the sum of the weights. A net that
+looks at most overlap/4 pixels away (its receptive field's radius) therefore gives the same output tiled
+as whole, up to float rounding. Tiles start at multiples of the generator's size multiple, as the whole
+image does, so stride-2 layers see the same pixel grid; the last row and column end at the image's edge
+and are padded as a whole image is.
+
+Rows of tiles go top to bottom and only the band of rows still receiving tiles is kept in float: finished
+rows go straight into the output (quantised when it is 8/16-bit), so memory is the input, the output and
+one band, whatever the image's height.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from translation.data.io import _quantise
+
+# translate(tiles, indices) -> outputs: HxWxC float tiles of one padded size, each with its index in the image
+TranslateTiles = Callable[[list, list], list]
+
+
+def _align_up(n: int, multiple: int) -> int:
+    return -(-n // multiple) * multiple
+
+
+@dataclass(frozen=True)
+class Tiling:
+    tile: int      # side of a tile, a multiple of `multiple`
+    overlap: int   # the least overlap between neighbouring tiles
+    multiple: int  # the generator's size multiple: tiles start on it
+
+    @classmethod
+    def plan(cls, tile: int, overlap: int, multiple: int) -> Tiling:
+        """Check the request against a generator's size multiple (the tile is rounded up to it)."""
+        tile = _align_up(tile, multiple)
+        if overlap < 0 or 2 * overlap > tile:
+            raise ValueError(f"--tile-overlap {overlap}: must be between 0 and half the tile ({tile // 2})")
+        if (tile - overlap) // multiple < 1:
+            raise ValueError(f"--tile {tile} --tile-overlap {overlap}: tiles must start at multiples of this "
+                             f"generator's size multiple ({multiple} px), which leaves no room between them; "
+                             f"use a larger --tile or a smaller --tile-overlap")
+        return cls(tile, overlap, multiple)
+
+    @property
+    def step(self) -> int:
+        """The largest distance between neighbouring starts that keeps `overlap`."""
+        return (self.tile - self.overlap) // self.multiple * self.multiple
+
+    def needed(self, height: int, width: int) -> bool:
+        return height > self.tile or width > self.tile
+
+    def starts(self, length: int) -> list[int]:
+        """Where tiles start along a side: evenly spread multiples of `multiple`, the first at 0, the last
+        where a tile reaches the edge (that tile may be up to multiple - 1 px short: padding fills it)."""
+        if length <= self.tile:
+            return [0]
+        last = _align_up(length - self.tile, self.multiple) // self.multiple  # in units of `multiple`
+        gaps = -(-last * self.multiple // self.step)  # fewest gaps of at most `step`
+        return [k * last // gaps * self.multiple for k in range(gaps + 1)]
+
+    def weights(self, start: int, length: int) -> np.ndarray:
+        """The 1-D blending window of the tile at `start` along a side of `length` px: ramps on the edges
+        it shares with a neighbour, none on the image's own edges."""
+        size = min(self.tile, length - start)
+        margin = self.overlap // 4
+        ramp = self.overlap - 2 * margin
+        rise = np.concatenate([np.zeros(margin), 0.5 - 0.5 * np.cos(np.pi * (np.arange(ramp) + 0.5) / ramp)])
+        window = np.ones(size, np.float32)
+        if start > 0:
+            window[:len(rise)] *= rise
+        if start + size < length:
+            window[size - len(rise):] *= rise[::-1]
+        return window
+
+
+def _weight_sums(starts: list[int], windows: list[np.ndarray], length: int) -> np.ndarray:
+    total = np.zeros(length, np.float32)
+    for start, window in zip(starts, windows):
+        total[start:start + len(window)] += window
+    return total
+
+
+def blend_tiles(translate: TranslateTiles, image: np.ndarray, tiling: Tiling, out: np.ndarray,
+                on_row: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """Translate `image` tile by tile into `out` (H x W x C: float, or uint8/uint16 to be quantised).
+
+    Tiles of one row go to `translate` together: they share a padded size, since the last one is short of
+    a full tile by less than the size multiple. A tile's window is the product of its row's and column's
+    windows, so the sum of all windows is the product of two 1-D sums.
+    """
+    height, width = image.shape[:2]
+    ys, xs = tiling.starts(height), tiling.starts(width)
+    wys = [tiling.weights(y, height) for y in ys]
+    wxs = [tiling.weights(x, width) for x in xs]
+    sum_y, sum_x = _weight_sums(ys, wys, height), _weight_sums(xs, wxs, width)
+    bits = {np.dtype(np.uint8): 8, np.dtype(np.uint16): 16}.get(out.dtype)
+    band = np.zeros((0, width, out.shape[2]), np.float32)  # rows from ys[row] down that still receive tiles
+    for row, (y, wy) in enumerate(zip(ys, wys)):
+        band = np.concatenate([band, np.zeros((len(wy) - len(band), width, out.shape[2]), np.float32)])
+        tiles = [image[y:y + len(wy), x:x + len(wx)] for x, wx in zip(xs, wxs)]
+        results = translate(tiles, [row * len(xs) + column for column in range(len(xs))])
+        for x, wx, result in zip(xs, wxs, results):
+            band[:len(wy), x:x + len(wx)] += result * (wy[:, None, None] * wx[None, :, None])
+        done = ys[row + 1] - y if row + 1 < len(ys) else height - y  # rows no later tile reaches
+        finished = band[:done] / (sum_y[y:y + done, None, None] * sum_x[None, :, None])
+        out[y:y + done] = finished if bits is None else _quantise(finished, bits)
+        band = band[done:]
+        if on_row:
+            on_row(row + 1, len(ys))
+    return out
