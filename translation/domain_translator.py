@@ -51,7 +51,8 @@ class SourceReadings:
 class DomainTranslator(Translator):
     def __init__(self, net: nn.Module, spec: dict, record: dict, request: DomainRequest, test_mode: str,
                  device: torch.device, precision: str = "fp32", weights: str = "raw",
-                 classifier: nn.Module | None = None, classifier_size: int | None = None):
+                 classifier: nn.Module | None = None, classifier_size: int | None = None,
+                 channels_last: bool = False, compile: bool = False):
         self.domains, self.label_kind = list(record["domains"]), record["label_kind"]
         self.exclusive = exclusive_indices(self.domains, record.get("exclusive", []))
         self.sheets = request.to == ["all"]
@@ -63,7 +64,8 @@ class DomainTranslator(Translator):
         if self.source is not None and self.label_kind == "single_label" and len(self.source) != 1:
             raise ValueError("--from: this model's domains are exclusive: name the one the inputs are in")
         direction = "to all domains" if self.sheets else "to " + ",".join(request.to)
-        super().__init__(net, spec, direction, test_mode, device, precision, weights)
+        # the speed switches apply to the generator; the classifier runs once an image, at its training size
+        super().__init__(net, spec, direction, test_mode, device, precision, weights, channels_last, compile)
         self.classifier, self.classifier_size = classifier, classifier_size
         if classifier is not None:
             classifier.to(device).eval()
@@ -110,9 +112,10 @@ class DomainTranslator(Translator):
                        else [switch_on(source, self.targets, self.label_kind, self.exclusive)])
             h, w = image.shape[:2]
             x = _pad(to_tensor(image), *self.padded_size(h, w)).to(self.device)
+            x = x[None].expand(len(targets), -1, -1, -1).contiguous(memory_format=self.layout)
             torch.manual_seed(seed)
             with self.precision.autocast():  # one pass for all targets: instance statistics are per image
-                out = self.net(x[None].expand(len(targets), -1, -1, -1), torch.cat(targets).to(self.device))
+                out = self.run_net(x, torch.cat(targets).to(self.device))
             outputs = [to_image(o[:, :h, :w]) for o in out]
             results.append(self._sheet(image, outputs) if self.sheets else outputs[0])
         return results
@@ -124,13 +127,17 @@ class DomainTranslator(Translator):
 
 def load_domain_translator(checkpoint, request: DomainRequest, test_mode: str | None = None,
                            device: torch.device | str = "cpu", official: OfficialStarGAN | None = None,
-                           precision: str = "fp32", use_ema: bool = True) -> DomainTranslator:
-    """The domain-conditioned generator of a checkpoint (ours, or an official StarGAN G file)."""
+                           precision: str = "fp32", use_ema: bool = True, channels_last: bool = False,
+                           compile: bool = False) -> DomainTranslator:
+    """The domain-conditioned generator of a checkpoint (ours, or an official StarGAN G file); `channels_last`,
+    `compile`: see Translator."""
+    speed = {"channels_last": channels_last, "compile": compile}
     path = resolve_checkpoint_path(checkpoint)
     obj = load_file(path)
     device = torch.device(device)
     if not is_translation_checkpoint(obj):
-        return _load_official(path, obj, request, test_mode, device, official or OfficialStarGAN(), precision)
+        return _load_official(path, obj, request, test_mode, device, official or OfficialStarGAN(), precision,
+                              speed)
     obj = upgrade(obj, path)
     keys = [key for key, record in obj["generators"].items() if record["task"] == "translate_to_domain"]
     if not keys:
@@ -147,11 +154,11 @@ def load_domain_translator(checkpoint, request: DomainRequest, test_mode: str | 
         classifier, size = build_net(critic), critic["kwargs"]["image_size"]
         classifier.load_state_dict(obj["nets"]["D"])
     return DomainTranslator(net, spec, record, request, test_mode or obj.get("test_mode", "paper"), device,
-                            precision, weights, classifier, size)
+                            precision, weights, classifier, size, **speed)
 
 
 def _load_official(path: Path, state_dict: dict, request: DomainRequest, test_mode, device,
-                   flags: OfficialStarGAN, precision: str) -> DomainTranslator:
+                   flags: OfficialStarGAN, precision: str, speed: dict) -> DomainTranslator:
     from translation.nets.official import guess_stargan_spec, load_official_state_dict
 
     spec = guess_stargan_spec(state_dict)
@@ -173,4 +180,4 @@ def _load_official(path: Path, state_dict: dict, request: DomainRequest, test_mo
     net = build_net(spec)
     load_official_state_dict(net, state_dict, source=str(path))
     # the official solver tests with G in train mode: instance statistics of each image
-    return DomainTranslator(net, spec, record, request, test_mode or "paper", device, precision)
+    return DomainTranslator(net, spec, record, request, test_mode or "paper", device, precision, **speed)

@@ -3,6 +3,7 @@
 The noise comes from a generator seeded with `seed`, so the same checkpoint, seed and options give the
 same images. A checkpoint with an exponential moving average of G's weights samples from the average.
 A checkpoint with several generators (MAD-GAN's G0, G1, ...) draws with each in turn, or with one picked.
+`precision`, `channels_last` and `compile` change how the generators run, within rounding (precision.py).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from torch import nn
 from translation.checkpoint import CheckpointError, load_file, resolve_checkpoint_path, upgrade
 from translation.data.arrays import to_image
 from translation.nets import build_net
+from translation.precision import inference_net, precision_for
 
 
 @dataclass
@@ -25,6 +27,13 @@ class Sampler:
     classes: list[str]  # empty: unconditional
     weights: str  # "raw" or "ema"
     device: torch.device
+    precision: str = "fp32"
+    channels_last: bool = False
+    compile: bool = False
+
+    def __post_init__(self):
+        self.arithmetic = precision_for(self.precision, self.device)  # refuses what the device cannot run
+        self.run_nets = {key: inference_net(net, self.channels_last, self.compile) for key, net in self.nets.items()}
 
     @property
     def net(self) -> nn.Module:
@@ -57,12 +66,14 @@ class Sampler:
             raise ValueError("this model draws a given class: give labels")
         which = torch.arange(len(z)) % len(self.nets) if which is None else torch.as_tensor(which)
         images: list = [None] * len(z)
-        for index, net in enumerate(self.nets.values()):
+        for index, net in enumerate(self.run_nets.values()):
             mine = (which == index).nonzero().flatten()
             for start in range(0, len(mine), batch_size):
                 part = mine[start:start + batch_size]
                 extra = None if labels is None else labels[part].to(self.device)
-                for i, x in zip(part.tolist(), net(z[part].to(self.device), extra)):
+                with self.arithmetic.autocast():
+                    out = net(z[part].to(self.device), extra)
+                for i, x in zip(part.tolist(), out):
                     images[i] = to_image(x)
         return images
 
@@ -98,7 +109,8 @@ def pick_generator(name: str, keys: list[str]) -> str:
 
 
 def load_sampler(checkpoint, device: torch.device | str = "cpu", use_ema: bool = True,
-                 generator: str | None = None) -> Sampler:
+                 generator: str | None = None, precision: str = "fp32", channels_last: bool = False,
+                 compile: bool = False) -> Sampler:
     """The checkpoint's noise generators (all, or the one `generator` names), ready to draw."""
     path = resolve_checkpoint_path(checkpoint)
     obj = upgrade(load_file(path), path)
@@ -116,4 +128,5 @@ def load_sampler(checkpoint, device: torch.device | str = "cpu", use_ema: bool =
         net = build_net(obj["net_specs"][key])
         net.load_state_dict(obj["ema"]["nets"][key] if weights == "ema" else obj["nets"][key])
         nets[key] = net.to(device).eval()
-    return Sampler(nets, record["z_dim"], list(record.get("classes") or []), weights, device)
+    return Sampler(nets, record["z_dim"], list(record.get("classes") or []), weights, device, precision,
+                   channels_last, compile)

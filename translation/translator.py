@@ -7,6 +7,9 @@ Test-time behaviour ("test mode"):
   eval   running batch-norm statistics and no dropout: deterministic, batched.
 For instance-norm nets without dropout (CycleGAN) both give the same result.
 
+`channels_last` and `compile` change how the net runs, not what it computes (see precision.inference_net):
+`net` stays the plain module, `run_net` is what translating calls.
+
 Huge images go in overlapping tiles (translate_tiled, tiles.py); paper mode refuses them for nets with
 batch norm, whose statistics would then be each tile's.
 """
@@ -27,7 +30,7 @@ from translation.checkpoint import (CheckpointError, is_translation_checkpoint, 
 from translation.data.arrays import resize, to_image, to_tensor
 from translation.names import TEST_MODES
 from translation.nets import build_net
-from translation.precision import precision_for
+from translation.precision import inference_net, memory_format, precision_for
 from translation.tiles import Tiling, blend_tiles
 
 MIN_SIDE = 16  # images are padded to at least this size
@@ -48,7 +51,7 @@ class Translator:
     """`weights` says which weights the net holds: "raw" (the trained net) or "ema" (its moving average)."""
 
     def __init__(self, net: nn.Module, spec: dict, direction: str, test_mode: str, device: torch.device,
-                 precision: str = "fp32", weights: str = "raw"):
+                 precision: str = "fp32", weights: str = "raw", channels_last: bool = False, compile: bool = False):
         if test_mode not in TEST_MODES:
             raise ValueError(f"test mode must be one of {', '.join(TEST_MODES)}, got {test_mode!r}")
         self.net, self.spec, self.direction, self.test_mode, self.device = net, spec, direction, test_mode, device
@@ -67,6 +70,14 @@ class Translator:
                     module.momentum = 0.0
                 elif isinstance(module, nn.modules.dropout._DropoutNd):
                     module.train()
+        self.layout = memory_format(channels_last)
+        running = inference_net(net, channels_last, compile)  # after the modes are set: compile sees them
+        self.compiled = None if running is net else running
+
+    @property
+    def run_net(self) -> nn.Module:
+        """What translating calls: the compiled net, else `net` itself."""
+        return self.net if self.compiled is None else self.compiled
 
     @property
     def batches_images(self) -> bool:
@@ -84,14 +95,15 @@ class Translator:
         sizes = [img.shape[:2] for img in images]
         ph, pw = self.padded_size(*sizes[0])
         batch = torch.stack([_pad(to_tensor(img), ph, pw) for img in images]).to(self.device)
+        batch = batch.contiguous(memory_format=self.layout)
         with self.precision.autocast():
             if self.batches_images:
-                out = self.net(batch)
+                out = self.run_net(batch)
             else:
                 outs = []
                 for x, seed in zip(batch, seeds):
                     torch.manual_seed(seed)
-                    outs.append(self.net(x[None]))
+                    outs.append(self.run_net(x[None]))
                 out = torch.cat(outs)
         return [to_image(o[:, :h, :w]) for o, (h, w) in zip(out, sizes)]
 
@@ -156,17 +168,19 @@ def _pad(x: torch.Tensor, height: int, width: int) -> torch.Tensor:
 
 def load_translator(checkpoint, direction: str | None = None, test_mode: str | None = None,
                     device: torch.device | str = "cpu", official: OfficialFlags | None = None,
-                    precision: str = "fp32", use_ema: bool = True) -> Translator:
+                    precision: str = "fp32", use_ema: bool = True, channels_last: bool = False,
+                    compile: bool = False) -> Translator:
     """Load the generator for `direction` from a run dir / checkpoint, or an official state dict.
 
     A checkpoint with an exponential moving average of that generator's weights gives the average (the
-    translator's `weights` says "ema") unless use_ema is False.
+    translator's `weights` says "ema") unless use_ema is False. `channels_last`, `compile`: see Translator.
     """
+    speed = {"channels_last": channels_last, "compile": compile}
     path = resolve_checkpoint_path(checkpoint)
     obj = load_file(path)
     device = torch.device(device)
     if not is_translation_checkpoint(obj):
-        return _load_official(path, obj, direction or "AtoB", test_mode, device, official, precision)
+        return _load_official(path, obj, direction or "AtoB", test_mode, device, official, precision, speed)
     obj = upgrade(obj, path)
     directions = {record["direction"]: key for key, record in obj["generators"].items()
                   if record["task"] == "translate"}
@@ -188,11 +202,12 @@ def load_translator(checkpoint, direction: str | None = None, test_mode: str | N
     net = build_net(spec)
     weights = "ema" if use_ema and obj["generators"][key].get("weights") == "ema" else "raw"
     net.load_state_dict(obj["ema"]["nets"][key] if weights == "ema" else obj["nets"][key])
-    return Translator(net, spec, direction, test_mode or obj.get("test_mode", "eval"), device, precision, weights)
+    return Translator(net, spec, direction, test_mode or obj.get("test_mode", "eval"), device, precision, weights,
+                      **speed)
 
 
 def _load_official(path: Path, state_dict: dict, direction: str, test_mode, device, flags,
-                   precision: str) -> Translator:
+                   precision: str, speed: dict) -> Translator:
     from translation.nets.official import guess_generator_flags, load_official_state_dict
 
     if flags is None or flags.netG is None:
@@ -205,7 +220,7 @@ def _load_official(path: Path, state_dict: dict, direction: str, test_mode, devi
     net = build_net(spec)
     load_official_state_dict(net, state_dict, source=str(path))
     # the official test.py runs nets as in training unless --eval is given
-    return Translator(net, spec, direction, test_mode or "paper", device, precision)
+    return Translator(net, spec, direction, test_mode or "paper", device, precision, **speed)
 
 
 def _dropout(state_dict: dict, flags: OfficialFlags) -> bool:

@@ -5,6 +5,8 @@ import argparse
 import re
 import textwrap
 
+from translation.names import PRECISIONS
+
 
 class HelpFormatter(argparse.HelpFormatter):
     """Wraps prose to the terminal, but keeps paragraphs with indented lines (examples) as written."""
@@ -73,3 +75,22 @@ def float_at_least(low: float, high: float | None = None):
 def float_above(low: float, high: float | None = None):
     """An argparse type: a number in (low, high]."""
     return _number(float, low, high, low_open=True)
+
+
+def add_speed_flags(parser, channels_last: bool = False) -> None:
+    """--precision, --channels-last (--no-channels-last) and --compile: how the net of translate, sample or
+    evaluate runs. One definition, so the commands agree; `channels_last` is the command's default."""
+    group = parser.add_argument_group("speed (outputs within the stated rounding of the default's)")
+    group.add_argument("--precision", default="fp32", choices=PRECISIONS,
+                       help="number format of the net's arithmetic: fp32, as the official code and published "
+                            "numbers; bf16 is up to 2x faster on CPUs with AVX-512 BF16 or AMX and on recent GPUs, "
+                            "within bfloat16 rounding of fp32 (images: a few 1/255; evaluate labels its scores "
+                            "bf16); fp16 for GPUs without bf16 (default: fp32)")
+    group.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=channels_last,
+                       help="keep images and conv weights in NHWC memory layout: faster convolutions on many CPUs "
+                            "and GPUs, outputs within 1e-6 of the default layout's "
+                            f"(default: {'on' if channels_last else 'off'})")
+    group.add_argument("--compile", action="store_true",
+                       help="run the net through torch.compile: tens of seconds to compile first (and once more "
+                            "for each of height, width and batch size that varies), then faster; outputs within "
+                            "1e-5 of eager mode's")

@@ -5,8 +5,8 @@ import json
 import sys
 from pathlib import Path
 
-from translation.commands.arguments import int_at_least
-from translation.names import DEVICES, PRECISIONS
+from translation.commands.arguments import add_speed_flags, int_at_least
+from translation.names import DEVICES
 
 
 def register(subparsers) -> None:
@@ -39,11 +39,11 @@ def register(subparsers) -> None:
                         "with antialiasing first (clean-fid); results say which")
     p.add_argument("--batch-size", type=int_at_least(1), default=50, help="images per forward pass (default: 50)")
     p.add_argument("--device", default="auto", choices=DEVICES, help="where to run the network (default: auto)")
-    p.add_argument("--precision", default="fp32", choices=PRECISIONS,
-                   help="number format of the network (default: fp32, as published numbers)")
     p.add_argument("--seed", type=int_at_least(0), default=2020, help="seed of KID's subsets (default: 2020)")
     p.add_argument("--no-cache", action="store_true", help="compute REAL's features again instead of reusing them")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    # channels-last by default: 1.6x faster Inception features on a CPU, within 1e-6 (metrics/features.py)
+    add_speed_flags(p, channels_last=True)
     p.set_defaults(func=run, check=check)
 
 
@@ -52,6 +52,10 @@ def check(args) -> None:
         raise ValueError("give FAKE (the generated images), or --save-stats to only save REAL's statistics")
     if args.paired and (args.save_stats or args.features != "inception"):
         raise ValueError("--paired compares images pixel by pixel: --save-stats and --features do not apply")
+    if (args.paired or args.features == "digits") and (args.compile or args.precision != "fp32"):
+        flag = "--compile" if args.compile else "--precision"
+        raise ValueError(f"{flag} is for the Inception network; {'--paired' if args.paired else '--features digits'}"
+                         " does not run it")
     if args.paired and args.fake is None:
         raise ValueError("--paired needs FAKE (the outputs to score against REAL's targets)")
     if args.metrics and not args.paired:
@@ -101,6 +105,7 @@ def _feature_sets(args):
         if Path(args.real).suffix != ".npz":
             real = evaluation.digit_feature_set(args.real)
         return real, evaluation.digit_feature_set(args.fake) if args.fake else None
+    from translation.metrics.features import run_inception_as
     from translation.metrics.inception import load_inception
     from translation.metrics.weights import InceptionWeightsError
 
@@ -108,6 +113,7 @@ def _feature_sets(args):
         model = load_inception(args.inception_weights, args.device)
     except InceptionWeightsError as error:
         raise ValueError(str(error)) from None
+    run_inception_as(model, args.channels_last, args.compile)
     options = (args.batch_size, model_device(model), args.precision, args.resize)
     if Path(args.real).suffix != ".npz":
         real = evaluation.inception_feature_set(args.real, model, *options, cached=not args.no_cache)

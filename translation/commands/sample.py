@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from translation.commands.arguments import float_above, int_at_least
+from translation.commands.arguments import add_speed_flags, float_above, int_at_least
 from translation.names import DEVICES
 
 
@@ -34,6 +34,7 @@ def register(subparsers) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace images that already exist")
     p.add_argument("--no-ema", action="store_true", help="use the trained weights even when an EMA is saved")
     p.add_argument("--device", default="auto", choices=DEVICES, help="where to run the generator")
+    add_speed_flags(p)
     p.set_defaults(func=run)
 
 
@@ -45,7 +46,10 @@ def run(args) -> int:
     from translation.utils.device import select_device
 
     sampler = load_sampler(args.checkpoint, select_device(args.device), use_ema=not args.no_ema,
-                           generator=args.generator)
+                           generator=args.generator, precision=args.precision, channels_last=args.channels_last,
+                           compile=args.compile)
+    if sampler.arithmetic.advice:
+        print(sampler.arithmetic.advice, file=sys.stderr)
     out = Path(args.output)
     n, keys = args.count, list(sampler.nets)
     k = len(keys)  # several generators take turns: each draws from the same z (or walk) as the others
@@ -83,6 +87,9 @@ def run(args) -> int:
             write_image(target, image)
     what = f"{len(images)} images" + (f" of {args.label}" if args.label is not None else "") + (
         f" from {', '.join(keys)} in turn" if k > 1 else f" from {keys[0]}" if args.generator is not None else "")
-    print(f"wrote {what} ({sampler.weights} weights, seed {args.seed}) -> "
+    how = [f"{sampler.weights} weights", f"seed {args.seed}"] + [name for name, on in (
+        (args.precision, args.precision != "fp32"), ("channels-last", args.channels_last),
+        ("compiled", args.compile)) if on]
+    print(f"wrote {what} ({', '.join(how)}) -> "
           f"{targets[0] if len(targets) == 1 else out}", file=sys.stderr)
     return 0

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import sys
 
-from translation.commands.arguments import int_at_least, names
-from translation.names import DEVICES, DIRECTIONS, NORMS, OUTPUT_FORMATS, PRECISIONS, TEST_MODES
+from translation.commands.arguments import add_speed_flags, int_at_least, names
+from translation.names import DEVICES, DIRECTIONS, NORMS, OUTPUT_FORMATS, TEST_MODES
 
 
 def add_official_flags(parser) -> None:
@@ -58,9 +58,6 @@ def register(subparsers) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace outputs that already exist")
     p.add_argument("--device", default="auto", choices=DEVICES,
                    help="where to run the generator (default: auto: a GPU if there is one)")
-    p.add_argument("--precision", default="fp32", choices=PRECISIONS,
-                   help="number format of the generator's arithmetic: bf16 is about 2x faster on recent CPUs and "
-                        "GPUs, with outputs within a few 1/255 steps of fp32 (default: fp32)")
     p.add_argument("--no-ema", action="store_true",
                    help="use the trained weights even when the checkpoint has their moving average (EMA)")
     p.add_argument("--num-workers", type=int_at_least(0),
@@ -73,6 +70,7 @@ def register(subparsers) -> None:
                    help="pixels neighbouring tiles share, at most N/2 (default: 32); outputs match the whole "
                         "image's where the net looks no further than M/4 px")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_speed_flags(p)
     add_official_flags(p)
     stargan = p.add_argument_group("official StarGAN generator files ({iter}-G.ckpt, with --to)")
     stargan.add_argument("--stargan-official", action="store_true",
@@ -113,17 +111,19 @@ def run(args) -> int:
         from translation.export.onnx_runtime import load_onnx_translator
 
         translator = load_onnx_translator(args.checkpoint, args.direction, args.test_mode, args.to, args.source,
-                                          args.device, args.precision, use_ema=not args.no_ema)
+                                          args.device, args.precision, use_ema=not args.no_ema,
+                                          channels_last=args.channels_last, compile=args.compile)
     elif args.to:
         from translation.domain_translator import DomainRequest, OfficialStarGAN, load_domain_translator
 
         translator = load_domain_translator(
             args.checkpoint, DomainRequest(args.to, args.source), args.test_mode, select_device(args.device),
             OfficialStarGAN(args.attrs, args.domains, args.c_dim), precision=args.precision,
-            use_ema=not args.no_ema)
+            use_ema=not args.no_ema, channels_last=args.channels_last, compile=args.compile)
     else:
         translator = load_translator(args.checkpoint, args.direction, args.test_mode, select_device(args.device),
-                                     official_flags(args), precision=args.precision, use_ema=not args.no_ema)
+                                     official_flags(args), precision=args.precision, use_ema=not args.no_ema,
+                                     channels_last=args.channels_last, compile=args.compile)
     if translator.precision.advice:
         print(translator.precision.advice, file=sys.stderr)
     summary = translate_folder(translator, args.input, args.output, fmt=args.format, batch_size=args.batch_size,
@@ -144,6 +144,7 @@ def run(args) -> int:
         how.append("EMA weights")
     if translator.precision.name != "fp32":
         how.append(translator.precision.name)
+    how += [name for name, on in (("channels-last", args.channels_last), ("compiled", args.compile)) if on]
     print(f"{', '.join(parts)} ({', '.join(how)}) -> {args.output}", file=sys.stderr)
     readings = getattr(translator, "readings", None)
     if readings and readings.images:

@@ -67,11 +67,12 @@ def open_session(path, device: str = "auto"):
 
 def load_onnx_translator(path, direction: str | None = None, test_mode: str | None = None,
                          to: list[str] | None = None, source: list[str] | None = None, device: str = "auto",
-                         precision: str = "fp32", use_ema: bool = True) -> Translator:
+                         precision: str = "fp32", use_ema: bool = True, channels_last: bool = False,
+                         compile: bool = False) -> Translator:
     """A Translator (or DomainTranslator, with `to`) that runs the exported file `path`."""
     session, meta = open_session(path, device)
     task = meta["task"]
-    _refuse_what_was_fixed(meta, direction, test_mode, to, source, precision, use_ema)
+    _refuse_what_was_fixed(meta, direction, test_mode, to, source, precision, use_ema, channels_last, compile)
     net = OnnxNet(session, int(meta["size_multiple"]))
     spec = {"name": meta["architecture"],
             "kwargs": {"in_channels": int(meta["in_channels"]), "out_channels": int(meta["out_channels"])}}
@@ -86,7 +87,8 @@ def load_onnx_translator(path, direction: str | None = None, test_mode: str | No
                             weights=meta["weights"])
 
 
-def _refuse_what_was_fixed(meta: dict, direction, test_mode, to, source, precision, use_ema) -> None:
+def _refuse_what_was_fixed(meta: dict, direction, test_mode, to, source, precision, use_ema, channels_last,
+                           compile) -> None:
     task, what = meta["task"], "this exported file"
     checks = [
         (task == "sample", "", (f"{what} draws images from noise (z): run it with ONNX Runtime directly; "
@@ -102,6 +104,10 @@ def _refuse_what_was_fixed(meta: dict, direction, test_mode, to, source, precisi
         (test_mode and test_mode != meta.get("test_mode"), "--test-mode",
          f"{what} was exported in {meta.get('test_mode')} mode; export again with --test-mode {test_mode}"),
         (precision != "fp32", "--precision", f"{what} runs in float32, as exported"),
+        # ONNX Runtime chooses its own layouts and compiles the graph itself
+        (channels_last, "--channels-last", f"{what} runs in ONNX Runtime, which chooses its own memory layout"),
+        (compile, "--compile", f"{what} runs in ONNX Runtime, which optimises the graph itself; torch.compile "
+                               "is for checkpoints"),
         (not use_ema and meta.get("weights") == "ema", "--no-ema",
          f"{what} holds the EMA weights; export with --no-ema for the trained ones"),
     ]

@@ -13,6 +13,11 @@ Deliberate differences from pytorch-fid's reader, which only matter for such fil
 precision (PIL cuts them to 8 bits), EXIF orientation is applied, and GIFs are read (their first frame).
 On GPUs from Ampere on, PyTorch's default lets cuDNN run fp32 convolutions in TF32, for pytorch-fid as for
 us: the flags are left alone, so both give the same numbers on the same GPU.
+
+How the network runs (run_inception_as: evaluate's --channels-last, on by default, and --compile) changes
+features by float rounding only (~1e-6 relative), so it is not part of the protocol nor of the cache key:
+the same images give the same cache entry however they ran, as they do on another CPU or thread count,
+whose rounding differs as much.
 """
 from __future__ import annotations
 
@@ -20,13 +25,14 @@ import pathlib
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import torch
 
 from translation.data.io import ImageReadError, read_image, scan_images, skipped_not_images
 from translation.metrics.inception import SIZE, FIDInception, resolve_device
-from translation.precision import precision_for
+from translation.precision import inference_net, memory_format, precision_for
 
 RESIZES = ("pytorch-fid", "clean")
 
@@ -64,6 +70,23 @@ class FolderFeatures:
         if self.from_cache:
             text += f" (features reused from the cache: {self.cache_path})"
         return text
+
+
+@dataclass
+class InceptionRun:
+    """How features_of_files runs a model: its memory layout, and what to call (the model, or its compiled
+    wrapper: compiled once, for every folder the model reads). A plain value, not a module, so the model's
+    state dict and modules do not take it in."""
+    channels_last: bool
+    forward: Callable
+
+
+def run_inception_as(model: FIDInception, channels_last: bool = True, compile: bool = False) -> FIDInception:
+    """Make features_of_files run ``model`` so (see precision.inference_net); returns it. The setting rides on
+    the model because the model is what reaches features_of_files, through evaluation.py and the cache.
+    Without it: channels-last, eager."""
+    model.features_run = InceptionRun(channels_last, inference_net(model, channels_last, compile))
+    return model
 
 
 def protocol_of(model: FIDInception, resize: str, precision: str) -> dict:
@@ -146,10 +169,11 @@ def _batch_tensor(images, model: FIDInception, device, layout) -> torch.Tensor:
 
 @torch.no_grad()
 def features_of_files(files, model: FIDInception, batch_size: int = 50, device=None, precision: str = "fp32",
-                      resize: str = "pytorch-fid", progress: bool = False, channels_last: bool = True):
+                      resize: str = "pytorch-fid", progress: bool = False, channels_last: bool | None = None):
     """(rows of features, logits, unbiased logits as float32 arrays; paths read; (path, reason) skipped).
 
-    ``channels_last=False`` runs the default memory layout, as pytorch-fid does (for benchmarks).
+    The model runs as run_inception_as set it (default: channels-last, eager); ``channels_last`` given here
+    overrides that for this call, eager (False: the default memory layout, as pytorch-fid; for benchmarks).
     """
     if resize not in RESIZES:
         raise ValueError(f"resize must be one of {', '.join(RESIZES)}, not {resize!r}")
@@ -158,7 +182,10 @@ def features_of_files(files, model: FIDInception, batch_size: int = 50, device=N
     device = next(model.parameters()).device if device is None else resolve_device(device)
     # Channels-last runs oneDNN's (and cuDNN's) faster convolutions: 1.6x in fp32, 1.9x in bf16 on a 2-core
     # CPU (tools/benchmark_metrics.py), for features within 1e-6 relative of the default layout's.
-    layout = torch.channels_last if channels_last else torch.contiguous_format
+    run = getattr(model, "features_run", None) or InceptionRun(True, model)
+    if channels_last is not None and channels_last != run.channels_last:
+        run = InceptionRun(channels_last, model)
+    layout = memory_format(run.channels_last)
     model = model.to(device, memory_format=layout).eval()
     autocast = precision_for(precision, device).autocast
     batches = [files[i:i + batch_size] for i in range(0, len(files), batch_size)]
@@ -175,7 +202,7 @@ def features_of_files(files, model: FIDInception, batch_size: int = 50, device=N
             good = [(path, image) for path, image, _ in batch if image is not None]
             if good:
                 with autocast():
-                    out = model(_batch_tensor([image for _, image in good], model, device, layout))
+                    out = run.forward(_batch_tensor([image for _, image in good], model, device, layout))
                 outputs.append([t.float().cpu().numpy() for t in (out.features, out.logits, out.logits_unbiased)])
                 read += [path for path, _ in good]
             bar.update(len(batch))
