@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 
 from translation.data.io import list_images, read_image
-from translation.metrics.formulas import UNPAIRED_METRICS, MetricResult, fid_from_statistics, gaussian_statistics
+from translation.metrics.formulas import (PAIRED_METRICS, UNPAIRED_METRICS, MetricResult, fid_from_statistics,
+                                          gaussian_statistics)
 from translation.metrics.image_quality import psnr, ssim
 
-PAIRED_METRICS = ("psnr", "ssim", "l1")
 FEATURE_SPACES = ("inception", "digits")
 
 

@@ -508,6 +508,43 @@ def parse_metric_names(text: str) -> list[str]:
     return names
 
 
+# The paired metrics, computed on matching files by translation.evaluation.paired; named here so that option
+# checks know them without loading the image libraries.
+PAIRED_METRICS = ("psnr", "ssim", "l1")
+# Which way each metric improves, for keeping the best checkpoint: "lower", "higher", or the ideal value a
+# result should come close to (1-NN accuracy: 0.5, where the two sets cannot be told apart).
+BETTER: dict[str, str | float] = {"fid": "lower", "kid": "lower", "is": "higher", "mode_score": "higher",
+                                  "mmd": "lower", "wasserstein": "lower", "1nn": 0.5, "precision_recall": "higher",
+                                  "psnr": "higher", "ssim": "higher", "l1": "lower"}
+
+
+def improves(name: str, value: float, best: float | None) -> bool:
+    """Whether `value` of metric `name` (a feature-space suffix such as _digits allowed) beats `best`; a tie
+    does not."""
+    if best is None:
+        return True
+    goal = BETTER[name.removesuffix("_digits")]
+    if goal == "lower":
+        return value < best
+    if goal == "higher":
+        return value > best
+    return abs(value - goal) < abs(best - goal)
+
+
+def parse_eval_metrics(text: str) -> list[str]:
+    """parse_metric_names, the paired metrics allowed too, in the order given: 'fid,psnr' -> ['fid', 'psnr']."""
+    names: list[str] = []
+    for word in (w.strip().lower() for w in text.split(",")):
+        if word:
+            try:
+                names += [word] if word in PAIRED_METRICS else parse_metric_names(word)
+            except ValueError as error:
+                raise ValueError(f"{error}; paired (where there are targets): {', '.join(PAIRED_METRICS)}") from None
+    if not names:
+        raise ValueError("no metric named")
+    return list(dict.fromkeys(names))  # repeats dropped
+
+
 def _as_list(results: Iterable[MetricResult] | Mapping[str, MetricResult]) -> list[MetricResult]:
     return list(results.values()) if isinstance(results, Mapping) else list(results)
 
