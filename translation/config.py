@@ -59,6 +59,8 @@ class TrainConfig:
                                         "on GPUs and with bf16)")
     compile: bool = option(False, "run the nets through torch.compile (slow first steps, then faster; "
                                   "checkpoints are unchanged)")
+    sync_bn: bool = option(False, "with several processes (torchrun), batch norm uses the statistics of the "
+                                  "global batch instead of each process's share")
     ema_decay: float = option(0.0, "keep an exponential moving average of the generators' weights with this "
                                    "decay (e.g. 0.999; 0 = off); translate uses it when present",
                               minimum=0.0, maximum=0.999999)
@@ -67,6 +69,27 @@ class TrainConfig:
     save_every: int = option(1000, "iterations between checkpoints (one is always written at the end)", minimum=1)
     keep_every: int = option(0, "also keep a numbered copy every this many iterations (0 = only latest.pt)",
                              minimum=0)
+    eval_every: int = option(0, "iterations between evaluations of the generator on fixed inputs (and one at "
+                                "the end; 0 = off): metrics go to TensorBoard (eval/fid, ...) and the best "
+                                "checkpoint by the first metric is kept as best.pt (see README)", minimum=0)
+    eval_data: str = option("", "the real images to compare against: CycleGAN testB/ (G_A on the sibling "
+                                "testA/) or testA/ (G_B on testB/); pix2pix an aligned test/ or val/ folder "
+                                "(inputs and targets); StarGAN and the noise GANs any folder of real images")
+    eval_inputs: str = option("", "the images to translate where --eval-data does not name them: CycleGAN, "
+                                  "a folder (G_A translates it); StarGAN, a data set laid out as --data, "
+                                  "whose test split goes to every domain (not set: --data's)")
+    eval_metrics: str = option("fid,kid", "comma-separated metrics of `translation evaluate` (fid, kid, is, "
+                                          "mode_score, mmd, wasserstein, 1nn, precision_recall, all); pix2pix "
+                                          "also psnr, ssim, l1 against the targets; the first decides best.pt")
+    eval_count: int = option(0, "translate at most this many inputs (the first in name order; the real set is "
+                                "used whole); noise GANs draw this many samples (0 = all inputs; noise GANs: "
+                                "as many as --eval-data holds)",
+                             minimum=0)
+    eval_features: str = option("inception", "feature space of the unpaired metrics, as evaluate --features: "
+                                             "pytorch-fid's Inception, or the built-in digits' classifier "
+                                             "(scores named *_digits)", choices=("inception", "digits"))
+    inception_weights: str = option("", "pt_inception-2015-12-05-6726825d.pth for --eval-every (default: "
+                                        "$TRANSLATION_INCEPTION_WEIGHTS, then the torch hub cache)")
 
     @property
     def run_dir(self) -> Path:
@@ -83,6 +106,16 @@ class TrainConfig:
         if self.keep_every and self.keep_every % self.save_every:
             raise ValueError(f"--keep-every {self.keep_every} must be a multiple of --save-every {self.save_every}: "
                              "numbered copies are made when a checkpoint is saved")
+        if self.eval_every:
+            from translation.metrics.formulas import parse_eval_metrics
+
+            if not self.eval_data:
+                raise ValueError(f"--eval-every {self.eval_every} needs --eval-data (the real images to compare "
+                                 "against)")
+            try:
+                parse_eval_metrics(self.eval_metrics)
+            except ValueError as error:
+                raise ValueError(f"--eval-metrics {self.eval_metrics}: {error}") from None
 
 
 def to_dict(config) -> dict:

@@ -66,7 +66,7 @@ def configure_cpu_threads(environ=os.environ, look_at_load: bool = True) -> dict
         return {}  # too late to matter, or not ours to decide; either way no need to look at the load
     chosen = wait_policy(environ, look_at_load and busy_fraction() >= BUSY_FRACTION)
     environ.update(chosen)
-    if "OMP_WAIT_POLICY" in chosen:
+    if "OMP_WAIT_POLICY" in chosen and environ.get("RANK", "0") == "0":  # under torchrun: rank 0 says it
         print("note: other programs are using the CPU, so PyTorch's threads will wait passively "
               "(set OMP_WAIT_POLICY or GOMP_SPINCOUNT to choose yourself)", file=sys.stderr)
     return chosen

@@ -51,7 +51,8 @@ def run(args) -> int:
     try:
         trainer.fit()
     except TrainingError as error:
-        print(f"error: {error}", file=sys.stderr)
+        if trainer.is_main or not error.everywhere:  # an error all processes share is reported once
+            print(f"error: {error}", file=sys.stderr)
         return 1
     return 130 if trainer.stopped else 0  # stopped by a signal: saved, but not finished
 

@@ -8,9 +8,10 @@ touches requires_grad, zero_grad, autocast, the gradient scaler, backward and st
        autocast: graphs are built only through nets that will be trained
     3. for each due phase, in the model's order:
          freeze all nets but the phase's; zero its optimizer's gradients; compute its loss terms under
-         autocast; refuse a non-finite objective before it can reach the weights (fp16: the scaler skips
-         the step instead); backward the scaled objective; step through the scaler; then the phase's
-         hooks (weight clipping) and the EMA of any generator it trained
+         autocast; backward the scaled objective; with several processes, sum the gradients over them
+         (distributed.py); refuse a non-finite objective before it can reach the weights (fp16: the scaler
+         skips the step instead); step through the scaler; then the phase's hooks (weight clipping) and
+         the EMA of any generator it trained
     4. record each term, averaged later over the steps it actually ran (a G trained every 5th step is
        averaged over its own steps, not diluted by the others)
 
@@ -23,6 +24,7 @@ import math
 import torch
 
 from translation.precision import precision_for
+from translation.training.distributed import SingleProcess
 from translation.training.ema import EMA
 from translation.training.phases import Phase, build_optimizer
 
@@ -64,8 +66,9 @@ class LossAverages:
 
 class Engine:
     def __init__(self, model, precision: str = "fp32", channels_last: bool = False, compile: bool = False,
-                 ema_decay: float = 0.0):
+                 ema_decay: float = 0.0, processes=None):
         self.model, self.device = model, model.device
+        self.processes = processes or SingleProcess()
         self.precision = precision_for(precision, self.device)
         self.channels_last = channels_last
         nets = model.nets
@@ -75,6 +78,8 @@ class Engine:
         self.phases: list[Phase] = list(model.phases())
         specs = model.optimizers()
         self._check(specs)
+        self.phase_params = {phase.name: [p for key in phase.nets for p in nets[key].parameters()]
+                             for phase in self.phases}
         self.optimizers = {name: build_optimizer(spec, [p for key in spec.nets for p in nets[key].parameters()],
                                                  self.device) for name, spec in specs.items()}
         for optimizer in self.optimizers.values():
@@ -103,29 +108,34 @@ class Engine:
                                  "does not have")
 
     # --- one step --------------------------------------------------------------------------------------
-    def step(self, batch: dict, step: int) -> dict:
-        """Run the phases due at `step` (0-based) on `batch`; returns the shared forward's outputs."""
+    def step(self, batch: dict, step: int, share: float = 1.0) -> dict:
+        """Run the phases due at `step` (0-based) on `batch`; returns the shared forward's outputs.
+        `share`: this process's fraction of the global batch (1 for a single process)."""
         batch = self._to_device(batch)
         due = [phase for phase in self.phases if phase.due(step)]
         self._train_only({key for phase in due for key in phase.nets})
         with self.precision.autocast():
             outputs = self.model.forward(batch)
         for phase in due:
-            self._run_phase(phase, outputs)
+            self._run_phase(phase, outputs, share)
+        self.processes.broadcast_buffers(self.model.nets.values())
         return outputs
 
-    def _run_phase(self, phase: Phase, outputs: dict) -> None:
+    def _run_phase(self, phase: Phase, outputs: dict, share: float) -> None:
         self._train_only(set(phase.nets))
         optimizer, scaler = self.optimizers[phase.optimizer], self.scalers[phase.optimizer]
         optimizer.zero_grad(set_to_none=True)
         with self.precision.autocast():
             terms = phase.loss(outputs)
         objective = phase.weight * sum(term.float() for term in terms.values())
-        values = {key: float(term.detach()) for key, term in terms.items()}
-        if not scaler.is_enabled() and not math.isfinite(float(objective.detach())):
-            raise NonFiniteLossError(phase.name, values)
         scale = scaler.get_scale() if scaler.is_enabled() else None
-        scaler.scale(objective).backward()
+        # each process's loss weighs by its share: summed, the gradients are those of the global batch's mean
+        scaler.scale(objective * share).backward()
+        local = torch.stack([term.detach().float() for term in (*terms.values(), objective)]) * share
+        summed = self.processes.sum_gradients(self.phase_params[phase.name], local).tolist()
+        values = dict(zip(terms, summed))
+        if not scaler.is_enabled() and not math.isfinite(summed[-1]):
+            raise NonFiniteLossError(phase.name, values)  # before the step: the weights stay as they were
         scaler.step(optimizer)  # fp16: skipped when the unscaled gradients hold inf/NaN
         scaler.update()
         if scale is not None and scaler.get_scale() < scale:

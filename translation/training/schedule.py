@@ -50,13 +50,42 @@ class TrainingOrder(Sampler):
 
     Each epoch is a fresh permutation drawn from (seed, epoch); the last batch of an epoch may be short,
     as with the official loader. Resuming at any step yields exactly the remaining batches.
+
+    With several processes (distributed.py) `batch_size` is the global batch and process `rank` of
+    `world_size` gets its contiguous share of each batch; the batches themselves do not depend on the
+    number of processes, which is what lets a run resume with another.
     """
 
     def __init__(self, dataset_size: int, batch_size: int, seed: int, start_step: int, total_steps: int,
-                 shuffle: bool = True):
+                 shuffle: bool = True, rank: int = 0, world_size: int = 1):
         self.n, self.batch_size, self.seed, self.shuffle = dataset_size, batch_size, seed, shuffle
         self.start, self.total = start_step, total_steps
+        self.rank, self.world_size = rank, world_size
         self.steps_per_epoch = max(1, math.ceil(dataset_size / batch_size))
+        if batch_size % world_size:
+            raise ValueError(f"--batch-size {batch_size} is the global batch: it must be a multiple of the "
+                             f"{world_size} processes")
+        last = dataset_size % batch_size
+        if 0 < last < world_size:  # some process would get no sample of the epoch's last batch
+            raise ValueError(f"the data set's {dataset_size} samples leave a last batch of {last} each epoch, "
+                             f"fewer than the {world_size} processes; use --max-dataset-size "
+                             f"{dataset_size - last} or another --batch-size")
+
+    def global_batch(self, step: int) -> int:
+        """How many samples the batch of `step` holds over all processes (the last of an epoch may be short)."""
+        return min(self.batch_size, self.n - (step % self.steps_per_epoch) * self.batch_size)
+
+    def share(self, step: int) -> float:
+        """This process's fraction of the batch of `step`: it scales its loss by this before the gradients
+        are summed over the processes, which makes the sum the gradient of the whole batch's mean loss."""
+        start, end = self._share_bounds(self.global_batch(step))
+        return (end - start) / self.global_batch(step)
+
+    def _share_bounds(self, size: int) -> tuple[int, int]:
+        # as np.array_split: the first (size % world_size) processes take one sample more
+        base, extra = divmod(size, self.world_size)
+        start = self.rank * base + min(self.rank, extra)
+        return start, start + base + (self.rank < extra)
 
     def __len__(self) -> int:
         return max(0, self.total - self.start)
@@ -71,5 +100,7 @@ class TrainingOrder(Sampler):
                 if step >= self.total:
                     return
                 chunk = order[b * self.batch_size:(b + 1) * self.batch_size]
+                start, end = self._share_bounds(len(chunk))
+                chunk = chunk[start:end]
                 yield [(int(i), sample_seed(self.seed, epoch, int(i))) for i in chunk]
                 step += 1

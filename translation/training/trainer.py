@@ -2,6 +2,8 @@
 
 Each step is one call to `Engine.step` (engine.py), which owns the gradient mechanics; the trainer knows
 neither the losses nor the optimizers' internals. See translation/checkpoint.py for what a checkpoint holds.
+Under torchrun every process runs this loop on its share of each batch (distributed.py); only rank 0
+(`is_main`) shows progress, logs, writes image sheets and checkpoints.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from translation.checkpoint import LATEST, empty_best, read_checkpoint, save_che
 from translation.config import save_yaml, to_dict
 from translation.data.io import write_image
 from translation.runtime import set_thread_count
+from translation.training import distributed
 from translation.training.engine import Engine, NonFiniteLossError, StepError
 from translation.training.health import TrainingHealth
 from translation.training.random_state import capture_rng_state, restore_rng_state
@@ -28,7 +31,12 @@ from translation.visualize import sheet_from_batches
 
 
 class TrainingError(RuntimeError):
-    """Training stopped for a reason the user must act on (the message says what and where)."""
+    """Training stopped for a reason the user must act on (the message says what and where).
+    `everywhere`: every process stopped for it (a loss summed over them), so rank 0 alone reports it."""
+
+    def __init__(self, message: str, everywhere: bool = False):
+        super().__init__(message)
+        self.everywhere = everywhere
 
 
 class StopRequested:
@@ -77,6 +85,8 @@ class Trainer:
         self.step = 0
         self.stopped = False
         self.best = empty_best()
+        self.processes = distributed.from_environment()  # torchrun's processes, or a single one
+        self.is_main = self.processes.is_main  # rank 0: the one process that logs and saves
 
     # --- setup ----------------------------------------------------------------------------------------
     def _prepare_run_dir(self) -> dict | None:
@@ -85,7 +95,7 @@ class Trainer:
             if not latest.is_file():
                 raise TrainingError(f"--resume: no checkpoint at {latest}")
             # a run killed mid-save leaves its temporary file behind (never a broken latest.pt)
-            for leftover in self.run_dir.glob(f".{LATEST}.*.tmp"):
+            for leftover in self.run_dir.glob(f".{LATEST}.*.tmp") if self.is_main else ():
                 leftover.unlink()
             return self.checkpoint if self.checkpoint is not None else read_checkpoint(latest)
         if latest.exists():
@@ -96,17 +106,19 @@ class Trainer:
     def _build(self):
         c = self.config
         state = self._prepare_run_dir()
-        self.device = select_device(c.device)
+        self.device = self.processes.start(select_device(c.device))
         set_thread_count(c.threads)
         seed_everything(c.seed)
         self.dataset = self.model_class.build_dataset(c)
         for note in getattr(self.dataset, "notes", []):  # files the data set names but does not use
-            print(f"note: {note}", file=sys.stderr)
+            distributed.say(self.processes, f"note: {note}")
         self.model = self.model_class(c, self.device, self.dataset)
+        if c.sync_bn:
+            self.processes.use_sync_batch_norm(self.model.nets)
         self.engine = Engine(self.model, precision=c.precision, channels_last=c.channels_last,
-                             compile=c.compile, ema_decay=c.ema_decay)
+                             compile=c.compile, ema_decay=c.ema_decay, processes=self.processes)
         if self.engine.precision.advice:
-            print(self.engine.precision.advice, file=sys.stderr)
+            distributed.say(self.processes, self.engine.precision.advice)
         self.schedule = Schedule(len(self.dataset), c.batch_size, c.epochs, c.epochs_decay, c.steps)
         if state is not None:
             try:
@@ -120,13 +132,29 @@ class Trainer:
             self.step = int(state["step"])
             self.best = state.get("best", empty_best())
             restore_rng_state(state["rng"])
+        self.processes.broadcast_nets([*self.model.nets.values(), *(e.average for e in self.engine.ema.values())])
+        self.processes.seed_own_streams(c.seed, self.step)
+        self.evaluation = self._evaluation()
         if self.step < self.schedule.total_steps:
             # The first batch is read before a new run gets its folder: a bad file, or images smaller than
             # the crop, then stop it with nothing written.
             self.batches = iter(self._loader())
             self.first_batch = self._next_batch()
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        save_yaml(c, self.run_dir / "config.yaml")
+        if self.is_main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            save_yaml(c, self.run_dir / "config.yaml")
+
+    def _evaluation(self):
+        """--eval-every's evaluator (periodic_eval.py), its options checked before anything is written."""
+        if not self.config.eval_every:
+            return None
+        from translation.training.periodic_eval import PeriodicEvaluation
+
+        try:
+            evaluation = PeriodicEvaluation(self.config, self.model, self.engine, self.device, self.run_dir)
+        except ValueError as error:
+            raise TrainingError(str(error), everywhere=True) from None
+        return evaluation if self.is_main else None  # checked by every process, run by rank 0
 
     def _last_good(self) -> str:
         latest = self.run_dir / LATEST
@@ -139,7 +167,9 @@ class Trainer:
         except StopIteration:
             raise
         except Exception as error:  # unreadable or unusable data: say which file, keep progress
-            if started_at is not None and self.step > started_at:
+            if self.processes.world_size > 1:  # the others wait for this one until torchrun stops them all
+                kept = f"Process {self.processes.rank} stops, and with it the others. {self._last_good()}"
+            elif started_at is not None and self.step > started_at:
                 self.save()
                 kept = f"Progress saved at step {self.step} in {self.run_dir / LATEST}; fix the file and --resume."
             elif self.resume:
@@ -150,22 +180,28 @@ class Trainer:
 
     def _loader(self) -> DataLoader:
         c = self.config
-        order = TrainingOrder(len(self.dataset), c.batch_size, c.seed, self.step, self.schedule.total_steps,
-                              shuffle=self.dataset.shuffle)
-        return DataLoader(self.dataset, batch_sampler=order, num_workers=c.num_workers,
+        try:
+            self.order = TrainingOrder(len(self.dataset), c.batch_size, c.seed, self.step, self.schedule.total_steps,
+                                       shuffle=self.dataset.shuffle, rank=self.processes.rank,
+                                       world_size=self.processes.world_size)
+        except ValueError as error:  # the global batch does not split over the processes
+            raise TrainingError(str(error), everywhere=True) from None
+        return DataLoader(self.dataset, batch_sampler=self.order, num_workers=c.num_workers,
                           pin_memory=self.device.type == "cuda", persistent_workers=False,
                           # a private generator: worker seeding must not consume the global RNG stream
                           generator=torch.Generator().manual_seed(c.seed))
 
     # --- saving and logging ---------------------------------------------------------------------------
     def save(self) -> Path:
+        path = self.run_dir / LATEST
+        if not self.is_main:  # every process holds the same weights and optimizer state: rank 0 writes them
+            return path
         model = self.model
         state = {"model": model.name, "config": to_dict(self.config), "net_specs": model.net_specs,
                  "nets": {key: net.state_dict() for key, net in model.nets.items()},
                  "generators": model.generators(), "test_mode": model.test_mode, **self.engine.state_dict(),
                  "step": self.step, "epoch": self.schedule.epoch(self.step), "rng": capture_rng_state(),
                  "extra": model.extra_state(), "best": self.best}
-        path = self.run_dir / LATEST
         save_checkpoint(path, state)
         keep = self.config.keep_every
         if keep and self.step % keep == 0:
@@ -203,54 +239,77 @@ class Trainer:
         self._build()
         c, total = self.config, self.schedule.total_steps
         if self.step >= total:
-            print(f"{self.run_dir}: already trained to step {self.step} of {total}.", file=sys.stderr)
+            distributed.say(self.processes, f"{self.run_dir}: already trained to step {self.step} of {total}.")
+            self.processes.close()
             return self.run_dir / LATEST
-        writer = SummaryWriter(str(self.run_dir / "logs"), purge_step=self.step)
-        bar = tqdm(total=total, initial=self.step, disable=not self.progress, dynamic_ncols=True,
+        main = self.is_main
+        # a resumed run logs again what followed its checkpoint; what was logged at the checkpoint's step stays
+        writer = SummaryWriter(str(self.run_dir / "logs"), purge_step=self.step + 1) if main else None
+        bar = tqdm(total=total, initial=self.step, disable=not (self.progress and main), dynamic_ncols=True,
                    desc=f"{self.model.name} {c.name}", unit="it", file=sys.stderr)
         started = time.time()
-        self.health = TrainingHealth(self.model, self.dataset, writer, self.engine.precision.autocast, c.batch_size)
+        self.health = TrainingHealth(self.model, self.dataset, writer, self.engine.precision.autocast,
+                                     c.batch_size // self.processes.world_size) if main else None
         self.model.nets.train()
         try:
             with StopRequested() as stop:
                 started_at, batch = self.step, self.first_batch
                 end = min(total, until_step) if until_step is not None else total
-                while self.step < end and not stop.requested:
+                while self.step < end:
                     if batch is None:
                         try:
                             batch = self._next_batch(started_at)
                         except StopIteration:
                             break
+                    if self.processes.any(stop.requested):  # all processes stop at the same step
+                        break
                     lr_factor = self.schedule.lr_factor(self.step)
                     self.engine.set_lr_factor(lr_factor)
                     self.model.progress = self.step / total
                     try:
-                        outputs = self.engine.step(batch, self.step)
-                    except NonFiniteLossError as error:
+                        outputs = self.engine.step(batch, self.step, self.order.share(self.step))
+                    except NonFiniteLossError as error:  # the loss summed over the processes: all stop
                         raise TrainingError(
                             f"loss {', '.join(error.bad)} became {error.terms[error.bad[0]]} at step {self.step + 1}; "
-                            f"stopped without saving. {self._last_good()} Try a lower --lr or another --gan-mode."
-                        ) from None
+                            f"stopped without saving. {self._last_good()} Try a lower --lr or another --gan-mode.",
+                            everywhere=True) from None
                     except StepError as error:
                         raise TrainingError(f"{error} (step {self.step + 1}); stopped without saving. "
-                                            f"{self._last_good()}") from None
+                                            f"{self._last_good()}", everywhere=True) from None
                     batch = None
                     self.step += 1
                     bar.update(1)
-                    if self.step % c.log_every == 0 or self.step == total:
+                    if main and (self.step % c.log_every == 0 or self.step == total):
                         self._log_scalars(writer, bar, lr_factor)
-                    if self.step % c.image_every == 0 or self.step == total:
+                    if main and (self.step % c.image_every == 0 or self.step == total):
                         self._log_images(writer, outputs)
-                        self._report(bar, self.health.samples(self.step))
-                    if self.step % c.save_every == 0:
-                        self.save()
+                        with distributed.this_process_only():
+                            self._report(bar, self.health.samples(self.step))
+                    improved = False
+                    if self.evaluation is not None and self.evaluation.due(self.step, total):
+                        try:
+                            with distributed.this_process_only():  # rank 0 alone: no batch-norm all-reduces
+                                best, lines = self.evaluation.run(self.step, writer, self.best)
+                        except ValueError as error:  # a metric refused the images: keep the progress made
+                            raise TrainingError(f"--eval-every: the evaluation at step {self.step} failed: {error}. "
+                                                f"Progress saved in {self.save()}; change the evaluation "
+                                                "options and --resume.") from None
+                        self._report(bar, lines)
+                        improved, self.best = best is not None, best or self.best
+                    if self.step % c.save_every == 0 or improved:
+                        saved = self.save()
+                        if improved:
+                            self.evaluation.keep_best(saved)
                 path = self.save()
+                self.processes.barrier()  # the others end once rank 0's checkpoint is written
         finally:
             bar.close()
-            writer.close()
+            if writer is not None:
+                writer.close()
+            self.processes.close()
         elapsed = time.time() - started
         self.stopped = self.step < total
         status = "stopped" if self.stopped else "finished"
-        print(f"{status} at step {self.step}/{total} (epoch {self.schedule.epoch(self.step)}) in {elapsed:.0f} s; "
-              f"checkpoint: {path}", file=sys.stderr)
+        distributed.say(self.processes, f"{status} at step {self.step}/{total} (epoch {self.schedule.epoch(self.step)}) "
+                                        f"in {elapsed:.0f} s; checkpoint: {path}")
         return path
