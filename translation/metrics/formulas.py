@@ -110,7 +110,12 @@ def _trace_sqrt_product_eigh(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
 def _trace_sqrt_product_sqrtm(sigma1: np.ndarray, sigma2: np.ndarray, eps: float, notes: list[str]) -> float:
     # pytorch-fid's steps: sqrtm of the product; if not finite, retry with eps on both diagonals; drop an
     # imaginary part that is only rounding (diagonal within 1e-3)
-    covmean = scipy.linalg.sqrtm(sigma1 @ sigma2)
+    with warnings.catch_warnings(record=True) as caught:  # scipy's warning, as a note of the result instead
+        warnings.simplefilter("always", scipy.linalg.LinAlgWarning)
+        covmean = scipy.linalg.sqrtm(sigma1 @ sigma2)
+    if any(issubclass(w.category, scipy.linalg.LinAlgWarning) for w in caught):
+        notes.append("FID: the covariance product is singular (scipy's sqrtm may be inaccurate): a set "
+                     "has fewer images than feature dimensions, or some features do not vary")
     if not np.isfinite(covmean).all():
         notes.append(f"FID: the covariance product is singular; added {eps} to the diagonals (as pytorch-fid)")
         offset = np.eye(len(sigma1)) * eps
