@@ -5,7 +5,8 @@
 
 The net (CycleGAN's defaults: instance norm, ngf 64, random weights) is exported as `translation export`
 does and both runtimes use the same number of threads; the fastest of the interleaved repetitions is kept
-(see benchmark.py). Prints the times, their ratio and the largest output difference.
+(see benchmark.py). Prints the times, their ratio, the achieved GFLOP/s and the largest output difference;
+`tools/benchmark.py --sections onnx` puts the same comparison in its table.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmark import interleaved  # the tools' shared timing loop
+from measure import count_flops
 
 
 def compare(net_name: str = "resnet_9blocks", size: int = 256, batch: int = 1, repeat: int = 10, ngf: int = 64,
@@ -46,7 +48,8 @@ def compare(net_name: str = "resnet_9blocks", size: int = 256, batch: int = 1, r
     with torch.no_grad():
         difference = float(np.abs(session.run(None, feeds)[0] - net(x).numpy()).max())
         best = interleaved({"pytorch": lambda: net(x), "onnxruntime": lambda: session.run(None, feeds)}, repeat)
-    return {"net": net_name, "size": size, "batch": batch, "threads": torch.get_num_threads(),
+        flops = count_flops(lambda: net(x))
+    return {"net": net_name, "size": size, "batch": batch, "threads": torch.get_num_threads(), "flops": flops,
             "pytorch_s": best["pytorch"], "onnxruntime_s": best["onnxruntime"],
             "speedup": best["pytorch"] / best["onnxruntime"], "max_abs_difference": difference}
 
@@ -69,7 +72,9 @@ def main() -> None:
     r = compare(args.net, args.size, args.batch, args.repeat)
     print(f"{r['net']} {r['size']}x{r['size']} batch {r['batch']}, {r['threads']} threads: PyTorch eager fp32 "
           f"{r['pytorch_s'] * 1000:.0f} ms, ONNX Runtime {r['onnxruntime_s'] * 1000:.0f} ms "
-          f"({r['speedup']:.2f}x); outputs differ by at most {r['max_abs_difference']:.1e}")
+          f"({r['speedup']:.2f}x; {r['flops'] / 1e9:.1f} GFLOP a pass: {r['flops'] / 1e9 / r['pytorch_s']:.0f} vs "
+          f"{r['flops'] / 1e9 / r['onnxruntime_s']:.0f} GFLOP/s); outputs differ by at most "
+          f"{r['max_abs_difference']:.1e}")
 
 
 if __name__ == "__main__":
