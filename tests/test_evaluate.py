@@ -88,3 +88,20 @@ def test_digits_space_needs_no_weights_and_names_its_scores(tmp_path, capsys):
                  "--metrics", "fid,is", "--json"]) == 0
     results = json.loads(capsys.readouterr().out)["results"]
     assert set(results) == {"fid_digits", "is_digits"} and results["fid_digits"]["value"] > 0
+
+
+def test_all_leaves_out_what_the_sets_cannot_give_and_says_why():
+    from translation import evaluation
+
+    rng = np.random.default_rng(0)
+
+    def features(n):  # 6 images: too few for the Inception Score's 10 splits, enough for KID
+        return evaluation.FeatureSet("set", rng.random((n, 16)), rng.random((n, 10)), count=n)
+
+    real, fake = features(6), features(6)
+    skipped: list[str] = []
+    results = evaluation.unpaired(real, fake, ["kid", "is", "mmd"], skipped=skipped)
+    assert [r.name for r in results] == ["kid", "mmd"]
+    assert skipped == ["is left out: 10 splits need at least 10 samples, got 6"]
+    with pytest.raises(ValueError, match="10 splits"):  # a metric asked for by name must give its number
+        evaluation.unpaired(real, fake, ["kid", "is"])

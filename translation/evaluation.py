@@ -62,22 +62,33 @@ def stats_feature_set(path) -> FeatureSet:
 
 
 def unpaired(real: FeatureSet, fake: FeatureSet, metrics: list[str], seed: int = 2020,
-             suffix: str = "") -> list[MetricResult]:
-    """Every metric asked for, in one pass over the two feature sets."""
+             suffix: str = "", skipped: list[str] | None = None) -> list[MetricResult]:
+    """Every metric asked for, in one pass over the two feature sets. With a `skipped` list, a metric that
+    refuses these sets (the Inception Score's 10 splits on 6 images) is left out and its reason added there
+    (`--metrics all`: the others are still worth having); without, its ValueError stops the evaluation."""
     results = []
     for name in metrics:
-        if real.features is None:  # saved statistics without features: FID only
-            if name != "fid":
-                raise ValueError(f"{real.name} holds only mean and covariance: {name} needs the features (save "
-                                 "them with --save-stats from a folder, which keeps them)")
-            mu, sigma = gaussian_statistics(fake.features)
-            result = fid_from_statistics(real.mu, real.sigma, mu, sigma, n_real=real.count or None,
-                                         n_fake=len(fake.features))
-        else:
-            result = UNPAIRED_METRICS[name](real.features, fake.features, real.logits, fake.logits, seed=seed)
-        result.name += suffix
-        results.append(result)
+        try:
+            results.append(_unpaired_metric(real, fake, name, seed, suffix))
+        except ValueError as error:
+            if skipped is None:
+                raise
+            skipped.append(f"{name}{suffix} left out: {error}")
     return results
+
+
+def _unpaired_metric(real: FeatureSet, fake: FeatureSet, name: str, seed: int, suffix: str) -> MetricResult:
+    if real.features is None:  # saved statistics without features: FID only
+        if name != "fid":
+            raise ValueError(f"{real.name} holds only mean and covariance: {name} needs the features (save "
+                             "them with --save-stats from a folder, which keeps them)")
+        mu, sigma = gaussian_statistics(fake.features)
+        result = fid_from_statistics(real.mu, real.sigma, mu, sigma, n_real=real.count or None,
+                                     n_fake=len(fake.features))
+    else:
+        result = UNPAIRED_METRICS[name](real.features, fake.features, real.logits, fake.logits, seed=seed)
+    result.name += suffix
+    return result
 
 
 def matched_pairs(targets, outputs) -> list[tuple[Path, Path]]:
