@@ -253,15 +253,44 @@ def test_inception_score_matches_direct_computation_and_torch_fidelity():
     logits = np.random.default_rng(23).normal(scale=3.0, size=(53, 12))
     probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     mean, std = direct_inception_score(probabilities, 10)
-    result = inception_score(logits)
+    result = inception_score(logits, shuffle_seed=None)  # the original: splits in the order given
     assert result.value == pytest.approx(mean, rel=1e-10) and result.std == pytest.approx(std, rel=1e-8)
-    assert inception_score(probabilities, from_probabilities=True).value == pytest.approx(mean, rel=1e-10)
+    assert inception_score(probabilities, from_probabilities=True, shuffle_seed=None).value == pytest.approx(
+        mean, rel=1e-10)
     metric_isc = pytest.importorskip("torch_fidelity.metric_isc")
     torch = pytest.importorskip("torch")
     reference = metric_isc.isc_features_to_metric(torch.from_numpy(logits), splits=10, shuffle=True, rng_seed=2020)
-    shuffled = inception_score(logits, shuffle_seed=2020)
+    shuffled = inception_score(logits)  # by default shuffled as torch-fidelity
     assert shuffled.value == pytest.approx(reference["inception_score_mean"], rel=1e-10)
     assert shuffled.std == pytest.approx(reference["inception_score_std"], rel=1e-8)
+
+
+def confident_logits_sorted_by_class(n: int = 1000, classes: int = 10, seed: int = 5) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    labels = np.sort(rng.integers(0, classes, n))  # as files named or foldered by class are read
+    return np.eye(classes)[labels] * 6 + rng.normal(size=(n, classes))
+
+
+def test_inception_score_does_not_depend_on_the_order_of_the_samples():
+    logits = confident_logits_sorted_by_class()
+    shuffled = logits[np.random.default_rng(6).permutation(len(logits))]
+    from_sorted, from_shuffled = inception_score(logits), inception_score(shuffled)
+    # different splits of the same samples: the same score within split noise, near the whole set's
+    assert from_sorted.value == pytest.approx(from_shuffled.value, rel=0.03)
+    assert from_sorted.value == pytest.approx(inception_score(logits, splits=1).value, rel=0.05)
+    assert from_sorted.details["shuffle_seed"] == 2020
+    # in file order, each split holds about one class and scores near 1: what the shuffle prevents
+    assert inception_score(logits, shuffle_seed=None).value < 0.25 * from_sorted.value
+    # --seed reaches the shuffle through the registry
+    assert UNPAIRED_METRICS["is"](logits, logits, None, logits, seed=3).details["shuffle_seed"] == 3
+
+
+def test_mode_score_splits_do_not_depend_on_the_order_of_the_samples():
+    logits = confident_logits_sorted_by_class()
+    shuffled = logits[np.random.default_rng(6).permutation(len(logits))]
+    from_sorted = mode_score(logits, logits, splits=5).value
+    assert from_sorted == pytest.approx(mode_score(logits, shuffled, splits=5).value, rel=0.03)
+    assert mode_score(logits, logits, splits=5, shuffle_seed=None).value < 0.25 * from_sorted
 
 
 def test_inception_score_input_errors():

@@ -39,7 +39,9 @@ def register(subparsers) -> None:
                         "with antialiasing first (clean-fid); results say which")
     p.add_argument("--batch-size", type=int_at_least(1), default=50, help="images per forward pass (default: 50)")
     p.add_argument("--device", default="auto", choices=DEVICES, help="where to run the network (default: auto)")
-    p.add_argument("--seed", type=int_at_least(0), default=2020, help="seed of KID's subsets (default: 2020)")
+    p.add_argument("--seed", type=int_at_least(0), default=2020,
+                   help="seed of the random draws: KID's subsets, the shuffle before the Inception Score's splits "
+                        "(so that file order does not matter), ... (default: 2020, torch-fidelity's)")
     p.add_argument("--no-cache", action="store_true", help="compute REAL's features again instead of reusing them")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     # channels-last by default: 1.6x faster Inception features on a CPU, within 1e-6 (metrics/features.py)

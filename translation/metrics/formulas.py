@@ -12,8 +12,9 @@ Conventions, chosen to give the numbers of the standard tools on the same featur
   KID     torch-fidelity's estimator and subset draws (numpy RandomState, generated subset drawn before the real
           one, seed 2020); subset_size is capped at the smaller set as clean-fid does (torch-fidelity refuses).
   IS      softmax over all the logits given: the FID Inception's 1008 logits without the bias (logits_unbiased),
-          as the original TF code and torch-fidelity; 10 splits of consecutive samples, std with ddof=0;
-          shuffle_seed=2020 reproduces torch-fidelity's shuffled splits. Mode Score takes the same logits.
+          as the original TF code and torch-fidelity; samples shuffled with RandomState(2020), then 10 splits of
+          consecutive samples, std with ddof=0: torch-fidelity's defaults (the original TF code does not
+          shuffle, so files sorted by class gave it splits of one class each). Mode Score takes the same logits.
 Sample sets larger than memory allows are handled in row chunks (translation.metrics.neighbours).
 """
 from __future__ import annotations
@@ -338,41 +339,54 @@ def _log_marginal(log_p: np.ndarray) -> np.ndarray:
         return np.log(np.exp(log_p).mean(axis=0))
 
 
-def _split_scores(log_p: np.ndarray, splits: int, score: Callable[[np.ndarray], float]) -> np.ndarray:
-    # consecutive splits [i N / s, (i + 1) N / s), as the original code and torch-fidelity cut them
+def _split_scores(log_p: np.ndarray, splits: int, score: Callable[[np.ndarray], float],
+                  shuffle_seed: int | None) -> np.ndarray:
+    # consecutive splits [i N / s, (i + 1) N / s), as the original code and torch-fidelity cut them, of the
+    # samples permuted first by RandomState(shuffle_seed) as torch-fidelity does: files named or foldered by
+    # class would otherwise put one class in each split, and every split would score about 1
     n = len(log_p)
     if not 1 <= splits <= n:
         raise ValueError(f"{splits} splits need at least {splits} samples, got {n}")
+    if shuffle_seed is not None and splits > 1:  # one split is the whole set, in any order
+        log_p = log_p[np.random.RandomState(shuffle_seed).permutation(n)]
     return np.array([score(log_p[i * n // splits:(i + 1) * n // splits]) for i in range(splits)])
 
 
+def _split_details(splits: int, shuffle_seed: int | None) -> dict[str, int | str]:
+    details: dict[str, int | str] = {"splits": splits}
+    if splits > 1:
+        details["shuffle_seed"] = "none (file order)" if shuffle_seed is None else shuffle_seed
+    return details
+
+
 def inception_score(fake_logits: ArrayLike, *, splits: int = 10, from_probabilities: bool = False,
-                    shuffle_seed: int | None = None) -> MetricResult:
+                    shuffle_seed: int | None = DEFAULT_SEED) -> MetricResult:
     """Inception Score (Salimans et al. 2016, "Improved techniques for training GANs"):
-    exp(E_x KL(p(y|x) || p(y))) per split, mean and std (ddof=0) over `splits` consecutive splits.
+    exp(E_x KL(p(y|x) || p(y))) per split, mean and std (ddof=0) over `splits` splits of the samples shuffled
+    with numpy's RandomState(shuffle_seed), as torch-fidelity (seed 2020); shuffle_seed=None keeps the given
+    order, as the original code (whose number then depends on how the files are sorted).
     Ideal: higher; at most the number of classes (1 for uniform predictions, k for confident predictions spread
     evenly over k classes).
 
     The softmax runs over all the columns given. For the original's numbers pass the FID Inception's 1008 logits
     without the classifier bias (features.py's logits_unbiased): the original TF code took pool3 @ W, no bias,
-    over 1008 outputs (8 of them unused classes), and torch-fidelity does the same. The original does not
-    shuffle; shuffle_seed permutes the samples first with RandomState(seed), as torch-fidelity does (2020).
+    over 1008 outputs (8 of them unused classes), and torch-fidelity does the same.
     """
     log_p = class_log_probabilities(fake_logits, from_probabilities=from_probabilities)
-    if shuffle_seed is not None:
-        log_p = log_p[np.random.RandomState(shuffle_seed).permutation(len(log_p))]
-    scores = _split_scores(log_p, splits, lambda part: float(np.exp(_kl_rows(part, _log_marginal(part)).mean())))
+    scores = _split_scores(log_p, splits, lambda part: float(np.exp(_kl_rows(part, _log_marginal(part)).mean())),
+                           shuffle_seed)
     return MetricResult("is", float(scores.mean()), float(scores.std()), ideal="higher (at most the classes)",
-                        details={"splits": splits, "classes": log_p.shape[1]})
+                        details={**_split_details(splits, shuffle_seed), "classes": log_p.shape[1]})
 
 
 def mode_score(real_logits: ArrayLike, fake_logits: ArrayLike, *, splits: int = 1,
-               from_probabilities: bool = False) -> MetricResult:
+               from_probabilities: bool = False, shuffle_seed: int | None = DEFAULT_SEED) -> MetricResult:
     """Mode Score (Che et al. 2017, "Mode regularized generative adversarial networks", in the form used by Xu et
     al. 2018): exp(E_x KL(p(y|x) || p(y)) - KL(p(y) || p*(y))), x generated, p(y) the generated and p*(y) the real
     class marginal. It is the Inception Score times exp(-KL(p(y) || p*(y))): it also penalises generated classes
     in other proportions than the real ones. Whole set by default (splits=1; more splits give mean and std, with
-    p*(y) from all real samples). Ideal: higher; at most the number of classes.
+    p*(y) from all real samples; the generated samples shuffled first, as for the Inception Score). Ideal:
+    higher; at most the number of classes.
 
     (The form with p*(y) inside the first KL, exp(E KL(p(y|x) || p*(y)) - KL(p(y) || p*(y))), is identically
     the Inception Score, so it is not the one computed.)
@@ -387,9 +401,9 @@ def mode_score(real_logits: ArrayLike, fake_logits: ArrayLike, *, splits: int = 
         log_pg = _log_marginal(part)
         return float(np.exp(_kl_rows(part, log_pg).mean() - _kl_rows(log_pg, log_p_star)))
 
-    scores = _split_scores(log_fake, splits, score)
+    scores = _split_scores(log_fake, splits, score, shuffle_seed)
     return MetricResult("mode_score", float(scores.mean()), float(scores.std()) if splits > 1 else None,
-                        ideal="higher (at most the classes)", details={"splits": splits})
+                        ideal="higher (at most the classes)", details=_split_details(splits, shuffle_seed))
 
 
 # ---------------------------------------------------------------------------------------------- sample-based
@@ -480,7 +494,8 @@ class UnpairedMetric:
 _ENTRIES = [
     UnpairedMetric("fid", "FID", None, lambda r, f, rl, fl: fid(r, f)),
     UnpairedMetric("kid", "KID", None, lambda r, f, rl, fl, **kw: kid(r, f, **kw), seeded=True),
-    UnpairedMetric("is", "Inception Score", "fake", lambda r, f, rl, fl: inception_score(fl)),
+    UnpairedMetric("is", "Inception Score", "fake", lambda r, f, rl, fl, seed=DEFAULT_SEED:
+                   inception_score(fl, shuffle_seed=seed), seeded=True),
     UnpairedMetric("mode_score", "Mode Score", "both", lambda r, f, rl, fl: mode_score(rl, fl)),
     UnpairedMetric("mmd", "kernel MMD² (Gaussian)", None, lambda r, f, rl, fl, **kw: gaussian_mmd(r, f, **kw),
                    seeded=True),
