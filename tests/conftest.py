@@ -96,3 +96,20 @@ def make_domain_set(root: Path, domains=("angry", "happy", "sad"), n: int = 3, h
             level = (k + 1) / (len(domains) + 1) + rng.uniform(-0.05, 0.05, (height, width, 1))
             write_image(root / split / domain / f"{domain}_{i}.png", np.repeat(level, 3, axis=2).astype(np.float32))
     return root
+
+
+def killed_mid_save(target: Path, size: int = 1000) -> Path:
+    """The temporary file a process killed (kill -9) while atomically writing `target` leaves behind: written
+    by a real process of this machine that has ended."""
+    import subprocess
+    import sys
+
+    code = ("import os, sys\nfrom translation.utils.files import atomic_path\n"
+            "with atomic_path(sys.argv[1]) as tmp:\n"
+            "    tmp.write_bytes(bytes(int(sys.argv[2])))\n"
+            "    print(tmp, flush=True)\n"
+            "    os._exit(9)  # no cleanup, as under kill -9\n")
+    done = subprocess.run([sys.executable, "-c", code, str(target), str(size)], capture_output=True, text=True,
+                          cwd=REPO, check=False)
+    assert done.returncode == 9, done.stderr
+    return Path(done.stdout.strip())

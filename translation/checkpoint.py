@@ -24,10 +24,11 @@ inside net_specs and no ema/scalers/best; `read_checkpoint` upgrades such files 
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 from translation.names import DIRECTIONS
-from translation.utils.files import atomic_path
+from translation.utils.files import atomic_path, clear_unfinished_writes
 
 FORMAT = "translation-checkpoint"
 VERSION = 2
@@ -97,9 +98,12 @@ def save_checkpoint(path: Path, state: dict) -> None:
 # --- reading -----------------------------------------------------------------------------------------
 
 def resolve_checkpoint_path(path) -> Path:
-    """A run directory means its latest.pt; a file is taken as it is."""
+    """A run directory means its latest.pt; a file is taken as it is. Opening a run directory clears what
+    saves killed part-way left in it (named on stderr); a run still saving there keeps its own."""
     path = Path(path)
     if path.is_dir():
+        for line in clear_unfinished_writes(path):
+            print(f"note: {line}", file=sys.stderr)
         candidate = path / LATEST
         if not candidate.is_file():
             raise CheckpointError(f"{path}: no {LATEST} in this run directory (has it been trained?)")
@@ -117,24 +121,70 @@ def load_file(path) -> dict:
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for corrupt or hostile files
-        raise CheckpointError(f"{path}: {_why_unloadable(error)}") from None
+        raise CheckpointError(f"{path}: {_why_unloadable(path, error)}") from None
     if not isinstance(obj, dict):
         raise CheckpointError(f"{path}: expected a dict of weights, found {type(obj).__name__}")
     return obj
 
 
-def _why_unloadable(error: Exception) -> str:
-    """torch's reason, minus its advice to load unsafely: we never do, so never suggest it."""
+ACCEPTED = ("checkpoints are PyTorch files (a run folder or its latest.pt, an official .pth/.ckpt state dict) "
+            "or, for `translation translate`, an .onnx file from `translation export`")
+_ZIP = b"PK\x03\x04"  # torch.save's format since PyTorch 1.6
+# torch.save's older format: a pickle (protocol 2) that opens with torch's magic number
+_LEGACY_TORCH = b"\x80\x02\x8a\x0a" + (0x1950A86A20F9469CFC6C).to_bytes(10, "little")
+ONNX = "an ONNX file"
+_SIGNATURES = ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+               (b"%PDF", "a PDF document"), (b"\x1f\x8b", "a gzip archive"), (b"BZh", "a bzip2 archive"),
+               (b"\xfd7zXZ", "an xz archive"), (b"7z\xbc\xaf", "a 7-Zip archive"))
+
+
+def _why_unloadable(path: Path, error: Exception) -> str:
+    """Why torch could not load `path`: what the file is when it is not a PyTorch file at all, else torch's
+    reason, minus its advice to load unsafely (we never do, so never suggest it)."""
     text = str(error)
     imported = re.search(r"GLOBAL ([\w.]+)", text)
     if imported:
         return (f"refused: it asks to import {imported.group(1)} while loading, and only tensors and plain values "
                 "are loaded (code in a checkpoint could run on this machine). A file saved with "
                 "torch.save(model) instead of torch.save(model.state_dict()) does this too.")
-    # the lines of torch's message that are about the file, not about weights_only
+    what = _what_file(path)
+    if what == ONNX:
+        return (f"not a checkpoint: it is {ONNX}; this command reads the PyTorch checkpoint it was exported from "
+                "(its run folder or .pt), and `translation translate` runs ONNX files")
+    if what:
+        return f"not a checkpoint: it is {what}; {ACCEPTED}"
+    # the lines of torch's message that are about the file, not about weights_only or filing bugs
     lines = [line.strip() for line in re.split(r"\n|WeightsUnpickler error:", text) if line.strip()
              and not re.search(r"weights_only|documentation|file an issue|trusted source", line)]
-    return f"cannot be read as a PyTorch file ({lines[0] if lines else type(error).__name__})"
+    reason = re.split(r"\. This is an internal", lines[0])[0] if lines else type(error).__name__
+    return f"cannot be read as a PyTorch file: damaged or cut short? ({reason})"
+
+
+def _what_file(path: Path) -> str | None:
+    """What `path` is, by its first bytes, when it is not a PyTorch file; None when it looks like one."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(512)
+    except OSError as error:
+        return f"unreadable ({error.strerror or error})"
+    if head.startswith(_ZIP) or head.startswith(_LEGACY_TORCH):
+        return None
+    if not head:
+        return "empty (0 bytes)"
+    if path.suffix.lower() == ".onnx":
+        return ONNX
+    for signature, kind in _SIGNATURES:
+        if head.startswith(signature):
+            return kind
+    if head.startswith(b"\x80"):
+        return "a Python pickle, not one PyTorch wrote"
+    text = head.decode("utf-8", "replace")
+    if "\x00" in text or text.count("\ufffd") > 1:  # one may be a character cut at byte 512
+        return "not a PyTorch file (neither a zip archive nor PyTorch's older pickle format)"
+    if re.match(r"\s*<(!doctype html|html|\?xml)", text, re.I):
+        return "an HTML or XML page (an error page saved in place of a download?)"
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return f"a text file ({first[:40]!r}{'...' if len(first) > 40 else ''})" if first else "a text file"
 
 
 def is_translation_checkpoint(obj: dict) -> bool:

@@ -27,6 +27,7 @@ from translation.training.health import TrainingHealth
 from translation.training.random_state import capture_rng_state, restore_rng_state
 from translation.training.schedule import Schedule, TrainingOrder
 from translation.utils.device import seed_everything, select_device
+from translation.utils.files import clear_unfinished_writes
 from translation.visualize import sheet_from_batches
 
 
@@ -91,12 +92,12 @@ class Trainer:
     # --- setup ----------------------------------------------------------------------------------------
     def _prepare_run_dir(self) -> dict | None:
         latest = self.run_dir / LATEST
+        # a run killed mid-save leaves its temporary file behind (never a broken latest.pt)
+        for line in clear_unfinished_writes(self.run_dir) if self.is_main and self.run_dir.is_dir() else ():
+            distributed.say(self.processes, f"note: {line}")
         if self.resume:
             if not latest.is_file():
                 raise TrainingError(f"--resume: no checkpoint at {latest}")
-            # a run killed mid-save leaves its temporary file behind (never a broken latest.pt)
-            for leftover in self.run_dir.glob(f".{LATEST}.*.tmp") if self.is_main else ():
-                leftover.unlink()
             return self.checkpoint if self.checkpoint is not None else read_checkpoint(latest)
         if latest.exists():
             raise TrainingError(f"{self.run_dir} already holds a run; continue it with --resume, "
