@@ -380,6 +380,7 @@ def test_download_offline_and_unknown(tmp_path, capsys, monkeypatch):
     assert cli("facades", "--url", closed_port_url()) == 1
     err = capsys.readouterr().err
     assert err.count("error:") == 1 and "cannot reach" in err and "Traceback" not in err
+    assert not (tmp_path / "data").exists()
     assert cli("nonsense") == 1
     assert "no data set called 'nonsense'" in capsys.readouterr().err
 
@@ -400,4 +401,22 @@ def test_download_model(server, tmp_path, capsys, monkeypatch):
     capsys.readouterr()
     assert cli("model", "style_monet", "--url", server.url("/page.pth")) == 1
     assert "not a PyTorch weights file" in capsys.readouterr().err
-    assert not (tmp_path / "checkpoints" / "style_monet_pretrained" / "latest_net_G.pth").exists()
+    assert not (tmp_path / "checkpoints" / "style_monet_pretrained").exists()
+
+
+def test_a_failed_download_leaves_no_empty_folder_and_a_partial_one_keeps_its_own(server, tmp_path, capsys,
+                                                                                   monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("translation.data.download.time.sleep", lambda seconds: None)  # no back-off wait
+    assert cli("model", "horse2zebra", "--url", closed_port_url()) == 1  # offline
+    assert cli("facades", "--url", closed_port_url()) == 1
+    assert capsys.readouterr().err.count("error: download of http://127.0.0.1") == 2
+    assert list(tmp_path.iterdir()) == []  # neither checkpoints/horse2zebra_pretrained/ nor data/.downloads/
+    server.files["/h.pth"] = bytes(100_000)
+    server.drop["/h.pth"] = 1  # cut half-way, then the server goes down: the bytes so far are kept to resume
+    server.after_drop_status = 503
+    assert cli("model", "horse2zebra", "--url", server.url("/h.pth")) == 1
+    assert "run the same command again to resume" in capsys.readouterr().err
+    folder = tmp_path / "checkpoints" / "horse2zebra_pretrained"
+    assert sorted(p.name for p in folder.iterdir()) == ["..latest_net_G.pth.download.part",
+                                                        "..latest_net_G.pth.download.part.json"]

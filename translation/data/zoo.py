@@ -18,7 +18,7 @@ from typing import Optional
 from translation.data.archive import UnsafeArchiveError, safe_extract
 from translation.data.catalog import Entry, UnknownNameError, folder_name, resolve
 from translation.data.download import DownloadError, fetch
-from translation.utils.files import atomic_write_bytes
+from translation.utils.files import atomic_write_bytes, no_empty_folders_left
 
 SOURCE_FILE = "SOURCE.json"
 MODEL_FILE = "latest_net_G.pth"  # the official download scripts' file name
@@ -84,16 +84,17 @@ def install_dataset(name: str, data_dir="data", url: Optional[str] = None, sha25
             return Installed(dest, previous["sha256"], note, already=True)
         raise InstallError(f"{dest} already exists{_holding(previous)}; pass --force to replace it")
     downloads = data_dir / ".downloads"  # hidden: list_images and data check never see archives
-    fetched = fetch(url, downloads / _archive_name(url, entry.name), sha256, retries=retries, timeout=timeout,
-                    backoff=backoff, progress=progress, desc=entry.name)
-    fresh = dest.with_name(f".{dest.name}.new")
-    if fresh.exists():
-        shutil.rmtree(fresh)
-    try:
-        safe_extract(fetched.path, fresh)
-    except UnsafeArchiveError:
-        fetched.path.unlink(missing_ok=True)  # never keep (or re-extract) a refused archive
-        raise
+    with no_empty_folders_left(downloads):
+        fetched = fetch(url, downloads / _archive_name(url, entry.name), sha256, retries=retries, timeout=timeout,
+                        backoff=backoff, progress=progress, desc=entry.name)
+        fresh = dest.with_name(f".{dest.name}.new")
+        if fresh.exists():
+            shutil.rmtree(fresh)
+        try:
+            safe_extract(fetched.path, fresh)
+        except UnsafeArchiveError:
+            fetched.path.unlink(missing_ok=True)  # never keep (or re-extract) a refused archive
+            raise
     atomic_write_bytes(fresh / SOURCE_FILE, _record(entry, url, fetched.sha256, fetched.size,
                                                     {"layout": entry.layout} if entry.layout else None))
     _swap_in(fresh, dest)
@@ -143,10 +144,11 @@ def install_model(name: str, checkpoints_dir="checkpoints", url: Optional[str] =
         raise InstallError(f"{target} already exists{_holding(previous)}; pass --force to replace it")
     # Downloaded beside the target, verified, then moved over it: a failure leaves the old model.
     staged = folder / f".{MODEL_FILE}.download"
-    fetched = fetch(url, staged, sha256, retries=retries, timeout=timeout, backoff=backoff, progress=progress,
-                    desc=entry.name)
-    if verify:
-        _check_state_dict(staged, url)
+    with no_empty_folders_left(folder):
+        fetched = fetch(url, staged, sha256, retries=retries, timeout=timeout, backoff=backoff, progress=progress,
+                        desc=entry.name)
+        if verify:
+            _check_state_dict(staged, url)
     staged.replace(target)
     atomic_write_bytes(folder / f"{MODEL_FILE}.sha256", f"{fetched.sha256}  {MODEL_FILE}\n".encode())
     arch = _MODEL_ARCH.get(entry.project, {})

@@ -81,6 +81,23 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
+@contextlib.contextmanager
+def no_empty_folders_left(folder: Path):
+    """On failure inside the block, remove `folder` and the parents of it that the block made, as far as
+    they are empty: a download that fails leaves no empty folder behind (a partial file keeps its folder)."""
+    folder = Path(folder)
+    made = [path for path in (folder, *folder.parents) if not path.exists()]  # deepest first
+    try:
+        yield
+    except BaseException:
+        for path in made:
+            try:
+                path.rmdir()  # refused unless empty
+            except OSError:
+                break
+        raise
+
+
 # --- what interrupted writes leave behind --------------------------------------------------------------
 
 def clear_unfinished_writes(folder: Path) -> list[str]:
