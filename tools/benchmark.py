@@ -427,10 +427,10 @@ def quality_rows(run: Run, steps: int) -> list[dict]:
 
 # --- threading: fresh processes, so OpenMP reads each policy at start-up ------------------------------------
 
-POLICIES = {  # what translation/runtime.py chooses between, and the alternatives it was measured against
+POLICIES = {  # what translation/runtime.py sets (bounded spin), and the alternatives it was measured against
     "OpenMP default (spin)": {},
     "passive": {"OMP_WAIT_POLICY": "PASSIVE"},
-    "bounded spin (runtime.py, idle)": {"GOMP_SPINCOUNT": "1000"},
+    "bounded spin (runtime.py)": {"GOMP_SPINCOUNT": "1000"},
     "one thread": {"OMP_NUM_THREADS": "1"},
 }
 

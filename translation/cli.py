@@ -12,7 +12,7 @@ import sys
 
 from translation import __version__
 from translation.commands.arguments import Parser
-from translation.runtime import NET_COMMANDS, configure_cpu_threads
+from translation.runtime import configure_cpu_threads
 
 # Each module defines register(subparsers) and sets `func` (args -> exit code) on its parser(s), and may set
 # `check` (args -> None, raises ValueError): the checks of its options that argparse cannot do, run before
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "check", None):
             args.check(args)
         # before the command imports torch (see runtime.py)
-        configure_cpu_threads(look_at_load=args.command in NET_COMMANDS)
+        configure_cpu_threads()
         return int(args.func(args) or 0)
     except (ValueError, OSError) as error:
         # Expected failures (bad flags, bad files, missing folders) carry a message naming the cause.
