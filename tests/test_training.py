@@ -157,6 +157,28 @@ def test_ctrl_c_saves_and_exits_cleanly(paired_set, tmp_path):
     assert load_checkpoint(tmp_path / "sig")["step"] >= 5
 
 
+def test_ctrl_c_in_a_terminal_with_data_workers_saves_and_exits_cleanly(paired_set, tmp_path):
+    """A terminal's Ctrl-C goes to the whole process group, the DataLoader's worker processes included."""
+    cmd = _train_cmd(paired_set, tmp_path, "--steps", "100000", "--image-every", "5")
+    cmd[cmd.index("--num-workers") + 1] = "2"
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # its own process group, as a terminal's foreground job
+    samples = tmp_path / "sig" / "samples"
+    deadline = time.time() + 120
+    while not (samples.is_dir() and any(samples.iterdir())) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert proc.poll() is None, proc.communicate()
+    os.killpg(proc.pid, signal.SIGINT)  # the main process and both workers
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "data error" not in err and "stopped at step" in err, err
+    step = load_checkpoint(tmp_path / "sig")["step"]
+    assert step >= 5
+    resumed = subprocess.run(cmd[:cmd.index("--steps") + 1] + [str(step + 2)] + cmd[cmd.index("--steps") + 2:]
+                             + ["--resume"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0 and load_checkpoint(tmp_path / "sig")["step"] == step + 2, resumed.stderr
+
+
 def _wait_for_new_save(latest, proc, after_inode, saves=1, deadline=300):
     """Block until `saves` more checkpoints have been renamed into place (each save is a new inode)."""
     seen, inode, limit = 0, after_inode, time.time() + deadline

@@ -27,6 +27,7 @@ from tqdm import tqdm
 from translation.data.arrays import read_channels, resize
 from translation.data.io import (IMAGE_EXTENSIONS, ImageReadError, read_warnings, scan_images, skipped_not_images,
                                  write_image)
+from translation.data.workers import ignore_stop_signals, start_workers
 from translation.names import OUTPUT_FORMATS
 from translation.translator import Translator, image_seed
 
@@ -173,7 +174,7 @@ def translate_folder(translator: Translator, input_path, output_dir, fmt: str = 
     # with tiles, images may be huge: each worker holds one ahead, not two
     ahead = {"prefetch_factor": 1 if tiling else 2} if workers else {}
     reader = DataLoader(_Reader(jobs, translator.in_channels, size), batch_size=1, collate_fn=_first,
-                        num_workers=workers, **ahead)
+                        num_workers=workers, worker_init_fn=ignore_stop_signals, **ahead)
     per_batch = batch_size if translator.batches_images else 1
     pending: dict[tuple[int, int], list[tuple[Job, np.ndarray]]] = {}
     # As every command's bar: none when stderr is not a terminal (logs), and cleared when done, so the
@@ -209,7 +210,7 @@ def translate_folder(translator: Translator, input_path, output_dir, fmt: str = 
         writer.submit(job, out)
 
     try:
-        for index, image, error, notes in reader:
+        for index, image, error, notes in start_workers(reader):
             for message in notes:
                 summary.warnings.append(message)
                 bar.write(f"warning: {message}", file=sys.stderr)

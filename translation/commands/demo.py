@@ -1,6 +1,8 @@
 """`translation demo pix2pix|cyclegan|stargan`: the self-contained demos that `make demo` runs."""
 from __future__ import annotations
 
+import sys
+
 from translation.commands.arguments import int_at_least
 from translation.names import PRECISIONS
 
@@ -27,6 +29,12 @@ def run(args) -> int:
         from translation.demo.gan_demo import run_demo
     else:
         from translation.demo.pix2pix_demo import run_demo
+    from translation.training.trainer import TrainingError
+
     steps = {"steps": args.steps} if args.steps else {}
-    result = run_demo(args.workdir, precision=args.precision, **steps)
+    try:
+        result = run_demo(args.workdir, precision=args.precision, **steps)
+    except TrainingError as error:  # one line, as `translation train` says it
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     return 130 if result.get("interrupted") else 0  # stopped early: say so in the exit code too

@@ -20,6 +20,7 @@ from tqdm import tqdm
 from translation.checkpoint import LATEST, empty_best, read_checkpoint, save_checkpoint
 from translation.config import save_yaml, to_dict
 from translation.data.io import write_image
+from translation.data.workers import ignore_stop_signals, start_workers
 from translation.runtime import set_thread_count
 from translation.training import distributed
 from translation.training.engine import Engine, NonFiniteLossError, StepError
@@ -139,7 +140,7 @@ class Trainer:
         if self.step < self.schedule.total_steps:
             # The first batch is read before a new run gets its folder: a bad file, or images smaller than
             # the crop, then stop it with nothing written.
-            self.batches = iter(self._loader())
+            self.batches = start_workers(self._loader())
             self.first_batch = self._next_batch()
         if self.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -189,6 +190,7 @@ class Trainer:
             raise TrainingError(str(error), everywhere=True) from None
         return DataLoader(self.dataset, batch_sampler=self.order, num_workers=c.num_workers,
                           pin_memory=self.device.type == "cuda", persistent_workers=False,
+                          worker_init_fn=ignore_stop_signals,  # Ctrl-C stops the run through this process
                           # a private generator: worker seeding must not consume the global RNG stream
                           generator=torch.Generator().manual_seed(c.seed))
 
