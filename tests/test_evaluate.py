@@ -62,6 +62,21 @@ def test_a_table_for_people_and_clear_errors(sets, capsys, monkeypatch, tmp_path
     assert "translation download inception-weights" in capsys.readouterr().err
 
 
+def test_a_wrong_path_is_named_before_the_weights_are_looked_for(sets, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "hub"))  # no weights anywhere: they must not be the message
+    monkeypatch.delenv("TRANSLATION_INCEPTION_WEIGHTS", raising=False)
+    for real, fake, message in [(tmp_path / "nonexistent", sets / "fake", "nonexistent: no such folder"),
+                                (sets / "real", tmp_path / "samples", "samples: no such folder"),
+                                (tmp_path / "stats.npz", sets / "fake", "stats.npz: no such statistics file"),
+                                (sets / "weights.pth", sets / "fake", "weights.pth is not a folder")]:
+        assert main(["evaluate", str(real), str(fake)]) == 1
+        err = capsys.readouterr().err
+        assert message in err and "inception" not in err.lower(), err
+    for flags in (["--paired"], ["--features", "digits"]):
+        assert main(["evaluate", str(sets / "real"), str(tmp_path / "samples"), *flags]) == 1
+        assert "samples: no such folder" in capsys.readouterr().err
+
+
 def test_paired_scores_match_by_name(tmp_path, capsys):
     image = np.random.default_rng(1).random((16, 16, 3)).astype(np.float32)
     for name in ("a", "sub/b"):

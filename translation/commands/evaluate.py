@@ -70,6 +70,7 @@ def run(args) -> int:
     from translation import evaluation
     from translation.metrics.formulas import format_table, parse_metric_names, results_to_dict
 
+    _check_paths(args)
     if args.paired:
         names = [m.strip() for m in (args.metrics or "psnr,ssim,l1").split(",") if m.strip()]
         results, notes = evaluation.paired(args.real, args.fake, names), []
@@ -97,6 +98,22 @@ def run(args) -> int:
     else:
         print(format_table(results))
     return 0
+
+
+def _check_paths(args) -> None:
+    """The folders and files the user named, before any network or weights file is looked for: a mistyped
+    path is named as such, not reported as a missing download."""
+    from translation.metrics.features import list_folder_images
+
+    # the Inception features read a folder's own images; the digits and --paired read its subfolders too
+    recursive = args.paired or args.features == "digits"
+    if Path(args.real).suffix == ".npz" and not args.paired:
+        if not Path(args.real).is_file():
+            raise ValueError(f"{args.real}: no such statistics file")
+    else:
+        list_folder_images(args.real, recursive)
+    if args.fake is not None:
+        list_folder_images(args.fake, recursive)
 
 
 def _feature_sets(args):
