@@ -1,12 +1,14 @@
 """Every option of every command is checked before any work starts, and parsing never loads torch."""
 import argparse
 import json
+import re
 import subprocess
 import sys
 
 import pytest
 
 from translation.cli import build_parser, main
+from translation.commands.flag_hints import OFFICIAL_FLAGS
 
 from conftest import REPO, make_paired_set
 
@@ -96,7 +98,8 @@ def test_parsing_help_and_argument_errors_load_no_heavy_library():
              ["train", "cyclegan", "--help"], ["translate", "--help"], ["import", "--help"], ["prepare", "--help"],
              ["prepare", "edges", "--help"], ["data", "check", "--help"], ["download", "--help"], ["demo", "--help"],
              ["train", "pix2pix", "--batch-size", "0"], ["train", "pix2pix", "--netG", "unet_999"],
-             ["train", "pix2pix", "--crop-size", "300"], ["translate", "a", "b", "c", "--batch-size", "-1"]]
+             ["train", "pix2pix", "--crop-size", "300"], ["translate", "a", "b", "c", "--batch-size", "-1"],
+             ["train", "pix2pix", "--dataroot", "d"]]
     code = ("import json, sys\nfrom translation.cli import main\nloaded = []\n"
             f"for argv in {calls!r}:\n"
             "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
@@ -105,6 +108,53 @@ def test_parsing_help_and_argument_errors_load_no_heavy_library():
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     loaded = json.loads(out.stdout.strip().splitlines()[-1])
     assert all(not heavy for heavy in loaded), dict(zip(map(" ".join, calls), loaded))
+
+
+@pytest.mark.parametrize("scope", sorted(OFFICIAL_FLAGS))
+def test_every_flag_an_official_flag_hint_names_is_an_option_of_its_command(scope):
+    commands = [(words, parser) for words, parser in leaf_commands(build_parser())
+                if list(words[:len(scope.split())]) == scope.split()]
+    assert commands, f"{scope!r} is not a command"
+    for words, parser in commands:
+        for official, hint in OFFICIAL_FLAGS[scope].items():
+            assert official not in parser._option_string_actions, (words, official)  # else it is never hinted
+            named = re.findall(r"--[A-Za-z][\w-]*", re.sub(r"`[^`]*`", "", hint))  # not in `quoted commands`
+            missing = [flag for flag in named if flag not in parser._option_string_actions]
+            assert not missing, f"{' '.join(words)}: {official}'s hint names {missing}, which it does not have"
+
+
+@pytest.mark.parametrize("argv,said", [
+    (["train", "pix2pix", "--dataroot", "d", "--n_epochs", "5", "--n_epochs_decay", "5", "--continue_train"],
+     "--dataroot is --data here; --n_epochs is --epochs here; --n_epochs_decay is --epochs-decay here; "
+     "--continue_train is --resume here"),
+    (["train", "cyclegan", "--batch_size=4", "--lambda_identity", "0.5", "--netG", "resnet_9blocks"],
+     "--batch_size is --batch-size here; --lambda_identity is --lambda-identity here"),
+    (["train", "pix2pix", "--lambda_L1", "100", "--no_flip", "--display_id", "0", "--stpes", "3"],
+     "--lambda_L1 is --lambda-l1 here; --no_flip is --no-flip here; --display_id: none needed: losses and image "
+     "sheets go to TensorBoard"),
+    (["train", "stargan", "--selected_attrs", "Male", "--num_iters", "9", "--g_repeat_num", "6"],
+     "--selected_attrs is --attrs here; --num_iters is --steps here; --g_repeat_num is --g-blocks here"),
+    (["translate", "run", "in", "out", "--results_dir", "r", "--eval", "--c_dim", "5"],
+     "--results_dir: OUTPUT, the third argument; --eval is --test-mode eval here; --c_dim is --c-dim here"),
+])
+def test_official_flags_get_ours_named_by_the_command_that_was_given_them(argv, said, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and len(err.splitlines()) == 1
+    command = "translation " + " ".join(argv[:1 if argv[0] == "translate" else 2])
+    assert err.startswith(f"{command}: error: unrecognized arguments: ") and err.endswith(f" (see {command} --help)\n")
+    assert said in err
+
+
+def test_a_mistyped_flag_gets_the_nearest_one_and_an_unknown_one_no_guess(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "pix2pix", "--stpes", "3"])
+    assert "unrecognized arguments: --stpes 3; --stpes: did you mean --steps? (see" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["sample", "run", "out", "--zzz"])
+    assert capsys.readouterr().err == ("translation sample: error: unrecognized arguments: --zzz "
+                                       "(see translation sample --help)\n")
 
 
 def test_a_data_error_on_the_first_batch_leaves_no_run_folder(tmp_path, capsys):

@@ -27,11 +27,23 @@ class DefaultsHelpFormatter(HelpFormatter, argparse.ArgumentDefaultsHelpFormatte
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with a one-line error: the usage of a 60-option command would bury the message."""
+    """argparse with a one-line error: the usage of a 60-option command would bury the message. Flags a
+    command does not have are reported by that command, naming ours where the official code's were typed."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)
+
+    def parse_known_args(self, args=None, namespace=None):
+        # A sub-command gets every word after its name, so no other parser could take what it leaves over:
+        # say so here, where the command and its options are known (argparse would say it at the top).
+        namespace, unknown = super().parse_known_args(args, namespace)
+        if unknown:
+            from translation.commands.flag_hints import hints
+
+            said = hints(self.prog.split()[1:], list(self._option_string_actions), unknown)
+            self.error(f"unrecognized arguments: {' '.join(unknown)}" + (f"; {'; '.join(said)}" if said else ""))
+        return namespace, unknown
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
