@@ -15,7 +15,7 @@ from translation.cli import main
 from translation.data.io import read_image, write_image
 from translation.domain_translator import DomainRequest, load_domain_translator
 from translation.export.graph import ExportError
-from translation.export.onnx_runtime import load_onnx_translator, open_session
+from translation.export.onnx_runtime import load_onnx_sampler, load_onnx_translator, open_session
 from translation.export.writers import export_checkpoint
 from translation.nets import create_generator, spec_of
 from translation.sampling import load_sampler
@@ -56,6 +56,10 @@ def checkpoints(tmp_path_factory):
     root = tmp_path_factory.mktemp("export")
     cyclegan = tiny_net("resnet_6blocks", ngf=4, norm="instance")
     average = tiny_net("resnet_6blocks", ngf=4, norm="instance")  # EMA weights: different, so their use shows
+    noise_average = tiny_net("dcgan", z_dim=8, image_size=16, ngf=4)
+    with torch.no_grad():  # EMA weights unlike the trained ones
+        for parameter in noise_average.parameters():
+            parameter.mul_(0.8)
     return {
         # unet_32 has no dropout: paper mode (each image's own batch-norm statistics) exports as it is
         "pix2pix": write(root / "pix2pix.pt", {"G": tiny_net("unet_32", ngf=4, norm="batch", dropout=True)},
@@ -68,6 +72,9 @@ def checkpoints(tmp_path_factory):
                          {"G": translates("AtoB")}, "paper"),
         "dcgan": write(root / "dcgan.pt", {"G": tiny_net("dcgan", z_dim=8, image_size=16, ngf=4, n_classes=3)},
                        {"G": samples(8, ["a", "b", "c"])}, "eval"),
+        # unconditional, with an EMA: the graph takes z alone
+        "noise": write(root / "noise.pt", {"G": tiny_net("dcgan", z_dim=8, image_size=16, ngf=4)},
+                       {"G": samples(8)}, "eval", ema={"G": noise_average.state_dict()}),
     }
 
 
@@ -77,7 +84,7 @@ def exported(checkpoints, tmp_path_factory):
     root = tmp_path_factory.mktemp("files")
     files = {}
     for name, checkpoint in checkpoints.items():
-        formats = ("torchscript",) if name == "dropout" else ("onnx", "torchscript")
+        formats = {"dropout": ("torchscript",), "noise": ("onnx",)}.get(name, ("onnx", "torchscript"))
         for fmt in formats:
             path = root / f"{name}.{'onnx' if fmt == 'onnx' else 'ts'}"
             assert main(["export", str(checkpoint), "--format", fmt, "-o", str(path)]) == 0
@@ -216,6 +223,48 @@ def test_stargan_onnx_needs_to_and_from(exported, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--to: this exported file translates to named domains (Black_Hair, Blond_Hair, Young)" in err
     assert "--from: the discriminator that reads what each input is was not exported" in err
+
+
+@pytest.mark.parametrize("name,classes,weights", [("dcgan", ["a", "b", "c"], "raw"), ("noise", [], "ema")])
+def test_sample_an_onnx_file_gives_the_checkpoints_images(name, classes, weights, checkpoints, exported, tmp_path,
+                                                         capsys):
+    checkpoint, onnx = load_sampler(checkpoints[name]), load_onnx_sampler(exported[name]["onnx"], "cpu")
+    assert (onnx.z_dim, onnx.classes, onnx.weights, list(onnx.nets)) == (8, classes, weights, ["G"])
+    z = checkpoint.noise(7, seed=3, truncation=1.5)
+    labels = torch.arange(7) % 3 if classes else None
+    assert torch.equal(z, onnx.noise(7, seed=3, truncation=1.5))
+    for x, y in zip(checkpoint.generate(z, labels), onnx.generate(z, labels)):
+        assert x.shape == y.shape == (16, 16, 3) and np.abs(x - y).max() < TOLERANCE
+    label = ["--label", "b"] if classes else []
+    for kind in ("pt", "onnx"):  # through the command line: files of the same names, the same images
+        source = checkpoints[name] if kind == "pt" else exported[name]["onnx"]
+        assert main(["sample", str(source), str(tmp_path / kind), "-n", "4", "--seed", "3", *label]) == 0
+        assert main(["sample", str(source), str(tmp_path / kind / "grid"), "-n", "6", "--grid"]) == 0
+    summaries = [line for line in capsys.readouterr().err.splitlines() if line.startswith("wrote")]
+    assert summaries[0] == summaries[2].replace(str(tmp_path / "onnx"), str(tmp_path / "pt"))
+    same_images(tmp_path / "pt", tmp_path / "onnx")
+
+
+@pytest.mark.parametrize("flags,message", [
+    (["--precision", "bf16"], "--precision: this exported file runs in float32"),
+    (["--compile"], "--compile: this exported file runs in ONNX Runtime"),
+    (["--no-ema"], "--no-ema: this exported file holds the EMA weights"),
+    (["--generator", "G2"], "--generator G2: this exported file holds one generator, G; export the checkpoint "
+                            "with --generator G2")])
+def test_sample_refuses_options_the_file_has_fixed(flags, message, exported, tmp_path, capsys):
+    assert main(["sample", str(exported["noise"]["onnx"]), str(tmp_path / "out"), *flags]) == 1
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_translate_and_sample_name_each_other_for_the_other_kind_of_file(exported, tmp_path, capsys):
+    images = messy_folder(tmp_path / "in")
+    noise, translator = exported["dcgan"]["onnx"], exported["cyclegan"]["onnx"]
+    assert main(["translate", str(noise), str(images), str(tmp_path / "out")]) == 1
+    assert f"use `translation sample {noise} OUTPUT`" in capsys.readouterr().err
+    assert main(["sample", str(translator), str(tmp_path / "out")]) == 1
+    assert f"use `translation translate {translator} INPUT OUTPUT`" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 def test_export_refuses_to_overwrite_and_leaves_no_temporary_file(checkpoints, tmp_path, capsys):

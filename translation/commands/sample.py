@@ -16,8 +16,10 @@ def register(subparsers) -> None:
                     "(EMA) is used when the checkpoint has one.",
         epilog="examples:\n  translation sample checkpoints/dcgan_digits out/ -n 64 --grid\n"
                "  translation sample checkpoints/cdcgan out/ -n 16 --label 3\n"
-               "  translation sample checkpoints/dcgan_digits walk/ --interpolate 8")
-    p.add_argument("checkpoint", metavar="CHECKPOINT", help="run directory or checkpoint file")
+               "  translation sample checkpoints/dcgan_digits walk/ --interpolate 8\n"
+               "  translation sample gan.onnx out/ -n 16   # a file from `translation export`, in ONNX Runtime")
+    p.add_argument("checkpoint", metavar="CHECKPOINT",
+                   help="run directory, checkpoint file, or an .onnx file from `translation export`")
     p.add_argument("output", metavar="OUTPUT", help="folder for the images")
     p.add_argument("-n", "--count", type=int_at_least(1), default=64, help="images to draw (default: 64)")
     p.add_argument("--label", help="conditional models: the class to draw, by name or index (default: the "
@@ -45,9 +47,16 @@ def run(args) -> int:
     from translation.sampling import grid, load_sampler, slerp
     from translation.utils.device import select_device
 
-    sampler = load_sampler(args.checkpoint, select_device(args.device), use_ema=not args.no_ema,
-                           generator=args.generator, precision=args.precision, channels_last=args.channels_last,
-                           compile=args.compile)
+    if args.checkpoint.lower().endswith(".onnx"):  # written by `translation export`: ONNX Runtime runs it
+        from translation.export.onnx_runtime import load_onnx_sampler
+
+        sampler = load_onnx_sampler(args.checkpoint, args.device, use_ema=not args.no_ema, generator=args.generator,
+                                    precision=args.precision, channels_last=args.channels_last,
+                                    compile=args.compile)
+    else:
+        sampler = load_sampler(args.checkpoint, select_device(args.device), use_ema=not args.no_ema,
+                               generator=args.generator, precision=args.precision,
+                               channels_last=args.channels_last, compile=args.compile)
     if sampler.arithmetic.advice:
         print(sampler.arithmetic.advice, file=sys.stderr)
     out = Path(args.output)

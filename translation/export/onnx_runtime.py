@@ -1,14 +1,16 @@
-"""An exported ONNX file as a Translator: `translation translate FILE.onnx INPUT OUTPUT` runs it with ONNX Runtime.
+"""An exported ONNX file run with ONNX Runtime: `translation translate FILE.onnx INPUT OUTPUT` for image
+generators, `translation sample FILE.onnx OUTPUT` for noise generators.
 
-The session stands in for the generator inside the ordinary Translator / DomainTranslator, so reading,
-padding to the recorded size multiple, cropping back and writing are those of translating with the
-checkpoint. The test mode, direction and weights were fixed at export; options that ask for others are
-refused rather than ignored.
+The session stands in for the generator inside the ordinary Translator / DomainTranslator / Sampler, so
+reading, padding to the recorded size multiple, cropping back, drawing z (seed, truncation, walks) and writing
+are those of running the checkpoint. The test mode, direction, generator and weights were fixed at export;
+options that ask for others are refused rather than ignored.
 """
 from __future__ import annotations
 
 import json
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -18,18 +20,22 @@ from translation.export.writers import INSTALL
 from translation.translator import Translator
 
 
-class OnnxNet(nn.Module):
-    """An ONNX Runtime session called like the generator it was exported from: net(image[, labels])."""
+# the element types of the graphs' inputs: images, z and StarGAN's labels are float, class indices int64
+_NUMPY_TYPES = {"tensor(float)": np.float32, "tensor(int64)": np.int64, "tensor(int32)": np.int32}
 
-    def __init__(self, session, size_multiple: int):
+
+class OnnxNet(nn.Module):
+    """An ONNX Runtime session called like the generator it was exported from: net(image[, labels]) or
+    net(z[, labels]), the inputs in the graph's order (a None, an unconditional model's labels, is left out)."""
+
+    def __init__(self, session, size_multiple: int = 1):
         super().__init__()
         self.session, self.size_multiple = session, size_multiple
-        self.input_names = [node.name for node in session.get_inputs()]
+        self.inputs = [(node.name, _NUMPY_TYPES[node.type]) for node in session.get_inputs()]
 
-    def forward(self, image: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        feeds = {"image": image.float().cpu().numpy()}
-        if labels is not None:
-            feeds["labels"] = labels.float().cpu().numpy()
+    def forward(self, *inputs: torch.Tensor | None) -> torch.Tensor:
+        feeds = {name: x.cpu().numpy().astype(dtype) for (name, dtype), x in zip(self.inputs, inputs)
+                 if x is not None}
         return torch.from_numpy(self.session.run(["output"], feeds)[0])
 
 
@@ -72,7 +78,8 @@ def load_onnx_translator(path, direction: str | None = None, test_mode: str | No
     """A Translator (or DomainTranslator, with `to`) that runs the exported file `path`."""
     session, meta = open_session(path, device)
     task = meta["task"]
-    _refuse_what_was_fixed(meta, direction, test_mode, to, source, precision, use_ema, channels_last, compile)
+    _refuse_what_was_fixed(path, meta, direction, test_mode, to, source)
+    _refuse_runtime_options(meta, precision, use_ema, channels_last, compile)
     net = OnnxNet(session, int(meta["size_multiple"]))
     spec = {"name": meta["architecture"],
             "kwargs": {"in_channels": int(meta["in_channels"]), "out_channels": int(meta["out_channels"])}}
@@ -87,12 +94,30 @@ def load_onnx_translator(path, direction: str | None = None, test_mode: str | No
                             weights=meta["weights"])
 
 
-def _refuse_what_was_fixed(meta: dict, direction, test_mode, to, source, precision, use_ema, channels_last,
-                           compile) -> None:
+def load_onnx_sampler(path, device: str = "auto", use_ema: bool = True, generator: str | None = None,
+                      precision: str = "fp32", channels_last: bool = False, compile: bool = False):
+    """A Sampler that draws with the exported noise generator `path`: the same seed gives the same z, hence
+    the checkpoint's images (within float rounding)."""
+    from translation.sampling import Sampler
+
+    session, meta = open_session(path, device)
+    if meta["task"] != "sample":
+        raise ExportError(f"{path} translates images rather than drawing them from noise: use "
+                          f"`translation translate {path} INPUT OUTPUT`")
+    key = meta["generator"]
+    if generator is not None and generator not in (key, "0"):
+        raise ExportError(f"--generator {generator}: this exported file holds one generator, {key}; export the "
+                          f"checkpoint with --generator {generator} for that one")
+    _refuse_runtime_options(meta, precision, use_ema, channels_last, compile)
+    return Sampler({key: OnnxNet(session)}, int(meta["z_dim"]), json.loads(meta["classes"]), meta["weights"],
+                   torch.device("cpu"))
+
+
+def _refuse_what_was_fixed(path, meta: dict, direction, test_mode, to, source) -> None:
     task, what = meta["task"], "this exported file"
     checks = [
-        (task == "sample", "", (f"{what} draws images from noise (z): run it with ONNX Runtime directly; "
-                                "`translation sample` takes the checkpoint")),
+        (task == "sample", "", (f"{path} draws images from noise (z) rather than translating them: use "
+                                f"`translation sample {path} OUTPUT`")),
         (task == "translate" and to, "--to", f"{what} translates {meta.get('direction')}, not to named domains"),
         (task == "translate_to_domain" and not to, "--to",
          f"{what} translates to named domains ({', '.join(json.loads(meta.get('domains', '[]')))}): say which"),
@@ -103,6 +128,13 @@ def _refuse_what_was_fixed(meta: dict, direction, test_mode, to, source, precisi
           f"{direction} for that")),
         (test_mode and test_mode != meta.get("test_mode"), "--test-mode",
          f"{what} was exported in {meta.get('test_mode')} mode; export again with --test-mode {test_mode}"),
+    ]
+    _raise_first(checks)
+
+
+def _refuse_runtime_options(meta: dict, precision: str, use_ema: bool, channels_last: bool, compile: bool) -> None:
+    what = "this exported file"
+    checks = [
         (precision != "fp32", "--precision", f"{what} runs in float32, as exported"),
         # ONNX Runtime chooses its own layouts and compiles the graph itself
         (channels_last, "--channels-last", f"{what} runs in ONNX Runtime, which chooses its own memory layout"),
@@ -111,6 +143,10 @@ def _refuse_what_was_fixed(meta: dict, direction, test_mode, to, source, precisi
         (not use_ema and meta.get("weights") == "ema", "--no-ema",
          f"{what} holds the EMA weights; export with --no-ema for the trained ones"),
     ]
+    _raise_first(checks)
+
+
+def _raise_first(checks: list[tuple[bool, str, str]]) -> None:
     for failed, flag, why in checks:
         if failed:
             raise ExportError(f"{flag}: {why}" if flag else why)
