@@ -50,3 +50,17 @@ def test_truncation_keeps_z_inside_and_slerp_ends_at_its_ends(runs):
     assert z.abs().max() <= 0.5 and torch.equal(z, sampler.noise(200, seed=0, truncation=0.5))
     a, b = torch.randn(8), torch.randn(8)
     assert torch.allclose(slerp(a, b, 0.0), a, atol=1e-5) and torch.allclose(slerp(a, b, 1.0), b, atol=1e-5)
+
+
+def test_html_page_shows_the_samples_or_the_grid(runs, tmp_path, capsys):
+    from test_html_page import read_page, targets
+
+    out = tmp_path / "files"
+    assert main(["sample", str(runs / "plain"), str(out), "-n", "3", "--html"]) == 0
+    assert f"page: {out / 'index.html'}" in capsys.readouterr().err
+    _, links = read_page(out)
+    assert targets(out, links.images) == [(out / f"sample_{i:04d}.png").resolve() for i in range(3)]
+    assert main(["sample", str(runs / "cond"), str(tmp_path / "grid"), "-n", "20", "--grid", "--html"]) == 0
+    text, links = read_page(tmp_path / "grid")
+    assert targets(tmp_path / "grid", links.anchors) == [(tmp_path / "grid" / "grid.png").resolve()]
+    assert "wrote 20 images" in text

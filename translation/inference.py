@@ -46,6 +46,8 @@ class Summary:
     failures: list[str] = field(default_factory=list)
     not_images: list[str] = field(default_factory=list)  # relative names of the other files under INPUT
     warnings: list[str] = field(default_factory=list)  # read with a caveat (an animated GIF's first frame)
+    # (input, output) of every image whose output is in place: translated now, or kept from before
+    pairs: list[tuple[Path, Path]] = field(default_factory=list)
 
     @property
     def failed(self) -> int:
@@ -85,6 +87,7 @@ def plan_jobs(input_path, output_dir, fmt: str = "png", overwrite: bool = False)
         claimed[target] = source
         if target.exists() and not overwrite:
             summary.skipped_existing += 1
+            summary.pairs.append((source, target))
             continue
         jobs.append(Job(source, target, name))
     return jobs, summary
@@ -185,6 +188,7 @@ def translate_folder(translator: Translator, input_path, output_dir, fmt: str = 
 
     def written(job: Job) -> None:
         summary.translated += 1
+        summary.pairs.append((job.source, job.target))
         bar.update(1)
 
     writer = _Writer(bit_depth, 2 * per_batch, written)  # one batch being written, the next one waiting
@@ -232,4 +236,5 @@ def translate_folder(translator: Translator, input_path, output_dir, fmt: str = 
     finally:
         writer.close()
     bar.close()
+    summary.pairs.sort()  # in the input's order, wherever each was written from
     return summary

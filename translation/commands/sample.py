@@ -34,6 +34,8 @@ def register(subparsers) -> None:
                         "default: each in turn on the same z, one grid column each")
     p.add_argument("--seed", type=int_at_least(0), default=0, help="noise seed (default: 0)")
     p.add_argument("--overwrite", action="store_true", help="replace images that already exist")
+    p.add_argument("--html", action="store_true",
+                   help="also write OUTPUT/index.html showing the images (or the grid), each named and linked")
     p.add_argument("--no-ema", action="store_true", help="use the trained weights even when an EMA is saved")
     p.add_argument("--device", default="auto", choices=DEVICES, help="where to run the generator")
     add_speed_flags(p)
@@ -47,6 +49,10 @@ def run(args) -> int:
     from translation.sampling import grid, load_sampler, slerp
     from translation.utils.device import select_device
 
+    if args.html:  # before any work: an index.html someone else wrote is not replaced without --overwrite
+        from translation.html_page import check_page
+
+        check_page(args.output, args.overwrite)
     if args.checkpoint.lower().endswith(".onnx"):  # written by `translation export`: ONNX Runtime runs it
         from translation.export.onnx_runtime import load_onnx_sampler
 
@@ -99,6 +105,12 @@ def run(args) -> int:
     how = [f"{sampler.weights} weights", f"seed {args.seed}"] + [name for name, on in (
         (args.precision, args.precision != "fp32"), ("channels-last", args.channels_last),
         ("compiled", args.compile)) if on]
-    print(f"wrote {what} ({', '.join(how)}) -> "
-          f"{targets[0] if len(targets) == 1 else out}", file=sys.stderr)
+    line = f"wrote {what} ({', '.join(how)}) -> {targets[0] if len(targets) == 1 else out}"
+    print(line, file=sys.stderr)
+    if args.html:
+        from translation.html_page import write_images_page
+
+        page = write_images_page(out, targets, f"sample {args.checkpoint}", line,
+                                 height=512 if len(targets) == 1 else 128)
+        print(f"page: {page}", file=sys.stderr)
     return 0

@@ -70,6 +70,9 @@ def register(subparsers) -> None:
                    help="pixels neighbouring tiles share, at most N/2 (default: 32); outputs match the whole "
                         "image's where the net looks no further than M/4 px")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--html", action="store_true",
+                   help="also write OUTPUT/index.html: every input beside its output (StarGAN --to all: its "
+                        "sheet), linked by relative path")
     add_speed_flags(p)
     add_official_flags(p)
     stargan = p.add_argument_group("official StarGAN generator files ({iter}-G.ckpt, with --to)")
@@ -100,6 +103,10 @@ def check(args) -> None:
         raise ValueError("--tile is for models that translate between two domains, not with --to")
     if args.tile and 2 * (args.tile_overlap or 0) > args.tile:
         raise ValueError(f"--tile-overlap {args.tile_overlap}: at most half of --tile ({args.tile // 2})")
+    if args.html:
+        from translation.html_page import check_page
+
+        check_page(args.output, args.overwrite)
 
 
 def run(args) -> int:
@@ -145,10 +152,17 @@ def run(args) -> int:
     if translator.precision.name != "fp32":
         how.append(translator.precision.name)
     how += [name for name, on in (("channels-last", args.channels_last), ("compiled", args.compile)) if on]
-    print(f"{', '.join(parts)} ({', '.join(how)}) -> {args.output}", file=sys.stderr)
+    line = f"{', '.join(parts)} ({', '.join(how)}) -> {args.output}"
+    print(line, file=sys.stderr)
     readings = getattr(translator, "readings", None)
     if readings and readings.images:
         seen = ", ".join(f"{name} {count}" for name, count in readings.counts.most_common()) or "none of them"
         print(f"what the discriminator read in the {readings.images} inputs (used as their own labels; --from "
               f"overrides): {seen}", file=sys.stderr)
+    if args.html:
+        from translation.html_page import write_pairs_page
+
+        page = write_pairs_page(args.output, summary.pairs, f"translate {args.input} with {args.checkpoint}", line,
+                                f"output ({translator.direction})", summary.failures)
+        print(f"page: {page}", file=sys.stderr)
     return 1 if summary.failed else 0
