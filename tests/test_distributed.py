@@ -103,7 +103,10 @@ def test_only_rank_0_reports_and_writes(runs):
     root, _, two = runs
     assert two.stderr.count("finished at step") == 1
     assert sorted(p.name for p in (root / "runs" / "two").iterdir()) == [
-        "config.yaml", "latest.pt", "logs", "samples", "step_00000002.pt", "step_00000004.pt"]
+        "config.yaml", "latest.pt", "logs", "loss_log.txt", "samples", "step_00000002.pt", "step_00000004.pt"]
+    # one process writes the log lines: one header, and each logged step once, on stderr as in the file
+    log = (root / "runs" / "two" / "loss_log.txt").read_text()
+    assert log.count("================") == 2 and two.stderr.count("step 4/4 epoch") == log.count("step 4/4 epoch") == 1
     assert len(list((root / "runs" / "two" / "logs").iterdir())) == 1  # one TensorBoard file
 
 
