@@ -36,6 +36,18 @@ def test_a_killed_save_is_removed_and_named_when_the_run_folder_is_opened(run, c
     assert (run / "latest.pt").read_bytes() == b"the last complete save"
 
 
+def test_a_leftover_that_cannot_be_removed_is_named_and_the_folder_still_opens(run, monkeypatch):
+    leftover = killed_mid_save(run / "latest.pt")
+
+    def refuse(self, missing_ok=False):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(type(leftover), "unlink", refuse)  # a run folder of someone else's
+    [line] = clear_unfinished_writes(run)
+    assert line.startswith(f"kept {leftover} (1 kB), left by a save that did not finish (process ")
+    assert line.endswith("has ended): cannot remove it (Permission denied)")
+
+
 def test_a_live_save_keeps_its_temporary_and_completes(run, capsys):
     with atomic_path(run / "latest.pt") as tmp:  # this process is the live writer
         tmp.write_bytes(b"half of a new")

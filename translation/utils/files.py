@@ -125,6 +125,10 @@ def clear_unfinished_writes(folder: Path) -> list[str]:
             tmp.unlink()
         except FileNotFoundError:
             continue  # another process cleared it first
+        except OSError as error:  # a folder of someone else's, read-only here
+            lines.append(f"kept {tmp} ({size}), left by a save that did not finish ({why}): cannot remove it "
+                         f"({error.strerror or error})")
+            continue
         lines.append(f"removed {tmp} ({size}), left by a save that did not finish ({why})")
     return lines
 
