@@ -179,15 +179,83 @@ def test_cli_train_then_translate_both_directions(unpaired_set, tmp_path, capsys
     assert "(BtoA, test mode eval)" in capsys.readouterr().err
 
 
-def test_demo_set_and_run_end_to_end(tmp_path):
+def test_demo_held_out_pairs_are_one_pose_in_the_two_kinds(tmp_path):
+    import numpy as np
+
+    from translation.data.io import list_images, read_image
+    from translation.demo.apple2orange import build_apple2orange
+    from translation.demo.fruit_scores import foreground_colour, silhouette, silhouette_iou
+
+    assert build_apple2orange(tmp_path, train_count=3, test_count=5, seed=1) == (3, 3, 5)
+    for folder, kind in (("trainA", "apple"), ("trainB", "orange")):  # the official apple2orange layout
+        assert [p.name for p in list_images(tmp_path / folder)] == [f"{kind}_{i:04d}.png" for i in range(3)]
+    names = [p.name for p in list_images(tmp_path / "testA")]
+    assert names == [p.name for p in list_images(tmp_path / "testB")] and len(names) == 5
+    apples = [read_image(tmp_path / "testA" / n) for n in names]
+    oranges = [read_image(tmp_path / "testB" / n) for n in names]
+    for i, (apple, orange) in enumerate(zip(apples, oranges)):
+        red, green, _ = foreground_colour(apple)
+        assert green < 0.35 * red and foreground_colour(orange)[1] > 0.45 * foreground_colour(orange)[0], names[i]
+        # the same place and size: the orange covers the apple's body (stem and leaf aside), better than any
+        # other pose's orange does
+        overlaps = [silhouette_iou(apple, other) for other in oranges]
+        assert overlaps[i] > 0.8 and int(np.argmax(overlaps)) == i, (names[i], overlaps)
+        centre = lambda image: np.argwhere(silhouette(image)).mean(axis=0)  # noqa: E731
+        assert np.abs(centre(apple) - centre(orange)).max() < 3, names[i]
+
+
+def test_demo_scores_on_known_images():
+    import numpy as np
+
+    from translation.demo.fruit_scores import KindClassifier, score, silhouette, silhouette_iou
+    from translation.demo.shading import BACKGROUND
+
+    def square(colour, left):  # a 10x10 square of `colour` on paper, its left edge at column `left`
+        image = np.tile(BACKGROUND, (20, 20, 1))
+        image[5:15, left:left + 10] = colour
+        return image
+
+    paper, red, orange = np.tile(BACKGROUND, (20, 20, 1)), (0.6, 0.1, 0.1), (0.8, 0.4, 0.1)
+    assert not silhouette(paper * 0.76).any()  # the table shadow (at most 25 % darker) is not the object
+    assert silhouette_iou(square(red, 0), square(orange, 5)) == pytest.approx(50 / 150)  # overlap 5 of 15 columns
+    assert silhouette_iou(paper, paper) == 1.0
+    classifier = KindClassifier.fit({"apple": [square(red, 2)], "orange": [square(orange, 7)]})
+    assert classifier.predict(square(red, 9)) == "apple" and classifier.predict(square(orange, 0)) == "orange"
+    assert classifier.predict(square((0.7, 0.3, 0.1), 0)) == "orange" and classifier.predict(paper) is None
+    apples, oranges = [square(red, 3), square(red, 6)], [square(orange, 3), square(orange, 6)]
+    # leaving the apples unchanged: not oranges, every outline kept, off by the colour change over the square
+    assert score(apples, apples, oranges, "orange", classifier) == pytest.approx(
+        {"became": 0.0, "shape_iou": 1.0, "l1": (0.2 + 0.3 + 0.0) / 3 * 100 / 400})
+    assert score(apples, oranges, oranges, "orange", classifier) == pytest.approx(
+        {"became": 1.0, "shape_iou": 1.0, "l1": 0.0})
+    # one bare paper, one orange two columns off: paper where the first orange and two of the second's columns
+    # should be, orange over two columns of paper
+    off = np.abs(BACKGROUND - orange).mean()
+    assert score(apples, [paper, square(orange, 8)], oranges, "orange", classifier) == pytest.approx(
+        {"became": 0.5, "shape_iou": (0 + 80 / 120) / 2, "l1": (100 / 400 + 40 / 400) * off / 2})
+
+
+def test_demo_run_end_to_end_scores_its_files(tmp_path):
+    import numpy as np
+
     from translation.data.io import list_images, read_image
     from translation.demo.cyclegan_demo import run_demo
-    from translation.demo.styles import build_styles, warm_toned
+    from translation.demo.fruit_scores import KindClassifier, score
 
-    assert build_styles(tmp_path / "set", size=32, train_per_photo=2, test_per_photo=1) == (14, 14, 7)
-    a, b = list_images(tmp_path / "set" / "testA"), list_images(tmp_path / "set" / "testB")
-    assert [p.name for p in a] == [p.name for p in b]
-    assert abs(warm_toned(read_image(a[0])) - read_image(b[0])).max() < 3 / 255  # testB = testA restyled (8-bit files)
-    result = run_demo(tmp_path / "demo", steps=2, sheet_rows=3)
-    assert read_image(result["sheet"]).shape[1] >= 6 * 64
-    assert len(list_images(tmp_path / "demo" / "cyclegan_translated" / "BtoA")) == 28
+    result = run_demo(tmp_path, steps=2, sheet_rows=3, train_count=4, test_count=3)
+    assert read_image(result["sheet"]).shape[:2] == (22 + 3 * (128 + 2), 6 * 128 + 5 * 2)  # 3 poses, 6 columns
+    data, outputs = tmp_path / "apple2orange", tmp_path / "cyclegan_translated"
+    read = lambda folder: [read_image(p) for p in list_images(folder)]  # noqa: E731
+    apples, oranges, to_orange, to_apple = (read(data / "testA"), read(data / "testB"), read(outputs / "AtoB"),
+                                            read(outputs / "BtoA"))
+    assert len(to_orange) == len(to_apple) == 3
+    # the figures it reports are those of the files it wrote, with the classifier fitted on the training set
+    classifier = KindClassifier.fit({"apple": read(data / "trainA"), "orange": read(data / "trainB")})
+    assert result["AtoB"]["CycleGAN"] == pytest.approx(score(apples, to_orange, oranges, "orange", classifier))
+    assert result["BtoA"]["CycleGAN"] == pytest.approx(score(oranges, to_apple, apples, "apple", classifier))
+    average_orange = np.mean(read(data / "trainB"), axis=0)
+    assert result["AtoB"]["average"] == pytest.approx(score(apples, [average_orange] * 3, oranges, "orange",
+                                                            classifier))
+    for direction in ("AtoB", "BtoA"):  # leaving the input as it is changes no kind and keeps every outline
+        assert result[direction]["unchanged"]["became"] == 0.0 and result[direction]["unchanged"]["shape_iou"] == 1.0
+        assert result[direction]["true"]["became"] == 1.0 and result[direction]["true"]["l1"] == 0.0

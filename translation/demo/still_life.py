@@ -176,3 +176,30 @@ def render(kind: str, size: int, rng: np.random.Generator) -> np.ndarray:
         covered = np.logical_or.reduce([part.mask for part in parts])
         if not (covered[0].any() or covered[-1].any() or covered[:, 0].any() or covered[:, -1].any()):
             return resize(compose(parts, big), size, size)
+
+
+def render_as(kinds: tuple[str, ...], size: int, rng: np.random.Generator,
+              span: float | None = None) -> list[np.ndarray]:
+    """One random pose rendered as each of `kinds`, e.g. an apple and the orange in its place.
+
+    Place, size and tilt are shared, and each kind draws its own details (dimple, leaf, navel, tint) from
+    the same seed, so the renderings can be compared pixel for pixel. `span` (object units) sizes the pose
+    (default: the largest of the kinds' spans, so every kind fits); the pose is drawn again until all fit.
+    """
+    big = size * SUPERSAMPLE
+    y, x = np.mgrid[0:big, 0:big].astype(np.float32) + 0.5
+    span = max(SPAN[kind] for kind in kinds) if span is None else span
+    while True:
+        centre = rng.uniform(0.4, 0.6, 2) * big
+        pose = Pose(centre[0], centre[1], rng.uniform(0.55, 0.75) * big / span,
+                    rng.uniform(-1, 1) * max(TILT[kind] for kind in kinds))
+        details = int(rng.integers(2 ** 32))
+        photos = []
+        for kind in kinds:
+            parts = MAKERS[kind]((x, y), pose, np.random.default_rng(details))
+            covered = np.logical_or.reduce([part.mask for part in parts])
+            if covered[0].any() or covered[-1].any() or covered[:, 0].any() or covered[:, -1].any():
+                break  # cut by the frame: the outline must be whole in every kind
+            photos.append(resize(compose(parts, big), size, size))
+        else:
+            return photos
