@@ -1,4 +1,5 @@
-"""`translation prepare ...`: build paired, unpaired and multi-domain data sets from plain folders."""
+"""`translation prepare ...`: build paired, unpaired and multi-domain data sets from plain folders, and write
+the built-in digits as files."""
 from __future__ import annotations
 
 import pathlib
@@ -106,6 +107,21 @@ def register(subparsers) -> None:
     _add_common(domains)
     domains.set_defaults(func=run_domains)
 
+    digits = tasks.add_parser(
+        "digits", help="the built-in digits as PNG files (a real set for evaluate --features digits)",
+        formatter_class=DefaultsHelpFormatter,
+        description="Writes the 1,797 images `--data digits` trains on, as training sees them at --image-size "
+                    "(gray, 1 channel), to OUT/<index>.png (scikit-learn's order), or OUT/<class>/<index>.png "
+                    "with --by-class.")
+    digits.add_argument("out", type=pathlib.Path, help="output folder, e.g. real_digits")
+    digits.add_argument("--image-size", type=int_at_least(8), default=32,
+                        help="image side in pixels, as train's --image-size")
+    digits.add_argument("--by-class", action="store_true",
+                        help="one sub-folder per digit (0/ to 9/): the labels `train --data OUT --conditional` "
+                             "reads")
+    _add_common(digits, ext=False)  # PNG: lossless, as the digits are compared pixel for pixel
+    digits.set_defaults(func=run_digits)
+
 
 def _add_size(parser, default: int) -> None:
     parser.add_argument("--size", type=int_at_least(0), default=default,
@@ -127,8 +143,9 @@ def _add_channels(parser) -> None:
     parser.add_argument("--channels", type=int, choices=(1, 3), default=3, help="1: gray, 3: RGB")
 
 
-def _add_common(parser) -> None:
-    parser.add_argument("--ext", default="png", help="output format: png (lossless), jpg, webp, bmp, tif")
+def _add_common(parser, ext: bool = True) -> None:
+    if ext:
+        parser.add_argument("--ext", default="png", help="output format: png (lossless), jpg, webp, bmp, tif")
     parser.add_argument("--overwrite", action="store_true", help="allow writing into a folder that has images")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -247,3 +264,14 @@ def run_domains(args) -> int:
     report = prep.prepare_domain_folders(domains, args.out, args.size, args.test_fraction, args.channels, ext,
                                          args.overwrite, not args.no_progress, root=args.folders)
     return _finish(report, args.out, "images")
+
+
+@_guarded
+def run_digits(args) -> int:
+    from translation.data import prepare as prep
+
+    report = prep.prepare_digits(args.out, args.image_size, args.by_class, args.overwrite, not args.no_progress)
+    size = args.image_size
+    layout = ", one sub-folder per class" if args.by_class else ""
+    print(f"wrote {report.total:,} digits ({size}x{size}, {len(report.counts)} classes) to {args.out}{layout}")
+    return 0

@@ -129,7 +129,10 @@ def list_folder_images(folder, recursive: bool = False) -> list[pathlib.Path]:
     if others:
         reason += f" ({skipped_not_images(others)})"
     if not recursive and scan_images(folder, recursive=True)[0]:
-        reason += "; its subfolders do: pass the subfolder, or read them recursively"
+        # the callers that list a folder's own images (Inception features, as pytorch-fid; train --eval-data)
+        # have no option to read subfolders: suggest only what the user can do
+        reason += ("; its subfolders do, but only a folder's own images are read: pass the subfolder you mean, "
+                   "or a folder that holds the images themselves")
     raise NoImagesError(reason)
 
 
