@@ -2,128 +2,120 @@ import numpy as np
 import pytest
 
 from translation.data.io import list_images, read_image
-from translation.demo import graded_photos, stargan_demo
-from translation.demo.graded_photos import GRADES, build_graded_photos
-from translation.demo.styles import TEST_COLUMNS, warm_toned
+from translation.demo import stargan_demo
+from translation.demo.colour_scores import painted, scores
+from translation.demo.coloured_objects import COLOURS, build_coloured_objects
+from translation.demo.shading import BACKGROUND
+from translation.demo.still_life import KINDS, render
 
-H, W = 400, 500  # the coordinate photo below
-
-
-def coordinate_photo() -> np.ndarray:
-    """Red = x, green = y (0-1): every pixel of a crop says where in the photo it came from."""
-    y, x = np.mgrid[0:H, 0:W].astype(np.float32)
-    return np.stack([x / (W - 1), y / (H - 1), np.zeros_like(x)], axis=2)
+SIZE = 16  # the smallest size the demo's nets take (3 critic layers: a multiple of 8)
 
 
 @pytest.fixture(scope="module")
-def real_set(tmp_path_factory):
-    root = tmp_path_factory.mktemp("graded")
-    counts, n_test = build_graded_photos(root, size=32, crops_per_cell=1, test_per_photo=1)
-    return root, counts, n_test
+def data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("coloured")
+    counts, n_test = build_coloured_objects(root, size=SIZE, train_count=24, test_count=6)
+    assert counts == {name: 6 for name in COLOURS} and n_test == 6
+    return root
 
 
-def boxes(folder) -> list[tuple[float, float, float, float]]:
-    """(x0, x1, y0, y1) in pixels of the photo area each crop under `folder` shows."""
-    found = []
-    for path in list_images(folder):
-        image = read_image(path)
-        found.append((image[..., 0].min() * (W - 1), image[..., 0].max() * (W - 1),
-                      image[..., 1].min() * (H - 1), image[..., 1].max() * (H - 1)))
-    return found
+def test_each_training_object_is_in_one_colour_and_every_kind_in_every_colour(data):
+    seen = {}
+    for colour in COLOURS:
+        names = [p.name for p in list_images(data / "train" / colour)]
+        assert sorted(name.split("_")[0] for name in names) == sorted(KINDS)
+        for name in names:
+            assert name not in seen, f"{name} in {seen.get(name)} and {colour}"
+            seen[name] = colour
 
 
-def test_no_pixel_is_in_two_grades_every_grade_covers_the_photo_and_test_crops_are_held_out(tmp_path, monkeypatch):
-    monkeypatch.setattr(graded_photos, "load_photos", lambda: {"grid": coordinate_photo()})
-    monkeypatch.setattr(graded_photos, "GRADES", {name: graded_photos.plain for name in GRADES})  # keep positions
-    counts, n_test = build_graded_photos(tmp_path, size=16, crops_per_cell=3, test_per_photo=5)
-    assert counts == {name: 12 for name in GRADES} and n_test == 5  # 4 cells of the 4 x 4 grid each, 3 crops
-    tolerance = 2.0  # pixels: 8-bit files and area-averaged edges
-    train_end = TEST_COLUMNS[0] * W
-    by_grade = {name: boxes(tmp_path / "train" / name) for name in GRADES}
-    for name, own in by_grade.items():
-        assert all(x1 <= train_end + tolerance for _, x1, _, _ in own)
-        # cells in every row and every column of the grid: where a crop is says nothing of its grade
-        rows = {int((y0 + y1) / 2 // (H / 4)) for _, _, y0, y1 in own}
-        cols = {int((x0 + x1) / 2 // (train_end / 4)) for x0, x1, _, _ in own}
-        assert rows == cols == {0, 1, 2, 3}, name
-        for other, theirs in by_grade.items():
-            if other == name:
-                continue
-            for a in own:
-                for b in theirs:
-                    overlap_x = min(a[1], b[1]) - max(a[0], b[0])
-                    overlap_y = min(a[3], b[3]) - max(a[2], b[2])
-                    assert overlap_x < tolerance or overlap_y < tolerance, (name, a, other, b)
-    for name in GRADES:
-        assert all(x0 >= train_end - tolerance for x0, _, _, _ in boxes(tmp_path / "test" / name))
-
-
-def test_each_held_out_crop_is_in_every_grade_and_the_grades_differ(real_set):
-    root, counts, n_test = real_set
-    assert counts == {name: 7 * 4 for name in GRADES} and n_test == 7  # 7 photos, 4 cells per grade each
-    names = [p.name for p in list_images(root / "test" / "plain")]
-    assert len(names) == n_test
+def test_a_held_out_object_differs_between_colours_only_in_the_paint_of_its_body(data):
+    names = [p.name for p in list_images(data / "test" / "red")]
+    assert sorted(name.split("_")[0] for name in names) == sorted(KINDS)
     for name in names:
-        graded = {grade: read_image(root / "test" / grade / name) for grade in GRADES}
-        # the same crop: each grade is its grading of the plain one (up to the 8-bit files)
-        for grade, look in GRADES.items():
-            assert np.abs(look(graded["plain"]) - graded[grade]).max() < 3 / 255, (grade, name)
-        for a in GRADES:
-            for b in GRADES:
-                if a < b:
-                    assert np.abs(graded[a] - graded[b]).mean() > 0.02, (a, b, name)
-    assert GRADES["warm"] is warm_toned  # the CycleGAN demo's style, not a copy of it
+        renderings = {colour: read_image(data / "test" / colour / name) for colour in COLOURS}
+        body = painted(list(renderings.values()))
+        assert 0.03 < body.mean() < 0.6, name
+        # the same pose and outline: the backdrop (the corners) is alike, and so is all but the body
+        assert not body[[0, 0, -1, -1], [0, -1, 0, -1]].any(), name
+        for colour, image in renderings.items():
+            assert np.abs(image - renderings["red"])[~body].max() <= PAINT_SLACK, (name, colour)
+            # and the body shows its paint (highlights whiten it a little): red and green for yellow
+            r, g, b = image[body].mean(axis=0)
+            expected = {"blue": b > max(r, g), "green": g > max(r, b), "red": r > max(g, b),
+                        "yellow": min(r, g) > b + 0.15}[colour]
+            assert expected, (name, colour, (r, g, b))
 
 
-def test_the_set_is_determined_by_its_seed(real_set, tmp_path):
-    root, _, _ = real_set
-    build_graded_photos(tmp_path, size=32, crops_per_cell=1, test_per_photo=1)
-    for path in list_images(root):
-        assert (tmp_path / path.relative_to(root)).read_bytes() == path.read_bytes()
+PAINT_SLACK = 0.03  # the body's anti-aliased rim, where paint and backdrop blend, stays under the threshold
 
 
-def small_set(monkeypatch):
-    real = stargan_demo.build_graded_photos
-    monkeypatch.setattr(stargan_demo, "build_graded_photos",
-                        lambda root, **kw: real(root, **{**kw, "crops_per_cell": 1, "test_per_photo": 1}))
+def test_the_default_colour_renders_the_pix2pix_objects_unchanged():
+    for kind, colour in (("apple", (0.75, 0.1, 0.08)), ("bottle", (0.08, 0.38, 0.14))):
+        plain, painted_as_default = (render(kind, SIZE, np.random.default_rng(5), **extra)
+                                     for extra in ({}, {"colour": colour}))
+        assert np.array_equal(plain, painted_as_default)
+    assert np.abs(render("vase", SIZE, np.random.default_rng(5), colour=(0.9, 0.1, 0.1))
+                  - render("vase", SIZE, np.random.default_rng(5))).max() > 0.3
+
+
+def test_the_set_is_determined_by_its_seed(data, tmp_path):
+    build_coloured_objects(tmp_path, size=SIZE, train_count=24, test_count=6)
+    for path in list_images(data):
+        assert (tmp_path / path.relative_to(data)).read_bytes() == path.read_bytes()
+
+
+def test_scores_by_hand():
+    grey = np.full((2, 2, 3), 0.9, np.float32)
+    red, blue = grey.copy(), grey.copy()
+    red[0, 0], blue[0, 0] = (1.0, 0.0, 0.0), (0.0, 0.0, 1.0)
+    truths = {"red": red, "blue": blue}
+    assert scores([(red, "blue", truths)]) == pytest.approx(  # the input unchanged
+        {"mae": (2 / 3) / 4, "paint_error": 2 / 3, "became_target": 0.0, "pairs": 1})
+    bluish = grey.copy()
+    bluish[0, 0] = (0.1, 0.0, 0.8)
+    assert scores([(bluish, "blue", truths), (blue, "blue", truths)]) == pytest.approx(
+        {"mae": (0.1 / 4 + 0) / 2, "paint_error": (0.1 + 0) / 2, "became_target": 1.0, "pairs": 2})
+
+
+def small(monkeypatch):
+    real = stargan_demo.build_coloured_objects
+    monkeypatch.setattr(stargan_demo, "build_coloured_objects",
+                        lambda root, **kw: real(root, **{**kw, "train_count": 24, "test_count": 6}))
 
 
 def test_demo_runs_end_to_end_and_reports_the_scores_of_its_files(tmp_path, monkeypatch, capsys):
-    small_set(monkeypatch)
-    result = stargan_demo.run_demo(tmp_path, steps=2, sheet_rows=3)
-    test, out = tmp_path / "graded_photos" / "test", tmp_path / "stargan_translated"
-    names = [p.name for p in list_images(test / "plain")]
-    assert len(names) == 7 and result["pairs"] == 7 * 4 * 3
-    errors = {"mae": [], "baseline_mae": [], "colour_mae": [], "baseline_colour_mae": []}
-    for target in GRADES:
-        for source in GRADES:
-            outputs = list_images(out / target / source)
-            assert [p.name for p in outputs] == names  # every held-out crop translated to every grade
-            if source == target:
-                continue
-            for name in names:
-                truth = read_image(test / target / name)
-                output, given = read_image(out / target / source / name), read_image(test / source / name)
-                errors["mae"].append(np.abs(output - truth).mean())
-                errors["baseline_mae"].append(np.abs(given - truth).mean())
-                errors["colour_mae"].append(np.abs(output.mean((0, 1)) - truth.mean((0, 1))).mean())
-                errors["baseline_colour_mae"].append(np.abs(given.mean((0, 1)) - truth.mean((0, 1))).mean())
-    for key, values in errors.items():
-        assert result[key] == pytest.approx(np.mean(values)), key
-    assert result["baseline_colour_mae"] > 0.03  # the grades differ in tone, not only in detail
-    sheets = list_images(out / "all")
-    assert len(sheets) == 7 * 4 and read_image(sheets[0]).shape[1] >= 5 * 32  # --to all: input + 4 grades
+    small(monkeypatch)
+    result = stargan_demo.run_demo(tmp_path, steps=2, size=SIZE)
+    test, out = tmp_path / "coloured_objects" / "test", tmp_path / "stargan_translated"
+    names = [p.name for p in list_images(test / "red")]
+    assert len(names) == 6 and result["pairs"] == 6 * 4 * 3
+    model, unchanged = [], []
+    for name in names:
+        truths = {colour: read_image(test / colour / name) for colour in COLOURS}
+        for target in COLOURS:
+            for source in COLOURS:
+                assert (out / target / source / name).exists()  # every held-out object to every colour
+                if source != target:
+                    model.append((read_image(out / target / source / name), target, truths))
+                    unchanged.append((truths[source], target, truths))
+    for prefix, pairs in (("", model), ("baseline_", unchanged)):
+        for key, value in scores(pairs).items():
+            if key != "pairs":
+                assert result[prefix + key] == pytest.approx(value), prefix + key
+    assert result["baseline_became_target"] == 0 and result["baseline_paint_error"] > 0.15
+    assert len(list_images(out / "all")) == 6 * 4  # --to all: a sheet per input
     sheet = read_image(result["sheet"])
-    assert sheet.shape[1] >= 9 * 128 and sheet.shape[0] >= 3 * 128  # input, then output | truth per grade
+    assert sheet.shape[1] >= 9 * 128 and sheet.shape[0] >= 6 * 128  # input, output | truth per colour; each kind
     err = capsys.readouterr().err
-    assert all(f"{result[key]:.3f}" in err for key in errors) and result["sheet"] in err
+    assert all(f"{result[key]:.3f}" in err for key in ("mae", "paint_error", "baseline_mae")) and result["sheet"] in err
 
 
 def test_an_interrupted_demo_says_so_and_exits_130(tmp_path, monkeypatch, capsys):
     from translation.cli import main
     from translation.training.trainer import Trainer
 
-    small_set(monkeypatch)
+    small(monkeypatch)
     real_fit = Trainer.fit
     monkeypatch.setattr(Trainer, "fit", lambda self: real_fit(self, until_step=1))  # as a signal would stop it
     assert main(["demo", "stargan", "--workdir", str(tmp_path), "--steps", "5"]) == 130

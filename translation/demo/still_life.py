@@ -84,10 +84,10 @@ def tint(rng, colour, spread: float = 0.07) -> np.ndarray:
     return np.clip(np.asarray(colour) * rng.uniform(1 - spread, 1 + spread, 3) * rng.uniform(0.9, 1.08), 0, 1)
 
 
-def apple(grid, pose, rng):
+def apple(grid, pose, rng, colour=(0.75, 0.1, 0.08)):
     dimple = rng.uniform(0.12, 0.2)
     body = round_part(grid, pose, lambda t: 1.05 - dimple * bump(t, 0, 0.45) - 0.06 * bump(np.abs(t), np.pi, 0.5)
-                      + 0.04 * np.cos(2 * t), tint(rng, (0.75, 0.1, 0.08)), gloss=0.35, shininess=25)
+                      + 0.04 * np.cos(2 * t), tint(rng, colour), gloss=0.35, shininess=25)
     lean = rng.uniform(-0.15, 0.15)
     parts = [body, stick_part(grid, pose, (0, -0.8), (lean, -1.25), 0.05, (0.35, 0.2, 0.08))]
     if rng.random() < 0.7:  # a leaf on some apples: the outline says which
@@ -98,23 +98,23 @@ def apple(grid, pose, rng):
     return parts
 
 
-def orange(grid, pose, rng):
-    body = round_part(grid, pose, lambda t: 1.0 + 0.03 * np.cos(2 * t), tint(rng, (0.98, 0.5, 0.05)),
+def orange(grid, pose, rng, colour=(0.98, 0.5, 0.05)):
+    body = round_part(grid, pose, lambda t: 1.0 + 0.03 * np.cos(2 * t), tint(rng, colour),
                       gloss=0.2, shininess=12)
     navel = pose.child(rng.uniform(-0.2, 0.2), -0.72, scale=0.09)
     return [body, round_part(grid, navel, np.ones_like, (0.35, 0.4, 0.1), gloss=0.0)]
 
 
-def lemon(grid, pose, rng):
+def lemon(grid, pose, rng, colour=(0.95, 0.78, 0.1)):
     tips = rng.uniform(0.12, 0.22)
 
     def radius(t):  # an ellipse lying on its side, with a nipple at each end
         return 1 / np.hypot(np.sin(t) / 1.3, np.cos(t) / 0.88) + tips * bump(np.abs(t), np.pi / 2, 0.13)
 
-    return [round_part(grid, pose, radius, tint(rng, (0.95, 0.78, 0.1)), gloss=0.15, shininess=15)]
+    return [round_part(grid, pose, radius, tint(rng, colour), gloss=0.15, shininess=15)]
 
 
-def pear(grid, pose, rng):
+def pear(grid, pose, rng, colour=(0.72, 0.75, 0.22)):
     top = rng.uniform(0.32, 0.4)  # radius of the upper bulb: slimmer or rounder pears
 
     def width(v):  # a tall lower bulb and a small upper one, blended into a smooth waist
@@ -122,15 +122,15 @@ def pear(grid, pose, rng):
         upper = np.sqrt(np.clip(top ** 2 - (v + 0.65) ** 2, 0, None))
         return (lower ** 3 + upper ** 3) ** (1 / 3)
 
-    body = turned_part(grid, pose, width, -0.65 - top, 1.15, tint(rng, (0.72, 0.75, 0.22)), gloss=0.2)
+    body = turned_part(grid, pose, width, -0.65 - top, 1.15, tint(rng, colour), gloss=0.2)
     stem = stick_part(grid, pose, (0, -0.6 - top), (rng.uniform(-0.2, 0.2), -1.0 - top), 0.045, (0.35, 0.22, 0.1))
     return [body, stem]
 
 
-def vase(grid, pose, rng):
+def vase(grid, pose, rng, colour=(0.12, 0.25, 0.65)):
     belly, neck = rng.uniform(0.55, 0.75), rng.uniform(0.2, 0.3)
     band = rng.uniform(-0.2, 0.5)  # where the painted cream band runs round the vase
-    blue, cream = tint(rng, (0.12, 0.25, 0.65)), np.array([0.93, 0.88, 0.72], np.float32)
+    blue, cream = tint(rng, colour), np.array([0.93, 0.88, 0.72], np.float32)
 
     def width(v):
         return neck + (belly - neck) * bump(v, 0.35, 0.55) + 0.12 * bump(v, -1.0, 0.1)  # lip flares
@@ -142,11 +142,11 @@ def vase(grid, pose, rng):
     return [turned_part(grid, pose, width, -1.05, 1.0, paint, gloss=0.5, shininess=40)]
 
 
-def bottle(grid, pose, rng):
+def bottle(grid, pose, rng, colour=(0.08, 0.38, 0.14)):
     body, neck = rng.uniform(0.36, 0.46), rng.uniform(0.12, 0.15)
     shoulder = rng.uniform(-0.35, -0.15)
     label_top, label_height = rng.uniform(-0.05, 0.2), rng.uniform(0.35, 0.55)
-    glass, label = tint(rng, (0.08, 0.38, 0.14)), np.array([0.94, 0.9, 0.8], np.float32)
+    glass, label = tint(rng, colour), np.array([0.94, 0.9, 0.8], np.float32)
 
     def width(v):
         ramp = np.clip((v - shoulder + 0.45) / 0.45, 0, 1)  # neck -> body over the shoulder
@@ -165,14 +165,20 @@ SPAN = {"apple": 2.5, "orange": 2.0, "lemon": 3.0, "pear": 2.6, "vase": 2.05, "b
 TILT = {"apple": 0.3, "orange": 0.3, "lemon": 0.5, "pear": 0.3, "vase": 0.1, "bottle": 0.1}  # radians, at most
 
 
-def render(kind: str, size: int, rng: np.random.Generator) -> np.ndarray:
-    """One photo of a `kind` object at a random pose: float32 size x size x 3 in [0, 1]."""
+def render(kind: str, size: int, rng: np.random.Generator, colour=None) -> np.ndarray:
+    """One photo of a `kind` object at a random pose: float32 size x size x 3 in [0, 1].
+
+    `colour` (RGB in [0, 1]) paints the body instead of the kind's own colour (details such as a leaf, a
+    band or a label keep theirs); the random draws are the same, so one seed gives one object in any colour.
+    """
+    paint = {} if colour is None else {"colour": colour}
     big = size * SUPERSAMPLE
     y, x = np.mgrid[0:big, 0:big].astype(np.float32) + 0.5
     while True:  # poses that cut the object at the frame are drawn again: the outline must be whole
         centre = rng.uniform(0.4, 0.6, 2) * big
         scale = rng.uniform(0.55, 0.75) * big / SPAN[kind]
-        parts = MAKERS[kind]((x, y), Pose(centre[0], centre[1], scale, rng.uniform(-1, 1) * TILT[kind]), rng)
+        pose = Pose(centre[0], centre[1], scale, rng.uniform(-1, 1) * TILT[kind])
+        parts = MAKERS[kind]((x, y), pose, rng, **paint)
         covered = np.logical_or.reduce([part.mask for part in parts])
         if not (covered[0].any() or covered[-1].any() or covered[:, 0].any() or covered[:, -1].any()):
             return resize(compose(parts, big), size, size)
