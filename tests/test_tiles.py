@@ -172,3 +172,22 @@ def test_cli_tiles_and_refuses_what_does_not_go_with_them(tmp_path, capsys):
     assert not (tmp_path / "refused").exists()
     assert main([*base, str(tmp_path / "out"), "--tile", "128", "--test-mode", "eval"]) == 0
     assert read_image(tmp_path / "out" / "a.png").shape == (200, 200, 3)
+
+
+def test_tiling_a_unet_with_a_narrow_overlap_warns_and_a_resnet_does_not(tmp_path, capsys):
+    src = tmp_path / "in"
+    write_image(src / "a.png", blocky_image(np.random.default_rng(0), 160))
+    for net in ("unet_64", "resnet_6blocks"):  # official-format state dicts, read in eval mode
+        torch.save(create_generator(net, ngf=4, norm="batch", dropout=True).state_dict(), tmp_path / f"{net}.pth")
+    base = ["translate", "--netG", "unet_64", "--ngf", "4", "--no-progress", "--test-mode", "eval",
+            "--tile", "128", str(tmp_path / "unet_64.pth"), str(src)]
+    assert main([*base, str(tmp_path / "narrow"), "--tile-overlap", "16"]) == 0
+    err = capsys.readouterr().err
+    assert ("warning: unet_64 sees all of each tile, so its tiles differ from the whole image and a --tile-overlap "
+            "of 16 px can leave a visible grid; use --tile-overlap 32 or more (up to 64)") in err
+    assert main([*base, str(tmp_path / "wide"), "--tile-overlap", "32"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert main(["translate", "--netG", "resnet_6blocks", "--ngf", "4", "--no-progress", "--test-mode", "eval",
+                 "--tile", "64", "--tile-overlap", "8", str(tmp_path / "resnet_6blocks.pth"), str(src),
+                 str(tmp_path / "resnet")]) == 0
+    assert "warning" not in capsys.readouterr().err

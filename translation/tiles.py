@@ -24,6 +24,12 @@ from translation.data.io import _quantise
 # translate(tiles, indices) -> outputs: HxWxC float tiles of one padded size, each with its index in the image
 TranslateTiles = Callable[[list, list], list]
 
+# A U-Net's innermost layer sees its whole input, so a tile's output depends on all of the tile and no overlap
+# makes it equal the whole image's. Measured (tools/tile_seams.py, figures in README): the difference to the
+# whole image falls as the overlap grows to a quarter of the tile and hardly beyond; narrower overlaps left
+# lines along the tile edges. Tiling a U-Net with less warns.
+UNET_OVERLAP_FRACTION = 0.25
+
 
 def _align_up(n: int, multiple: int) -> int:
     return -(-n // multiple) * multiple
@@ -77,6 +83,17 @@ class Tiling:
         if start + size < length:
             window[size - len(rise):] *= rise[::-1]
         return window
+
+
+def unet_overlap_warning(architecture: str, tiling: Tiling) -> str | None:
+    """The line to print when tiling a U-Net generator with too little overlap to hide how its tiles differ
+    from the whole image; None for other nets (they see a bounded distance) and wide enough overlaps."""
+    if not architecture.startswith("unet_") or tiling.overlap >= UNET_OVERLAP_FRACTION * tiling.tile:
+        return None
+    enough = _align_up(int(UNET_OVERLAP_FRACTION * tiling.tile), 8)
+    return (f"warning: {architecture} sees all of each tile, so its tiles differ from the whole image and a "
+            f"--tile-overlap of {tiling.overlap} px can leave a visible grid; use --tile-overlap {enough} or more "
+            f"(up to {tiling.tile // 2}), or translate whole images where memory allows")
 
 
 def _weight_sums(starts: list[int], windows: list[np.ndarray], length: int) -> np.ndarray:

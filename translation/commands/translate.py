@@ -111,6 +111,7 @@ def check(args) -> None:
 
 def run(args) -> int:
     from translation.inference import translate_folder
+    from translation.tiles import unet_overlap_warning
     from translation.translator import load_translator
     from translation.utils.device import select_device
 
@@ -133,11 +134,18 @@ def run(args) -> int:
                                      channels_last=args.channels_last, compile=args.compile)
     if translator.precision.advice:
         print(translator.precision.advice, file=sys.stderr)
+    overlap = 32 if args.tile_overlap is None else args.tile_overlap
+    try:
+        tiling = translator.tiling(args.tile, overlap) if args.tile else None
+    except ValueError:
+        tiling = None  # tiles this net cannot take: translate_folder refuses them, saying why
+    warning = tiling and unet_overlap_warning(translator.spec.get("name", ""), tiling)
+    if warning:
+        print(warning, file=sys.stderr)
     summary = translate_folder(translator, args.input, args.output, fmt=args.format, batch_size=args.batch_size,
                                size=args.resize, overwrite=args.overwrite, seed=args.seed,
                                bit_depth=args.bit_depth, num_workers=args.num_workers,
-                               progress=not args.no_progress, tile=args.tile,
-                               tile_overlap=32 if args.tile_overlap is None else args.tile_overlap)
+                               progress=not args.no_progress, tile=args.tile, tile_overlap=overlap)
     parts = [f"translated {summary.translated}"]
     if summary.skipped_existing:
         parts.append(f"skipped {summary.skipped_existing} existing (use --overwrite to replace)")
