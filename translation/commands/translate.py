@@ -68,7 +68,8 @@ def register(subparsers) -> None:
                         "bounded memory (huge photos); N is rounded up to the generator's size multiple")
     p.add_argument("--tile-overlap", type=int_at_least(0), metavar="M",
                    help="pixels neighbouring tiles share, at most N/2 (default: 32); outputs match the whole "
-                        "image's where the net looks no further than M/4 px")
+                        "image's where the net looks no further than M/4 px. A U-Net sees all of each tile: "
+                        "give it at least N/4")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--html", action="store_true",
                    help="also write OUTPUT/index.html: every input beside its output (StarGAN --to all: its "
