@@ -6,7 +6,7 @@ import sys
 import pytest
 import torch
 
-from translation.checkpoint import (CheckpointError, read_checkpoint, samples, save_checkpoint, translates,
+from translation.checkpoint import (CheckpointError, load_file, read_checkpoint, samples, save_checkpoint, translates,
                                    translates_to_domains)
 from translation.cli import main
 from translation.data.io import read_image, write_image
@@ -129,3 +129,32 @@ def test_inference_imports_nothing_from_training():
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("content,what", [
+    (b"hello world\n", "a text file ('hello world')"),
+    (b"", "empty (0 bytes)"),
+    (b"<!DOCTYPE html><html><body>Not Found</body></html>", "an HTML or XML page"),
+    (b"\x89PNG\r\n\x1a\n" + bytes(20), "a PNG image"),
+    (bytes(range(256)) * 2, "not a PyTorch file (neither a zip archive nor PyTorch's older pickle format)"),
+])
+def test_a_file_that_is_not_a_checkpoint_says_what_it_is_and_what_is_accepted(tmp_path, content, what):
+    path = tmp_path / "x.txt"
+    path.write_bytes(content)
+    with pytest.raises(CheckpointError) as error:
+        load_file(path)
+    assert str(error.value).startswith(f"{path}: not a checkpoint: it is {what}")
+    assert str(error.value).endswith("checkpoints are PyTorch files (a run folder or its latest.pt, an official "
+                                     ".pth/.ckpt state dict) or, for `translation translate`, an .onnx file from "
+                                     "`translation export`")
+
+
+def test_a_damaged_pytorch_file_is_named_as_one(tmp_path):
+    whole = tmp_path / "whole.pt"
+    torch.save({"w": torch.zeros(100)}, whole)
+    cut = tmp_path / "cut.pt"
+    cut.write_bytes(whole.read_bytes()[:300])
+    with pytest.raises(CheckpointError, match=r"cut.pt: cannot be read as a PyTorch file: damaged or cut short\? "
+                                              r"\(PytorchStreamReader failed .*\)$") as error:
+        load_file(cut)
+    assert "internal miniz error" not in str(error.value)
