@@ -145,7 +145,7 @@ def test_a_file_that_is_not_a_checkpoint_says_what_it_is_and_what_is_accepted(tm
         load_file(path)
     assert str(error.value).startswith(f"{path}: not a checkpoint: it is {what}")
     assert str(error.value).endswith("checkpoints are PyTorch files (a run folder or its latest.pt, an official "
-                                     ".pth/.ckpt state dict) or, for `translation translate`, an .onnx file from "
+                                     ".pth/.ckpt state dict) or, for translate and sample, an .onnx file from "
                                      "`translation export`")
 
 

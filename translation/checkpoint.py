@@ -128,7 +128,7 @@ def load_file(path) -> dict:
 
 
 ACCEPTED = ("checkpoints are PyTorch files (a run folder or its latest.pt, an official .pth/.ckpt state dict) "
-            "or, for `translation translate`, an .onnx file from `translation export`")
+            "or, for translate and sample, an .onnx file from `translation export`")
 _ZIP = b"PK\x03\x04"  # torch.save's format since PyTorch 1.6
 # torch.save's older format: a pickle (protocol 2) that opens with torch's magic number
 _LEGACY_TORCH = b"\x80\x02\x8a\x0a" + (0x1950A86A20F9469CFC6C).to_bytes(10, "little")
@@ -150,7 +150,7 @@ def _why_unloadable(path: Path, error: Exception) -> str:
     what = _what_file(path)
     if what == ONNX:
         return (f"not a checkpoint: it is {ONNX}; this command reads the PyTorch checkpoint it was exported from "
-                "(its run folder or .pt), and `translation translate` runs ONNX files")
+                "(its run folder or .pt); translate and sample run ONNX files")
     if what:
         return f"not a checkpoint: it is {what}; {ACCEPTED}"
     # the lines of torch's message that are about the file, not about weights_only or filing bugs
