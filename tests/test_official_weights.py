@@ -105,10 +105,11 @@ def test_discriminator_and_non_state_dict_files_are_named_as_such():
 
 @pytest.mark.parametrize("name", IMAGE_GENERATORS)
 @pytest.mark.parametrize("norm", ["batch", "instance", "none"])
-def test_generator_guess_inverts_the_factory(name, norm):
+@pytest.mark.parametrize("dropout", [True, False])
+def test_generator_guess_inverts_the_factory(name, norm, dropout):
     flags = dict(in_channels=4, out_channels=1, ngf=4, norm=norm)
-    guess = guess_generator_flags(create_generator(name, dropout=True, **flags).state_dict())
-    assert guess == dict(netG=name, dropout=None if name.startswith("unet") else True, **flags)
+    guess = guess_generator_flags(create_generator(name, dropout=dropout, **flags).state_dict())
+    assert guess == dict(netG=name, dropout=None if name.startswith("unet") else dropout, **flags)
 
 
 @pytest.mark.parametrize("name", PATCH_DISCRIMINATORS)

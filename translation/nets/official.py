@@ -152,8 +152,9 @@ def guess_generator_flags(state_dict: Mapping) -> dict:
                     "norm": _norm_of(keys, "model.2", "model.1"),
                     "in_channels": int(sd["model.1.weight"].shape[1]),
                     "out_channels": int(sd[f"model.{last}.weight"].shape[0]),
-                    # a Dropout inside the block moves its second conv from index 5 to 6
-                    "dropout": any(k.endswith("conv_block.6.weight") for k in keys)}
+                    # a Dropout inside the block moves its second conv from index 5 to 6 (without dropout a
+                    # batch norm sits at 6, whose weight is 1-D)
+                    "dropout": any(k.endswith("conv_block.6.weight") and sd[k].dim() == 4 for k in keys)}
     except (KeyError, IndexError, AttributeError, ValueError):
         return {}
     return {}
