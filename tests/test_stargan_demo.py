@@ -71,11 +71,12 @@ def test_scores_by_hand():
     red[0, 0], blue[0, 0] = (1.0, 0.0, 0.0), (0.0, 0.0, 1.0)
     truths = {"red": red, "blue": blue}
     assert scores([(red, "blue", truths)]) == pytest.approx(  # the input unchanged
-        {"mae": (2 / 3) / 4, "paint_error": 2 / 3, "became_target": 0.0, "pairs": 1})
+        {"mae": (2 / 3) / 4, "body_mae": 2 / 3, "paint_error": 2 / 3, "became_target": 0.0, "pairs": 1})
     bluish = grey.copy()
     bluish[0, 0] = (0.1, 0.0, 0.8)
     assert scores([(bluish, "blue", truths), (blue, "blue", truths)]) == pytest.approx(
-        {"mae": (0.1 / 4 + 0) / 2, "paint_error": (0.1 + 0) / 2, "became_target": 1.0, "pairs": 2})
+        {"mae": (0.1 / 4 + 0) / 2, "body_mae": (0.1 + 0) / 2, "paint_error": (0.1 + 0) / 2, "became_target": 1.0,
+         "pairs": 2})
 
 
 def small(monkeypatch):
@@ -108,7 +109,8 @@ def test_demo_runs_end_to_end_and_reports_the_scores_of_its_files(tmp_path, monk
     sheet = read_image(result["sheet"])
     assert sheet.shape[1] >= 9 * 128 and sheet.shape[0] >= 6 * 128  # input, output | truth per colour; each kind
     err = capsys.readouterr().err
-    assert all(f"{result[key]:.3f}" in err for key in ("mae", "paint_error", "baseline_mae")) and result["sheet"] in err
+    assert all(f"{result[key]:.3f}" in err for key in ("mae", "body_mae", "paint_error", "baseline_mae"))
+    assert result["sheet"] in err
 
 
 def test_an_interrupted_demo_says_so_and_exits_130(tmp_path, monkeypatch, capsys):

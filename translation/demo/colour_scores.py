@@ -1,4 +1,4 @@
-"""How close a recoloured object is to its true rendering: per pixel, by the paint's colour, and by which colour it reads as.
+"""How close a repainted object is to its true rendering: per pixel, by its paint, and by the colour it reads as.
 
 The held-out objects exist in every colour (coloured_objects.py); where their renderings differ is the
 painted body, the rest (backdrop, shadow, stem, leaf, band, label) being the same in all of them.
@@ -31,14 +31,17 @@ def scores(pairs) -> dict:
     """`pairs`: (image, target colour, {colour: true rendering of the same object}) for every translation.
 
     mae: mean absolute error (0-1 scale) to the true target rendering, per pixel over the whole image;
-    paint_error: the same for the painted part's mean colour; became_target: the share of images whose
+    body_mae: the same over the painted body only (the rest is the input's own, where leaving it unchanged
+    is exact); paint_error: the same for the body's mean colour; became_target: the share of images whose
     paint reads as the target colour."""
-    mae, paint_error, hits = [], [], []
+    mae, body_mae, paint_error, hits = [], [], [], []
     for image, target, truths in pairs:
         mask = painted(list(truths.values()))
         truth = truths[target]
         mae.append(np.abs(image - truth).mean())
+        body_mae.append(np.abs(image - truth)[mask].mean())
         paint_error.append(np.abs(paint_colour(image, mask) - paint_colour(truth, mask)).mean())
         hits.append(reads_as(image, truths, mask) == target)
-    return {"mae": float(np.mean(mae)), "paint_error": float(np.mean(paint_error)),
+    return {"mae": float(np.mean(mae)), "body_mae": float(np.mean(body_mae)),
+            "paint_error": float(np.mean(paint_error)),
             "became_target": float(np.mean(hits)), "pairs": len(mae)}
