@@ -9,9 +9,9 @@ from translation.names import PRECISIONS
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("demo", help="train and evaluate on an embedded data set (no download)",
-                              description="Build a small data set from scikit-image photos (gan: scikit-learn's "
-                                          "digits), train, translate the held-out part (gan: draw samples) and "
-                                          "report quality.")
+                              description="Render a small data set (still lifes of fruit, vases and bottles; "
+                                          "gan: scikit-learn's digits), train, translate the held-out part (gan: "
+                                          "draw samples) and report quality against a baseline.")
     p.add_argument("model", choices=("pix2pix", "cyclegan", "stargan", "gan"), help="which demo to run")
     p.add_argument("--workdir", default="demo_output", help="where data, checkpoints and outputs go")
     p.add_argument("--steps", type=int_at_least(1), help="training iterations (default: each demo's own)")
