@@ -13,22 +13,11 @@ from translation.data.io import read_image, write_image
 from translation.inference import TranslateError, translate_folder
 from translation.nets import create_generator
 from translation.nets.generators import ResnetGenerator
+from translation.nets.layers import init_unit_scale
 from translation.tiles import Tiling, blend_tiles
 from translation.translator import Translator
 
 from conftest import blocky_image
-
-
-def lively(net: nn.Module) -> nn.Module:
-    """Weights that keep activations at unit scale: the official N(0, 0.02) init gives a near-constant
-    output, against which any tiling would look right."""
-    torch.manual_seed(0)
-    for module in net.modules():
-        if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
-            fan_in = module.weight[0].numel() * (module.weight.shape[0] / module.weight.shape[1]
-                                                 if isinstance(module, nn.ConvTranspose2d) else 1)
-            nn.init.normal_(module.weight, std=1.5 * fan_in ** -0.5)
-    return net
 
 
 def translator(net: nn.Module, mode: str = "eval") -> Translator:
@@ -79,7 +68,7 @@ def test_blend_is_exact_on_a_constant_and_has_no_seams_between_different_tiles()
 def test_tiled_equals_whole_where_the_receptive_field_fits_the_overlap():
     # batch norm in eval mode: a local net that looks at most 23 px away (7x7, two stride-2 3x3, one block of
     # two 3x3 at 1/4 scale, two transposed 3x3, 7x7), so a 96 px overlap (0-weight margin of 24) is exact
-    net = lively(ResnetGenerator(3, 3, ngf=4, norm="batch", n_blocks=1))
+    net = init_unit_scale(ResnetGenerator(3, 3, ngf=4, norm="batch", n_blocks=1))
     t = translator(net)
     image = np.random.default_rng(0).random((250, 301, 3)).astype(np.float32)  # neither side a multiple of 4
     whole = t.translate(image)
@@ -92,7 +81,7 @@ def test_tiled_equals_whole_where_the_receptive_field_fits_the_overlap():
 
 def test_no_seams_on_a_constant_colour():
     # the net's own padding at a tile's edges marks the pixels near them: the 0-weight margins must hide it
-    t = translator(lively(ResnetGenerator(3, 3, ngf=4, norm="batch", n_blocks=1)))
+    t = translator(init_unit_scale(ResnetGenerator(3, 3, ngf=4, norm="batch", n_blocks=1)))
     image = np.full((200, 260, 3), (0.2, 0.5, 0.7), np.float32)
     whole, tiled = t.translate(image), t.translate_tiled(image, t.tiling(96, 32))
     assert np.abs(tiled - whole).max() < 1e-3
@@ -119,7 +108,7 @@ def test_folder_tiles_only_large_images_writes_from_a_thread_and_repeats_its_byt
     src = tmp_path / "in"
     write_image(src / "big.png", blocky_image(rng, 200)[:, :150])
     write_image(src / "small.png", blocky_image(rng, 48))
-    net = lively(ResnetGenerator(3, 3, ngf=4, norm="batch", n_blocks=1))
+    net = init_unit_scale(ResnetGenerator(3, 3, ngf=4, norm="batch", n_blocks=1))
     t = translator(net)
     threads = []
     write = inference.write_image

@@ -36,26 +36,12 @@ def paired_set(root: Path, size: int) -> Path:
     return root
 
 
-def unit_scale(net):
-    """Random weights that keep activations at unit scale (the official N(0, 0.02) init, with batch norm's
-    initial running statistics, gives a near-constant output that any tiling reproduces): the worst case."""
-    import torch
-    from torch import nn
-
-    torch.manual_seed(0)
-    for module in net.modules():
-        if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
-            fan_in = module.weight[0].numel() * (module.weight.shape[0] / module.weight.shape[1]
-                                                 if isinstance(module, nn.ConvTranspose2d) else 1)
-            nn.init.normal_(module.weight, std=1.5 * fan_in ** -0.5)
-    return net
-
-
 def translator(data: Path, runs: Path, net: str, size: int, ngf: int, steps: int):
     """The generator after `steps` pix2pix steps (0: random weights at unit scale), in eval mode."""
     import torch
 
     from translation.models.pix2pix import Pix2PixConfig, Pix2PixModel
+    from translation.nets.layers import init_unit_scale
     from translation.nets.registry import build_net
     from translation.training.trainer import Trainer
     from translation.translator import Translator, load_translator
@@ -63,7 +49,7 @@ def translator(data: Path, runs: Path, net: str, size: int, ngf: int, steps: int
     if not steps:
         spec = {"kind": "generator", "name": net,
                 "kwargs": {"in_channels": 3, "out_channels": 3, "ngf": ngf, "norm": "batch", "dropout": True}}
-        return Translator(unit_scale(build_net(spec)), spec, "AtoB", "eval", torch.device("cpu"))
+        return Translator(init_unit_scale(build_net(spec)), spec, "AtoB", "eval", torch.device("cpu"))
     config = Pix2PixConfig(data=str(data), name=f"{net}_ngf{ngf}_step{steps}", checkpoints_dir=str(runs),
                            netG=net, ngf=ngf, ndf=16, load_size=size + size // 8, crop_size=size, batch_size=1,
                            num_workers=0, steps=steps, log_every=100, image_every=10 ** 6, save_every=10 ** 6,

@@ -107,7 +107,7 @@ def open_image_set(data, image_size: int, channels: int | None = None, labels: b
         notes = ([shadow] if shadow else []) + found
         name, paths = str(folder), [str(p) for p in images]
     elif builtin:
-        images, index, classes, own_channels = _digits() if builtin == "digits" else _torchvision(builtin, root)
+        images, index, classes, own_channels = builtin_digits() if builtin == "digits" else _torchvision(builtin, root)
         name, paths = builtin, [f"{builtin}[{i}]" for i in range(len(images))]
     elif folder.exists():
         raise DataSetError(f"{data}: not a folder; give a folder of images or one of: {', '.join(BUILTIN_SETS)}")
@@ -132,7 +132,8 @@ def first_of_each_class(labels: np.ndarray, count: int) -> np.ndarray:
     return np.sort(np.lexsort((labels, rank))[:count])
 
 
-def _digits():
+def builtin_digits():
+    """scikit-learn's 1,797 digits as (images, labels, classes, channels), whatever folders lie about."""
     from sklearn.datasets import load_digits  # imported here: only this set needs scikit-learn
 
     digits = load_digits()

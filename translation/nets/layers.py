@@ -43,6 +43,19 @@ def check_init(init: str) -> None:
         raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
 
 
+def init_unit_scale(net: nn.Module, seed: int = 0) -> nn.Module:
+    """Random conv weights that keep activations at unit scale (std 1.5 / sqrt(fan-in)), for checks that need
+    a lively net: the official N(0, 0.02) init gives a near-constant output that hides what a check looks for
+    (a tiled image would equal the whole one whatever the tiling does)."""
+    torch.manual_seed(seed)
+    for module in net.modules():
+        if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+            fan_in = module.weight[0].numel() * (module.weight.shape[0] / module.weight.shape[1]
+                                                 if isinstance(module, nn.ConvTranspose2d) else 1)
+            nn.init.normal_(module.weight, std=1.5 * fan_in ** -0.5)
+    return net
+
+
 def init_weights(net: nn.Module, init: str = "normal", gain: float = 0.02) -> nn.Module:
     """Initialise conv/linear weights and BatchNorm affine params in place, as the official code.
 

@@ -7,7 +7,7 @@ import pathlib
 from tqdm import tqdm
 
 from translation.data.arrays import to_image
-from translation.data.image_sets import ImageSet, _digits
+from translation.data.image_sets import ImageSet, builtin_digits
 from translation.data.io import write_image
 from translation.data.prepare.common import Report, check_output_folder
 
@@ -21,7 +21,7 @@ def prepare_digits(out, image_size: int = 32, by_class: bool = False, overwrite:
     check_output_folder(out, [], overwrite)
     # the built-in set itself: open_image_set("digits") would read a ./digits/ folder first, which may be
     # this command's own earlier output
-    images, labels, classes, channels = _digits()
+    images, labels, classes, channels = builtin_digits()
     data = ImageSet("digits", images, [f"digits[{i}]" for i in range(len(images))], labels, classes, image_size,
                     channels)
     report = Report()
