@@ -10,7 +10,7 @@ from translation.checkpoint import (CheckpointError, load_file, read_checkpoint,
                                    translates_to_domains)
 from translation.cli import main
 from translation.data.io import read_image, write_image
-from translation.translator import load_translator
+from translation.inference.translator import load_translator
 
 from conftest import FIXTURES, REPO, V1_FIXTURES, make_paired_set
 
@@ -122,8 +122,8 @@ def test_checkpoints_and_outputs_get_normal_file_permissions(tmp_path):
 
 def test_inference_imports_nothing_from_training():
     """translate needs neither the trainer nor what only training uses (TensorBoard, albumentations)."""
-    code = ("import sys, translation.commands.translate, translation.translator, translation.inference, "
-            "translation.checkpoint\n"
+    code = ("import sys, translation.commands.translate, translation.inference.translator, "
+            "translation.inference.folders, translation.checkpoint\n"
             "print(sorted(m for m in sys.modules if m.startswith(('translation.training', 'translation.models'))"
             " or m.split('.')[0] in ('tensorboard', 'albumentations')))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)

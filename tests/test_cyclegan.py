@@ -8,12 +8,12 @@ import torch.nn.functional as F
 
 from translation.cli import main
 from translation.config import validate
+from translation.inference.translator import load_translator
 from translation.models.cyclegan import CycleGANConfig, CycleGANModel
 from translation.models.image_pool import ImagePool
 from translation.checkpoint import read_checkpoint as load_checkpoint
 from translation.training.engine import Engine
 from translation.training.trainer import Trainer
-from translation.translator import load_translator
 from translation.utils.device import seed_everything
 
 from test_unpaired import make_unpaired_set

@@ -106,7 +106,7 @@ def test_digits_space_needs_no_weights_and_names_its_scores(tmp_path, capsys):
 
 
 def test_all_leaves_out_what_the_sets_cannot_give_and_says_why():
-    from translation import evaluation
+    from translation.metrics import evaluation
 
     rng = np.random.default_rng(0)
 

@@ -13,13 +13,13 @@ import torch
 from translation.checkpoint import samples, save_checkpoint, translates, translates_to_domains
 from translation.cli import main
 from translation.data.io import read_image, write_image
-from translation.domain_translator import DomainRequest, load_domain_translator
 from translation.export.graph import ExportError
-from translation.export.onnx_runtime import load_onnx_sampler, load_onnx_translator, open_session
 from translation.export.writers import export_checkpoint
+from translation.inference.domain_translator import DomainRequest, load_domain_translator
+from translation.inference.onnx_translator import load_onnx_sampler, load_onnx_translator, open_session
+from translation.inference.sampling import load_sampler
+from translation.inference.translator import load_translator
 from translation.nets import create_generator, spec_of
-from translation.sampling import load_sampler
-from translation.translator import load_translator
 
 from conftest import REPO
 

@@ -1,11 +1,10 @@
 """`translation import`: official weight files become checkpoints that translate with no flags."""
-import pytest
 import torch
 
 from translation.cli import main
+from translation.inference.translator import load_translator
 from translation.nets import create_generator
 from translation.checkpoint import read_checkpoint as load_checkpoint
-from translation.translator import load_translator
 
 from conftest import FIXTURES
 

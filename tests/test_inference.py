@@ -7,14 +7,14 @@ import pytest
 from PIL import Image
 from tqdm import tqdm
 
-from translation import inference
 
 from translation.cli import main
 from translation.data.io import read_image, write_image
-from translation.inference import TranslateError, translate_folder
+from translation.inference import folders
+from translation.inference.folders import TranslateError, translate_folder
+from translation.inference.translator import load_translator
 from translation.models.pix2pix import Pix2PixModel
 from translation.training.trainer import Trainer
-from translation.translator import load_translator
 
 from conftest import blocky_image, make_paired_set, tiny_pix2pix_config
 
@@ -98,7 +98,7 @@ def test_progress_bar_finishes_once(checkpoint, tmp_path, monkeypatch):
     terminal = Terminal()
     monkeypatch.setattr("sys.stderr", terminal)
     # mininterval=0: the bar redraws on every update, so what it draws does not depend on timing
-    monkeypatch.setattr(inference, "tqdm", functools.partial(tqdm, mininterval=0))
+    monkeypatch.setattr(folders, "tqdm", functools.partial(tqdm, mininterval=0))
     summary = translate_folder(load_translator(checkpoint), src, tmp_path / "out", num_workers=0)
     assert summary.translated == 3
     assert terminal.getvalue().count("3/3") == 1
@@ -154,7 +154,7 @@ def test_resize_and_formats(checkpoint, tmp_path):
 
 def test_tiny_and_large_odd_images_pad_correctly(checkpoint):
     from translation.nets import create_generator
-    from translation.translator import Translator
+    from translation.inference.translator import Translator
 
     resnet = create_generator("resnet_6blocks", ngf=4, norm="instance")
     spec = {"kwargs": {"in_channels": 3, "out_channels": 3}}

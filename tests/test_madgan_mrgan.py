@@ -12,10 +12,10 @@ import torch.nn.functional as F
 from translation.cli import main
 from translation.config import from_dict
 from translation.data.io import list_images, read_image
+from translation.inference.sampling import load_sampler
 from translation.models import CONFIGS, model_class
 from translation.models.madgan import MARGIN, diversity, real_logit
 from translation.nets import build_net, create_discriminator, spec_of
-from translation.sampling import load_sampler
 from translation.training.engine import Engine
 from translation.training.health import adversarial_terms, probe_outputs
 

@@ -9,7 +9,7 @@ import torch
 
 from translation.cli import main
 from translation.data.io import read_image, write_image
-from translation.translator import OfficialFlags, load_translator
+from translation.inference.translator import OfficialFlags, load_translator
 
 from conftest import FIXTURES
 

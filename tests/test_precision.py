@@ -6,7 +6,7 @@ import torch
 from translation.checkpoint import read_checkpoint
 from translation.cli import main
 from translation.data.io import list_images, read_image
-from translation.translator import load_translator
+from translation.inference.translator import load_translator
 
 from conftest import make_paired_set
 

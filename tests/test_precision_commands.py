@@ -12,11 +12,11 @@ from torch import nn
 
 from translation.cli import main
 from translation.data.io import list_images, read_image, write_image
-from translation.export import onnx_runtime
+from translation.inference import onnx_translator
 from translation.export.source import PRODUCER
+from translation.inference.sampling import load_sampler
+from translation.inference.translator import Translator
 from translation.metrics.inception import random_weights
-from translation.sampling import load_sampler
-from translation.translator import Translator
 
 from conftest import make_paired_set
 
@@ -98,7 +98,7 @@ def test_onnx_files_refuse_layout_and_compile(runs, tmp_path, capsys, monkeypatc
     # the metadata `translation export` writes, without spending seconds on exporting (test_export.py does)
     meta = {"producer": PRODUCER, "task": "translate", "direction": "AtoB", "test_mode": "eval", "weights": "raw",
             "size_multiple": "4", "architecture": "resnet_6blocks", "in_channels": "3", "out_channels": "3"}
-    monkeypatch.setattr(onnx_runtime, "open_session", lambda path, device: (None, meta))
+    monkeypatch.setattr(onnx_translator, "open_session", lambda path, device: (None, meta))
     (tmp_path / "g.onnx").write_bytes(b"")
     for flag, reason in (("--channels-last", "chooses its own memory layout"),
                          ("--compile", "optimises the graph itself")):

@@ -5,7 +5,7 @@ import torch
 
 from translation.cli import main
 from translation.data.io import list_images, read_image
-from translation.sampling import load_sampler, slerp
+from translation.inference.sampling import load_sampler, slerp
 
 TINY = ["--data", "digits", "--image-size", "16", "--ngf", "4", "--ndf", "4", "--z-dim", "8", "--steps", "2",
         "--batch-size", "8", "--num-workers", "0", "--no-progress", "--device", "cpu"]

@@ -8,7 +8,7 @@ import torch
 from translation.checkpoint import CheckpointError
 from translation.cli import main
 from translation.data.io import read_image, write_image
-from translation.domain_translator import DomainRequest, OfficialStarGAN, load_domain_translator
+from translation.inference.domain_translator import DomainRequest, OfficialStarGAN, load_domain_translator
 
 from conftest import FIXTURES
 

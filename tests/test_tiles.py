@@ -7,15 +7,15 @@ import pytest
 import torch
 from torch import nn
 
-from translation import inference
 from translation.cli import main
 from translation.data.io import read_image, write_image
-from translation.inference import TranslateError, translate_folder
+from translation.inference import folders
+from translation.inference.folders import TranslateError, translate_folder
+from translation.inference.tiles import Tiling, blend_tiles
+from translation.inference.translator import Translator
 from translation.nets import create_generator
 from translation.nets.generators import ResnetGenerator
 from translation.nets.layers import init_unit_scale
-from translation.tiles import Tiling, blend_tiles
-from translation.translator import Translator
 
 from conftest import blocky_image
 
@@ -111,8 +111,8 @@ def test_folder_tiles_only_large_images_writes_from_a_thread_and_repeats_its_byt
     net = init_unit_scale(ResnetGenerator(3, 3, ngf=4, norm="batch", n_blocks=1))
     t = translator(net)
     threads = []
-    write = inference.write_image
-    monkeypatch.setattr(inference, "write_image",
+    write = folders.write_image
+    monkeypatch.setattr(folders, "write_image",
                         lambda *a, **k: threads.append(threading.current_thread().name) or write(*a, **k))
     for run in ("tiled", "again"):
         summary = translate_folder(t, src, tmp_path / run, tile=64, tile_overlap=16, progress=False, num_workers=0)

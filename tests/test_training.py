@@ -9,10 +9,10 @@ import torch
 import torch.nn.functional as F
 
 from translation.data.datasets import PairedDataset
+from translation.inference.translator import load_translator
 from translation.models.pix2pix import Pix2PixModel
 from translation.checkpoint import CheckpointError, load_file, read_checkpoint as load_checkpoint
 from translation.training.trainer import Trainer, TrainingError
-from translation.translator import load_translator
 from translation.utils.device import seed_everything
 from translation.utils.files import atomic_write_bytes
 

@@ -52,24 +52,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
-from measure import count_flops, matmul, matmul_peak, peak_memory_gb  # noqa: E402  (tools/ is not a package)
-
-
-def interleaved(fns: dict, repeat: int, sync=lambda: None, warmup: int = 2) -> dict:
-    """Fastest time of each function over `repeat` rounds that call them in turn: drifts of a shared
-    machine's speed hit every variant alike, so their ratios hold."""
-    for fn in fns.values():
-        for _ in range(warmup):
-            fn()
-    sync()
-    best = {key: float("inf") for key in fns}
-    for _ in range(repeat):
-        for key, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            sync()
-            best[key] = min(best[key], time.perf_counter() - start)
-    return best
+from measure import count_flops, interleaved, matmul, matmul_peak, peak_memory_gb  # noqa: E402  (tools/ is not a package)
 
 
 # --- cases: one timed call each, built by name so that a fresh process can build the same one --------------
@@ -212,9 +195,9 @@ def translate_case(name: str, device, quick: bool, variant: str, workdir: Path) 
 
     from translation.data.arrays import read_channels
     from translation.data.io import write_image
-    from translation.inference import translate_folder
+    from translation.inference.folders import translate_folder
     from translation.nets import create_generator, spec_of
-    from translation.translator import Translator
+    from translation.inference.translator import Translator
 
     count, size = (4, 64) if quick else (16, 256)
     src, out = workdir / f"jpegs_{size}", workdir / "out" / name / variant
@@ -372,9 +355,9 @@ def tile_memory(folder: str, netG: str, ngf: int, precision: str) -> str:
     512 --tile-overlap 32; prints the peak resident memory in GB and the seconds taken."""
     import torch
 
-    from translation.inference import translate_folder
+    from translation.inference.folders import translate_folder
     from translation.nets import create_generator, spec_of
-    from translation.translator import Translator
+    from translation.inference.translator import Translator
 
     net = create_generator(netG, norm="instance", ngf=ngf)
     translator = Translator(net, spec_of(net), "AtoB", "eval", torch.device("cpu"), precision)

@@ -1,8 +1,9 @@
-"""What the benchmark measures besides time: FLOPs of a call, the machine's matmul peak, peak memory.
+"""What the benchmark measures: the timing loop, FLOPs of a call, the machine's matmul peak, peak memory.
 
 count_flops       FLOPs of one call, with the per-operator formulas of torch.utils.flop_counter
 matmul_peak       GFLOP/s of large square matmuls (the best of several sizes): the physical limit a row is
                   compared with (matmul: one such call, which benchmark.py also times beside each group)
+interleaved       the fastest time of each of several functions, called in turn (benchmark.py, onnx_speed.py)
 peak_memory_gb    this process's peak: CPU resident memory (VmHWM) or CUDA max allocated; a fresh process
                   per measurement, so the peak is that case's alone
 """
@@ -77,3 +78,20 @@ def peak_memory_gb(device) -> float:
         return torch.cuda.max_memory_allocated(device) / 2**30
     status = Path("/proc/self/status").read_text().splitlines()
     return int(next(line for line in status if line.startswith("VmHWM")).split()[1]) / 2**20
+
+
+def interleaved(fns: dict, repeat: int, sync=lambda: None, warmup: int = 2) -> dict:
+    """Fastest time of each function over `repeat` rounds that call them in turn: drifts of a shared
+    machine's speed hit every variant alike, so their ratios hold."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    sync()
+    best = {key: float("inf") for key in fns}
+    for _ in range(repeat):
+        for key, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            sync()
+            best[key] = min(best[key], time.perf_counter() - start)
+    return best

@@ -18,8 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmark import interleaved  # the tools' shared timing loop
-from measure import count_flops
+from measure import count_flops, interleaved
 
 
 def compare(net_name: str = "resnet_9blocks", size: int = 256, batch: int = 1, repeat: int = 10, ngf: int = 64,

@@ -1,5 +1,5 @@
 """How far `translate --tile` is from the whole image for U-Nets, by overlap: the figures behind the warning
-in translation/tiles.py (UNET_OVERLAP_FRACTION) and README's --tile paragraph.
+in translation/inference/tiles.py (UNET_OVERLAP_FRACTION) and README's --tile paragraph.
 
 A U-Net's innermost layer sees its whole input, so a tile's output depends on everything in the tile and
 blending cannot make it equal the whole image's; how far apart they are depends on the overlap. This trains
@@ -44,7 +44,7 @@ def translator(data: Path, runs: Path, net: str, size: int, ngf: int, steps: int
     from translation.nets.layers import init_unit_scale
     from translation.nets.registry import build_net
     from translation.training.trainer import Trainer
-    from translation.translator import Translator, load_translator
+    from translation.inference.translator import Translator, load_translator
 
     if not steps:
         spec = {"kind": "generator", "name": net,

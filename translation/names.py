@@ -34,6 +34,7 @@ DIFFAUGMENT_POLICIES = ("color", "translation", "cutout")  # DiffAugment's three
 PREPROCESS_MODES = ("resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none")
 TEST_MODES = ("paper", "eval")
 OUTPUT_FORMATS = ("png", "jpg", "webp")
+EXPORT_FORMATS = ("onnx", "torchscript")  # translation export --format
 
 # data preparation (data/prepare/) and checks (data/check.py)
 PAIRED_TASKS = {

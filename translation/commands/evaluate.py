@@ -67,7 +67,7 @@ def check(args) -> None:
 
 
 def run(args) -> int:
-    from translation import evaluation
+    from translation.metrics import evaluation
     from translation.metrics.formulas import format_table, parse_metric_names, results_to_dict
 
     _check_paths(args)
@@ -117,7 +117,7 @@ def _check_paths(args) -> None:
 
 
 def _feature_sets(args):
-    from translation import evaluation
+    from translation.metrics import evaluation
 
     if Path(args.real).suffix == ".npz":
         if args.save_stats:

@@ -4,9 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from translation.names import DIRECTIONS, TEST_MODES
-
-FORMATS = ("onnx", "torchscript")  # export/writers.py takes them from here
+from translation.names import DIRECTIONS, EXPORT_FORMATS, TEST_MODES
 
 
 def register(subparsers) -> None:
@@ -22,7 +20,7 @@ def register(subparsers) -> None:
         epilog="example:\n  translation export checkpoints/h2z --direction AtoB -o h2z.onnx")
     p.add_argument("checkpoint", metavar="CHECKPOINT", help="run directory or checkpoint file")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write (.onnx for ONNX)")
-    p.add_argument("--format", default="onnx", choices=FORMATS, help="onnx (default) or torchscript")
+    p.add_argument("--format", default="onnx", choices=EXPORT_FORMATS, help="onnx (default) or torchscript")
     p.add_argument("--direction", choices=DIRECTIONS,
                    help="which way (default: the model's only direction, else AtoB)")
     p.add_argument("--test-mode", choices=TEST_MODES,

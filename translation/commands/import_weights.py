@@ -64,7 +64,7 @@ def default_test_mode(spec: dict) -> str:
 
 def import_generator(path, direction: str, flags):
     """(spec, state_dict) of one official generator, checked against `flags` (OfficialFlags)."""
-    from translation.translator import load_translator
+    from translation.inference.translator import load_translator
 
     if is_translation_checkpoint(load_file(path)):
         raise CheckpointError(f"{path} is already a translation checkpoint: translate with it directly")

@@ -46,15 +46,15 @@ def run(args) -> int:
     import torch
 
     from translation.data.io import write_image
-    from translation.sampling import grid, load_sampler, slerp
+    from translation.inference.sampling import grid, load_sampler, slerp
     from translation.utils.device import select_device
 
     if args.html:  # before any work: an index.html someone else wrote is not replaced without --overwrite
-        from translation.html_page import check_page
+        from translation.inference.html_page import check_page
 
         check_page(args.output, args.overwrite)
     if args.checkpoint.lower().endswith(".onnx"):  # written by `translation export`: ONNX Runtime runs it
-        from translation.export.onnx_runtime import load_onnx_sampler
+        from translation.inference.onnx_translator import load_onnx_sampler
 
         sampler = load_onnx_sampler(args.checkpoint, args.device, use_ema=not args.no_ema, generator=args.generator,
                                     precision=args.precision, channels_last=args.channels_last,
@@ -108,7 +108,7 @@ def run(args) -> int:
     line = f"wrote {what} ({', '.join(how)}) -> {targets[0] if len(targets) == 1 else out}"
     print(line, file=sys.stderr)
     if args.html:
-        from translation.html_page import write_images_page
+        from translation.inference.html_page import write_images_page
 
         page = write_images_page(out, targets, f"sample {args.checkpoint}", line,
                                  height=512 if len(targets) == 1 else 128)

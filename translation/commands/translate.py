@@ -21,7 +21,7 @@ def add_official_flags(parser) -> None:
 
 
 def official_flags(args):
-    from translation.translator import OfficialFlags
+    from translation.inference.translator import OfficialFlags
 
     return OfficialFlags(netG=args.netG, norm=args.norm, ngf=args.ngf, dropout=not args.no_dropout,
                          input_nc=args.input_nc, output_nc=args.output_nc)
@@ -105,25 +105,25 @@ def check(args) -> None:
     if args.tile and 2 * (args.tile_overlap or 0) > args.tile:
         raise ValueError(f"--tile-overlap {args.tile_overlap}: at most half of --tile ({args.tile // 2})")
     if args.html:
-        from translation.html_page import check_page
+        from translation.inference.html_page import check_page
 
         check_page(args.output, args.overwrite)
 
 
 def run(args) -> int:
-    from translation.inference import translate_folder
-    from translation.tiles import unet_overlap_warning
-    from translation.translator import load_translator
+    from translation.inference.folders import translate_folder
+    from translation.inference.tiles import unet_overlap_warning
+    from translation.inference.translator import load_translator
     from translation.utils.device import select_device
 
     if args.checkpoint.lower().endswith(".onnx"):  # written by `translation export`: ONNX Runtime runs it
-        from translation.export.onnx_runtime import load_onnx_translator
+        from translation.inference.onnx_translator import load_onnx_translator
 
         translator = load_onnx_translator(args.checkpoint, args.direction, args.test_mode, args.to, args.source,
                                           args.device, args.precision, use_ema=not args.no_ema,
                                           channels_last=args.channels_last, compile=args.compile)
     elif args.to:
-        from translation.domain_translator import DomainRequest, OfficialStarGAN, load_domain_translator
+        from translation.inference.domain_translator import DomainRequest, OfficialStarGAN, load_domain_translator
 
         translator = load_domain_translator(
             args.checkpoint, DomainRequest(args.to, args.source), args.test_mode, select_device(args.device),
@@ -169,7 +169,7 @@ def run(args) -> int:
         print(f"what the discriminator read in the {readings.images} inputs (used as their own labels; --from "
               f"overrides): {seen}", file=sys.stderr)
     if args.html:
-        from translation.html_page import write_pairs_page
+        from translation.inference.html_page import write_pairs_page
 
         page = write_pairs_page(args.output, summary.pairs, f"translate {args.input} with {args.checkpoint}", line,
                                 f"output ({translator.direction})", summary.failures)

@@ -19,9 +19,9 @@ from translation.data.io import list_images, read_image, write_image
 from translation.demo.apple2orange import KIND_A, KIND_B, build_apple2orange
 from translation.demo.fruit_scores import KindClassifier, score
 from translation.demo.runs import say, start_afresh, train
-from translation.inference import translate_folder
+from translation.inference.folders import translate_folder
+from translation.inference.translator import load_translator
 from translation.models.cyclegan import CycleGANConfig, CycleGANModel
-from translation.translator import load_translator
 from translation.visualize import make_sheet
 
 RUN_NAME = "demo_cyclegan"

@@ -17,10 +17,10 @@ import numpy as np
 import torch
 
 from translation.data.io import write_image
+from translation.inference.sampling import grid, load_sampler
 from translation.metrics.digits import digit_classifier, digit_features
 from translation.models.configs import DCGANConfig
 from translation.models.gan import DCGAN
-from translation.sampling import grid, load_sampler
 from translation.training.trainer import Trainer
 
 RUN_NAME = "demo_gan"

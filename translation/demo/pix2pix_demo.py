@@ -15,10 +15,10 @@ import numpy as np
 from translation.data.io import list_images, read_image, write_image
 from translation.demo.edges2photo import build_edges2photo
 from translation.demo.runs import say, start_afresh, train
-from translation.inference import translate_folder
+from translation.inference.folders import translate_folder
+from translation.inference.translator import load_translator
 from translation.metrics.image_quality import psnr, ssim
 from translation.models.pix2pix import Pix2PixConfig, Pix2PixModel
-from translation.translator import load_translator
 from translation.visualize import make_sheet
 
 RUN_NAME = "demo_pix2pix"

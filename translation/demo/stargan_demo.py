@@ -16,8 +16,8 @@ from translation.data.io import list_images, read_image, write_image
 from translation.demo.colour_scores import scores
 from translation.demo.coloured_objects import COLOURS, build_coloured_objects
 from translation.demo.runs import say, start_afresh, train
-from translation.domain_translator import DomainRequest, load_domain_translator
-from translation.inference import translate_folder
+from translation.inference.domain_translator import DomainRequest, load_domain_translator
+from translation.inference.folders import translate_folder
 from translation.models.configs import StarGANConfig
 from translation.models.stargan import StarGANModel
 from translation.visualize import make_sheet

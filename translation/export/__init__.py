@@ -1,4 +1,4 @@
-"""Exporting a checkpoint's generator to ONNX or TorchScript, and running an exported ONNX file.
+"""Exporting a checkpoint's generator to ONNX or TorchScript (inference/onnx_translator.py runs an ONNX file).
 
 The exported graph computes what `translation translate` (or `sample`) computes with the checkpoint: the
 generator's test mode is built into it (see graph.py), EMA weights are used when the checkpoint has them, and
@@ -9,5 +9,4 @@ free (H and W multiples of size_multiple).
     source.py        checkpoint -> Exportable (the frozen net, example inputs, metadata)
     graph.py         the test mode as fixed layers
     writers.py       ONNX and TorchScript files, written atomically
-    onnx_runtime.py  an ONNX file as a Translator (`translation translate FILE.onnx ...`)
 """

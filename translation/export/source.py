@@ -16,10 +16,10 @@ from torch import nn
 
 from translation import __version__
 from translation.checkpoint import is_translation_checkpoint, load_file, resolve_checkpoint_path, upgrade
-from translation.domain_translator import DomainRequest, load_domain_translator
 from translation.export.graph import ExportError, RandomAtTestTime, freeze_test_mode
-from translation.sampling import load_sampler
-from translation.translator import MIN_SIDE, load_translator
+from translation.inference.domain_translator import DomainRequest, load_domain_translator
+from translation.inference.sampling import load_sampler
+from translation.inference.translator import MIN_SIDE, load_translator
 
 PRODUCER = "translation"
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from translation.commands.export import FORMATS
 from translation.export.graph import ExportError
 from translation.export.source import Exportable, load_exportable
-from translation.translator import MIN_SIDE
+from translation.inference.translator import MIN_SIDE
+from translation.names import EXPORT_FORMATS
 from translation.utils.files import atomic_path
 
 INSTALL = "pip install onnx onnxscript onnxruntime (or this package's extra: pip install -e '.[export]')"
@@ -42,8 +42,8 @@ def export_checkpoint(checkpoint, output, fmt: str = "onnx", *, direction: str |
                       test_mode: str | None = None, use_ema: bool = True, generator: str | None = None,
                       overwrite: bool = False) -> Exportable:
     """Export the generator of `checkpoint` to the file `output`; returns what was exported."""
-    if fmt not in FORMATS:
-        raise ExportError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if fmt not in EXPORT_FORMATS:
+        raise ExportError(f"--format must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
     output = Path(output)
     if output.exists() and not overwrite:
         raise ExportError(f"{output} exists; use --overwrite to replace it")

@@ -528,8 +528,8 @@ def parse_metric_names(text: str) -> list[str]:
     return names
 
 
-# The paired metrics, computed on matching files by translation.evaluation.paired; named here so that option
-# checks know them without loading the image libraries.
+# The paired metrics, computed on matching files by metrics.evaluation.paired; named here so that option checks
+# know them without loading the image libraries.
 PAIRED_METRICS = ("psnr", "ssim", "l1")
 # Which way each metric improves, for keeping the best checkpoint: "lower", "higher", or the ideal value a
 # result should come close to (1-NN accuracy: 0.5, where the two sets cannot be told apart).

@@ -31,15 +31,15 @@ from pathlib import Path
 
 import torch
 
-from translation import evaluation
 from translation.data.arrays import read_channels, to_image
 from translation.data.datasets import load_pair
 from translation.data.io import write_image
+from translation.inference.translator import Translator, image_seed
+from translation.metrics import evaluation
 from translation.metrics.features import NoImagesError, list_folder_images
 from translation.metrics.formulas import PAIRED_METRICS, improves, parse_eval_metrics
 from translation.nets import build_net
 from translation.training.random_state import capture_rng_state, restore_rng_state
-from translation.translator import Translator, image_seed
 from translation.utils.files import atomic_path
 
 BEST = "best.pt"
@@ -281,7 +281,7 @@ class PeriodicEvaluation:
                 yield f"{path.stem}_{domain}.png", to_image(image)
 
     def _samples(self):
-        from translation.sampling import Sampler
+        from translation.inference.sampling import Sampler
 
         nets, weights = {}, "raw"
         for key in self.keys:

@@ -17,7 +17,7 @@ from torch import nn
 from translation.export.graph import ExportError
 from translation.export.source import PRODUCER
 from translation.export.writers import INSTALL
-from translation.translator import Translator
+from translation.inference.translator import Translator
 
 
 # the element types of the graphs' inputs: images, z and StarGAN's labels are float, class indices int64
@@ -86,7 +86,7 @@ def load_onnx_translator(path, direction: str | None = None, test_mode: str | No
     if task == "translate":
         return OnnxTranslator(net, spec, meta["direction"], meta["test_mode"], torch.device("cpu"),
                               weights=meta["weights"])
-    from translation.domain_translator import DomainRequest, DomainTranslator
+    from translation.inference.domain_translator import DomainRequest, DomainTranslator
 
     record = {"domains": json.loads(meta["domains"]), "label_kind": meta["label_kind"],
               "exclusive": json.loads(meta["exclusive"])}
@@ -98,7 +98,7 @@ def load_onnx_sampler(path, device: str = "auto", use_ema: bool = True, generato
                       precision: str = "fp32", channels_last: bool = False, compile: bool = False):
     """A Sampler that draws with the exported noise generator `path`: the same seed gives the same z, hence
     the checkpoint's images (within float rounding)."""
-    from translation.sampling import Sampler
+    from translation.inference.sampling import Sampler
 
     session, meta = open_session(path, device)
     if meta["task"] != "sample":

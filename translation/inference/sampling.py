@@ -16,6 +16,7 @@ from torch import nn
 
 from translation.checkpoint import CheckpointError, load_file, resolve_checkpoint_path, upgrade
 from translation.data.arrays import to_image
+from translation.inference.weights import choose_weights, load_generator_weights
 from translation.nets import build_net
 from translation.precision import inference_net, precision_for
 
@@ -121,12 +122,11 @@ def load_sampler(checkpoint, device: torch.device | str = "cpu", use_ema: bool =
     if generator is not None:
         keys = [pick_generator(generator, keys)]
     record = obj["generators"][keys[0]]  # the generators of one model share z size, classes and EMA
-    weights = "ema" if use_ema and record.get("weights") == "ema" else "raw"
+    weights = choose_weights(record, use_ema)
     device = torch.device(device)
     nets = {}
     for key in keys:
-        net = build_net(obj["net_specs"][key])
-        net.load_state_dict(obj["ema"]["nets"][key] if weights == "ema" else obj["nets"][key])
+        net = load_generator_weights(build_net(obj["net_specs"][key]), obj, key, weights)
         nets[key] = net.to(device).eval()
     return Sampler(nets, record["z_dim"], list(record.get("classes") or []), weights, device, precision,
                    channels_last, compile)

@@ -28,8 +28,8 @@ from translation.data.arrays import read_channels, resize
 from translation.data.io import (IMAGE_EXTENSIONS, ImageReadError, read_warnings, scan_images, skipped_not_images,
                                  write_image)
 from translation.data.workers import ignore_stop_signals, start_workers
+from translation.inference.translator import Translator, image_seed
 from translation.names import OUTPUT_FORMATS
-from translation.translator import Translator, image_seed
 
 
 @dataclass

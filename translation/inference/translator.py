@@ -28,10 +28,11 @@ from torch import nn
 from translation.checkpoint import (CheckpointError, is_translation_checkpoint, load_file, resolve_checkpoint_path,
                                    upgrade)
 from translation.data.arrays import resize, to_image, to_tensor
+from translation.inference.tiles import Tiling, blend_tiles
+from translation.inference.weights import choose_weights, load_generator_weights
 from translation.names import TEST_MODES
 from translation.nets import build_net
 from translation.precision import inference_net, memory_format, precision_for
-from translation.tiles import Tiling, blend_tiles
 
 MIN_SIDE = 16  # images are padded to at least this size
 
@@ -200,8 +201,8 @@ def load_translator(checkpoint, direction: str | None = None, test_mode: str | N
     key = directions[direction]
     spec = obj["net_specs"][key]
     net = build_net(spec)
-    weights = "ema" if use_ema and obj["generators"][key].get("weights") == "ema" else "raw"
-    net.load_state_dict(obj["ema"]["nets"][key] if weights == "ema" else obj["nets"][key])
+    weights = choose_weights(obj["generators"][key], use_ema)
+    load_generator_weights(net, obj, key, weights)
     return Translator(net, spec, direction, test_mode or obj.get("test_mode", "eval"), device, precision, weights,
                       **speed)
 

@@ -19,10 +19,11 @@ from torch import nn
 from translation.checkpoint import (CheckpointError, is_translation_checkpoint, load_file, resolve_checkpoint_path,
                                    translates_to_domains, upgrade)
 from translation.data.arrays import resize, to_image, to_tensor
+from translation.inference.translator import Translator, _pad
+from translation.inference.weights import choose_weights, load_generator_weights
 from translation.labels import exclusive_indices, one_change_each, switch_on
 from translation.names import STARGAN_HAIR_COLOURS
 from translation.nets import build_net
-from translation.translator import Translator, _pad
 from translation.visualize import make_sheet
 
 
@@ -146,8 +147,8 @@ def load_domain_translator(checkpoint, request: DomainRequest, test_mode: str | 
     key = keys[0]
     spec, record = obj["net_specs"][key], obj["generators"][key]
     net = build_net(spec)
-    weights = "ema" if use_ema and record.get("weights") == "ema" else "raw"
-    net.load_state_dict(obj["ema"]["nets"][key] if weights == "ema" else obj["nets"][key])
+    weights = choose_weights(record, use_ema)
+    load_generator_weights(net, obj, key, weights)
     classifier, size = None, None
     critic = obj["net_specs"].get("D")
     if request.source is None and critic is not None and critic["name"] == "stargan":
