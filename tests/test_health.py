@@ -17,6 +17,7 @@ from translation.training.health import (
 
 PIX2PIX = ("G", "D")
 CYCLEGAN = ("G_A", "G_B", "D_A", "D_B")
+W = HealthThresholds().warmup_steps  # the first step judged
 
 
 class FakeWriter:
@@ -30,9 +31,10 @@ class FakeWriter:
         self.texts.append((tag, text, step))
 
 
-def feed(monitor, series: list[dict]) -> list[tuple[int, str]]:
-    """Observe each log's terms in turn; the (step, line) pairs said."""
-    return [(step, line) for step, losses in enumerate(series) for line in monitor.observe(step, losses)]
+def feed(monitor, series: list[dict], start: int = W) -> list[tuple[int, str]]:
+    """Observe each log's terms in turn, one per step from `start` (by default the warm-up's end); the
+    (step, line) pairs said."""
+    return [(step, line) for step, losses in enumerate(series, start) for line in monitor.observe(step, losses)]
 
 
 def noisy(rng, centre, spread):
@@ -64,11 +66,11 @@ def test_d_near_zero_warns_once_and_clears_once():
     series = decaying_d(60) + [{"D_real": 0.6, "D_fake": 0.7, "G_GAN": 0.8}] * 20
     said = feed(monitor, series)
     # below 0.05 from log 14 on: warned when the last 10 all are; cleared when half the window is healthy again
-    assert [line.split(":")[0] for _, line in said] == ["health warning at step 23", "health at step 64"]
+    assert [line.split(":")[0] for _, line in said] == [f"health warning at step {W + 23}", f"health at step {W + 64}"]
     assert "D has won" in said[0][1] and "below 0.05" in said[0][1] and "no longer winning" in said[1][1]
     assert [text for _, text, _ in writer.texts] == [line for _, line in said]
     flags = {step: value for tag, value, step in writer.scalars if tag == "health/D_won/D"}
-    assert flags[20] == 0.0 and flags[40] == 1.0 and flags[79] == 0.0
+    assert flags[W + 20] == 0.0 and flags[W + 40] == 1.0 and flags[W + 79] == 0.0
 
 
 def test_a_noisy_healthy_d_and_g_say_nothing():
@@ -88,14 +90,14 @@ def test_near_zero_depends_on_the_loss_and_each_discriminator_is_judged_alone():
     said = feed(HealthMonitor("lsgan", CYCLEGAN), [{"D_A": 0.001, "D_B": 0.25}] * 12)
     assert len(said) == 1 and "D_A has won" in said[0][1]
     shorter = HealthMonitor("vanilla", PIX2PIX, HealthThresholds(won_window=3))
-    assert [step for step, _ in feed(shorter, [{"D_real": 0.01, "D_fake": 0.01}] * 12)] == [2]
+    assert [step for step, _ in feed(shorter, [{"D_real": 0.01, "D_fake": 0.01}] * 12)] == [W + 2]
 
 
 def test_a_critic_has_won_when_its_gap_grows_steadily_not_when_its_loss_is_near_0():
     # WGAN: D_real = -E[D(real)], D_fake = E[D(fake)]; the gap -(D_real + D_fake) growing without bound
     growing = [{"D_real": -(1 + 0.3 * i), "D_fake": 0.0, "D_gp": 0.1, "G": 0.0} for i in range(30)]
     said = feed(HealthMonitor("wgan", PIX2PIX), growing)
-    assert len(said) == 1 and said[0][0] == 19 and "critic gap" in said[0][1]
+    assert len(said) == 1 and said[0][0] == W + 19 and "critic gap" in said[0][1]
     writer = FakeWriter()
     near_zero = [{"D_real": -0.001, "D_fake": 0.0005, "G": 0.0} for _ in range(50)]
     assert feed(HealthMonitor("wgan", PIX2PIX, writer=writer), near_zero) == []
@@ -116,7 +118,7 @@ def test_g_loss_falling_steadily_while_d_rises_warns_once():
     writer = FakeWriter()
     said = feed(HealthMonitor("vanilla", PIX2PIX, writer=writer), healthy + falling + healthy)
     (start, warning), (end, clearing) = said
-    assert 30 < start < 60 <= end and warning.startswith("health warning") and clearing.startswith("health at")
+    assert W + 30 < start < W + 60 <= end and warning.startswith("health warning") and clearing.startswith("health at")
     assert "fell steadily" in warning
     assert any(tag == "health/D_stopped/G" and value == 1.0 for tag, value, _ in writer.scalars)
 
@@ -132,7 +134,7 @@ def test_each_cyclegan_generator_is_judged_against_its_own_discriminator():
     series = [{"D_A": 0.2 + 0.01 * i, "D_B": 0.25, "G_A": 1.0 - 0.03 * i, "G_B": 1.0 - 0.03 * i}
               for i in range(25)]
     said = feed(HealthMonitor("lsgan", CYCLEGAN), series)
-    assert len(said) == 1 and said[0][1].split("warning at step 19: ")[1].startswith("G_A's")
+    assert len(said) == 1 and said[0][1].split(f"warning at step {W + 19}: ")[1].startswith("G_A's")
 
 
 def test_a_model_may_declare_its_adversarial_terms():
@@ -145,6 +147,41 @@ def test_kendall_tau_reads_the_trend_not_the_scale():
     assert kendall_tau([1e-6, 3e-6, 2e-6, 4e-6]) == kendall_tau([1, 3, 2, 4])
 
 
+# --- the warm-up --------------------------------------------------------------------------------------------
+def test_nothing_is_judged_or_remembered_during_the_warm_up():
+    writer = FakeWriter()
+    monitor = HealthMonitor("vanilla", PIX2PIX, writer=writer)
+    won = {"D_real": 0.001, "D_fake": 0.001, "G_GAN": 5.0}
+    assert feed(monitor, [won] * W, start=0) == [] and writer.scalars == []
+    # the window starts filling at the warm-up's end: D's near-0 loss is said after won_window logs past it
+    said = feed(monitor, [won] * 20)
+    assert [step for step, _ in said] == [W + HealthThresholds().won_window - 1]
+    torch.manual_seed(0)
+    real = torch.rand(8, 3, 16, 16)
+    same = real[:1].expand(8, -1, -1, -1)
+    assert monitor.diversity(W - 1, same, real) == [] and "collapsed" in monitor.diversity(W, same, real)[0]
+
+
+def test_a_4_step_run_says_nothing_though_its_fresh_generator_would_read_as_collapsed(paired_set, tmp_path, capsys):
+    from conftest import tiny_pix2pix_config
+
+    from translation.models.pix2pix import Pix2PixModel
+    from translation.training.health import TrainingHealth
+    from translation.training.trainer import Trainer
+
+    # a log and a sheet (with its probe) at every step
+    trainer = Trainer(Pix2PixModel, tiny_pix2pix_config(paired_set, tmp_path, steps=4, log_every=1, image_every=1),
+                      progress=False)
+    trainer.fit()
+    log = capsys.readouterr().err
+    assert "step 4/4" in log and "health" not in log
+    # the same generator probed at the warm-up's end: a collapse, said (a fresh U-Net passes little of its input)
+    health = TrainingHealth(trainer.model, trainer.dataset, None, nullcontext, batch_size=2)
+    assert health.samples(W - 1) == []
+    said = health.samples(W)
+    assert len(said) == 1 and "fake_B: sample diversity collapsed" in said[0]
+
+
 # --- diversity ----------------------------------------------------------------------------------------------
 def test_identical_outputs_are_a_collapse_diverse_ones_are_not():
     torch.manual_seed(0)
@@ -153,11 +190,11 @@ def test_identical_outputs_are_a_collapse_diverse_ones_are_not():
     collapsed = diverse[:1].expand(8, -1, -1, -1) + 0.001 * torch.randn(8, 3, 16, 16)
     writer = FakeWriter()
     monitor = HealthMonitor("vanilla", PIX2PIX, writer=writer)
-    assert monitor.diversity(10, diverse, real, "fake_B") == []
-    said = monitor.diversity(20, collapsed, real, "fake_B")
+    assert monitor.diversity(W + 10, diverse, real, "fake_B") == []
+    said = monitor.diversity(W + 20, collapsed, real, "fake_B")
     assert len(said) == 1 and "collapsed" in said[0] and "fake_B" in said[0]
-    assert monitor.diversity(30, collapsed, real, "fake_B") == []  # still collapsed: said once
-    assert "recovered" in monitor.diversity(40, diverse, real, "fake_B")[0]
+    assert monitor.diversity(W + 30, collapsed, real, "fake_B") == []  # still collapsed: said once
+    assert "recovered" in monitor.diversity(W + 40, diverse, real, "fake_B")[0]
     ratios = [value for tag, value, _ in writer.scalars if tag == "health/diversity/fake_B"]
     assert ratios[0] == pytest.approx(1.0, abs=0.1) and ratios[1] < 0.01
     assert [value for tag, value, _ in writer.scalars if tag == "health/collapse/fake_B"] == [0.0, 1.0, 1.0, 0.0]
@@ -168,7 +205,7 @@ def test_mean_pairwise_distance_is_the_mean_l1_over_pairs():
     assert mean_pairwise_distance(images) == pytest.approx((1 + 3 + 2) / 3)
     assert math.isnan(mean_pairwise_distance(images[:1]))
     # identical real images (nothing to compare with) are not judged
-    assert HealthMonitor("vanilla", PIX2PIX).diversity(0, images, torch.zeros(3, 1, 2, 2)) == []
+    assert HealthMonitor("vanilla", PIX2PIX).diversity(W, images, torch.zeros(3, 1, 2, 2)) == []
 
 
 def test_probing_keeps_modes_rng_and_batch_norm_statistics():
@@ -249,6 +286,10 @@ def test_training_runs_the_monitor(paired_set, tmp_path, monkeypatch):
     from translation.training.trainer import Trainer
 
     calls = []
+    # a warm-up of 10 steps, so that this 20-step run probes at its two sheets (10 and 20)
+    init = health.TrainingHealth.__init__
+    monkeypatch.setattr(health.TrainingHealth, "__init__", lambda self, *args: init(
+        self, *args, thresholds=HealthThresholds(warmup_steps=10)))
     observe, diversity = health.HealthMonitor.observe, health.HealthMonitor.diversity
     monkeypatch.setattr(health.HealthMonitor, "observe",
                         lambda self, step, losses: calls.append(("observe", step)) or observe(self, step, losses))

@@ -18,6 +18,15 @@ Each sign is an *episode*: one line when it starts, one when it clears, never a 
 the scale of a loss and is hard for noise to fake: for 20 independent values |tau| >= 0.6 is a 3.7 sigma
 event. Label smoothing raises D's floor above 0 (the entropy of its targets), which hides "D has won".
 
+Nothing is judged, or recorded, during a warm-up of `warmup_steps` steps: a fresh generator gives nearly the
+same image for every input (weights drawn from N(0, 0.02) pass little of the input through: a tiny pix2pix U-Net
+starts at 0.09x the real images' diversity, which reads as a collapse) and the first losses are the start's
+transient, not a trend. Adam moves each weight by about the learning rate per step, so only after
+0.02 / 2e-4 = 100 steps (200 at StarGAN's 1e-4) can a weight have moved as far as its starting size; measured,
+that U-Net (ngf 8, 32 px) passes 0.25x at step 60 and 0.6x at 200; a wider one (ngf 32, 64 px) is past
+0.25x by step 10. The loss windows start filling after the warm-up, so a verdict on losses also needs
+`won_window` or `trend_window` logs after it.
+
 Which loss terms are adversarial (no model needs to declare anything): a term named after a net (NoiseGAN's
 "G"; CycleGAN's D_A, D_B, G_A, G_B) is that net's, and D_real, D_fake (of net D) and G_GAN, G_fake (of net G)
 are the conventional names of pix2pix, StarGAN and the noise GANs. Penalties, classification,
@@ -63,6 +72,7 @@ class HealthThresholds:
     critic_growth: float = 2.0  # a critic has won when its gap grew steadily by this factor over the window
     diversity_fraction: float = 0.25  # collapse: outputs' pairwise distance below this fraction of real data's
     probe_size: int = 16  # images in the fixed probe batch
+    warmup_steps: int = 200  # steps before anything is judged (see the module's docstring)
 
 
 def adversarial_terms(names, nets) -> dict[str, list[str]]:
@@ -123,7 +133,12 @@ class HealthMonitor:
         self.active: set[str] = set()  # the episodes going on, e.g. "D_won/D_A"
 
     # --- losses ---------------------------------------------------------------------------------------
+    def warming_up(self, step: int) -> bool:
+        return step < self.t.warmup_steps
+
     def observe(self, step: int, losses: dict[str, float]) -> list[str]:
+        if self.warming_up(step):
+            return []
         terms = self.terms or adversarial_terms(losses, self.nets)
         values = {net: [losses[name] for name in names if name in losses] for net, names in terms.items()}
         values = {net: v for net, v in values.items() if v}  # a G trained every n-th step may be absent
@@ -190,6 +205,8 @@ class HealthMonitor:
     # --- diversity ------------------------------------------------------------------------------------
     def diversity(self, step: int, generated: torch.Tensor, real: torch.Tensor, name: str = "fake") -> list[str]:
         """Compare the outputs' mean pairwise distance with the real images'; `name` tells probes apart."""
+        if self.warming_up(step):
+            return []
         real_spread = mean_pairwise_distance(real)
         if not real_spread > 0:  # fewer than 2 images, or identical real images: nothing to compare with
             return []
@@ -281,6 +298,8 @@ class TrainingHealth:
         return self.monitor.observe(step, means)
 
     def samples(self, step: int) -> list[str]:
+        if self.monitor.warming_up(step):  # not even the probe's forward
+            return []
         if self.probe is None and not self.probe_failed:
             try:
                 self.probe = probe_batch(self.dataset, self.thresholds.probe_size)
