@@ -1,0 +1,115 @@
+"""One tiny configuration per registered model: the nets, sizes and data a test trains it on in well under a
+second on a CPU. The contract test (test_contract.py) runs every model of the registry from here, and fails
+for a model registered without an entry, so that a new model is tested from the day it is added.
+
+TINY[name].options are the model's config fields (ngf, image size, ...); TINY[name].make_data(folder) writes
+the training data under `folder` (or names a built-in set) and returns --data. Run options (batch 2, no data
+workers, CPU) are RUN's. Tests that need other values pass them as overrides: tiny_config(name, ...,
+n_critic=5).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from conftest import make_domain_set, make_paired_set
+
+# run options every tiny config shares: small batches, the data read in this process, nothing on a GPU
+RUN = dict(batch_size=2, num_workers=0, device="cpu")
+# the noise GANs: 16 px, 4 filters in the first/last layers, an 8-d z
+NOISE = dict(image_size=16, ngf=4, ndf=4, z_dim=8)
+
+
+def paired_data(folder: Path) -> str:
+    return str(make_paired_set(folder, n=4, size=64))
+
+
+def unpaired_data(folder: Path) -> str:
+    from test_unpaired import make_unpaired_set
+
+    return str(make_unpaired_set(folder, n_a=3, n_b=2, size=32))
+
+
+def domain_data(folder: Path) -> str:
+    return str(make_domain_set(folder, n=2))
+
+
+def digits(folder: Path) -> str:
+    return "digits"  # scikit-learn's built-in set (8x8 digits, with labels for the conditional GANs)
+
+
+@dataclass(frozen=True)
+class Tiny:
+    make_data: Callable[[Path], str]
+    options: dict
+
+
+TINY: dict[str, Tiny] = {
+    # unet_64 is the smallest U-Net with a dropout layer: the random state matters on resume and at test time
+    "pix2pix": Tiny(paired_data, dict(netG="unet_64", ngf=8, ndf=8, load_size=64, crop_size=64)),
+    "cyclegan": Tiny(unpaired_data, dict(netG="resnet_6blocks", ngf=4, ndf=4, load_size=36, crop_size=32,
+                                         pool_size=2)),  # full after one step: then it flips coins
+    "stargan": Tiny(domain_data, dict(ngf=4, ndf=4, g_blocks=1, d_layers=2, image_size=16, crop_size=32,
+                                      n_critic=2)),
+    **{name: Tiny(digits, dict(NOISE)) for name in ("gan", "dcgan", "wgan", "wgan-gp", "lsgan", "sngan", "cgan")},
+    "madgan": Tiny(digits, dict(NOISE, generators=2)),
+    "mrgan": Tiny(digits, dict(NOISE)),
+}
+
+
+def registered_models() -> list[str]:
+    """Every model name the registry knows: the command line's (CONFIGS) and any class registered in code."""
+    from translation.models import CONFIGS
+    from translation.models.base import MODELS
+
+    return sorted(set(CONFIGS) | set(MODELS))
+
+
+def missing_tiny_configs() -> list[str]:
+    """Registered models without an entry in TINY."""
+    return [name for name in registered_models() if name not in TINY]
+
+
+def tiny(name: str) -> Tiny:
+    if name not in TINY:
+        raise KeyError(f"model {name!r} has no tiny config: add one to TINY in tests/tiny_configs.py")
+    return TINY[name]
+
+
+def tiny_data(name: str, folder: Path) -> str:
+    """--data for the model: its tiny data set written under `folder`, or a built-in set's name."""
+    return tiny(name).make_data(Path(folder))
+
+
+def tiny_options(name: str, **overrides) -> dict:
+    """The model's tiny options with the run options, without data or run folder."""
+    return {**RUN, **tiny(name).options, **overrides}
+
+
+def tiny_config(name: str, data, runs=".", **overrides):
+    """The model's tiny config (checked as the command line checks it), training on `data` into `runs`/tiny."""
+    from translation.config import from_dict
+    from translation.models import CONFIGS
+
+    values = dict(data=str(data), name="tiny", checkpoints_dir=str(runs), **tiny_options(name))
+    values.update(overrides)
+    return from_dict(CONFIGS[name], values)
+
+
+def tiny_flags(name: str, **overrides) -> list[str]:
+    """The same options as command-line flags (--ngf 4 ...), for tests of the command line."""
+    import dataclasses
+
+    from translation.config import flag_name
+    from translation.models import CONFIGS
+
+    fields = {f.name: f for f in dataclasses.fields(CONFIGS[name])}
+    flags = []
+    for key, value in tiny_options(name, **overrides).items():
+        flag = flag_name(fields[key])
+        if isinstance(value, bool):  # booleans are --x / --no-x
+            flags.append(flag if value else "--no-" + flag[2:])
+        else:
+            flags += [flag, str(value)]
+    return flags
