@@ -15,6 +15,7 @@ A checkpoint is a plain dict of tensors and primitives, loadable with `weights_o
     optimizers        {name: optimizer state_dict}
     scalers           {name: gradient-scaler state_dict} (fp16 runs)
     step, epoch, rng  training progress and random states, so a resumed run continues exactly
+    rng_ranks         under torchrun: every process's random states in rank order (rng_ranks[0] is rng)
     extra             model-specific training state (e.g. CycleGAN image pools)
     best              {"metric", "value", "step"}: the best evaluation so far (None until one is made)
 

@@ -54,7 +54,7 @@ def run(args) -> int:
         if trainer.is_main or not error.everywhere:  # an error all processes share is reported once
             print(f"error: {error}", file=sys.stderr)
         return 1
-    return 130 if trainer.stopped else 0  # stopped by a signal: saved, but not finished
+    return trainer.exit_status  # 130 stopped by a signal: saved, but not finished (0 under torchrun)
 
 
 def _resume_config(config_class, args):

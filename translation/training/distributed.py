@@ -22,6 +22,12 @@ replica, so what rank 0 saves is what every process holds. Without --sync-bn eac
 own share (as DataParallel did per GPU); with it the statistics are those of the global batch
 (SyncBatchNorm below: torch's own runs on GPUs only).
 
+Random states: rank 0 draws the stream a single process would (saved as the checkpoint's `rng`); the others
+draw their own (dropout, noise, image-pool coin flips), seeded from (seed, rank, step) at the start, and every
+rank's state is saved too (`rng_ranks`), so a run resumed on as many processes continues exactly. Resumed on
+another number of processes, or from a checkpoint without them, the others are seeded again from (seed, rank,
+step): the run repeats, but is not the uninterrupted one (whose other ranks drew other numbers).
+
 Without torchrun's variables (WORLD_SIZE unset or 1) `SingleProcess` stands in and nothing changes.
 """
 from __future__ import annotations
@@ -36,6 +42,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from translation.training.random_state import capture_rng_state
 from translation.utils.device import seed_everything
 
 # a process that waits this long on the others gives up with an error instead of hanging for ever; long
@@ -52,6 +59,9 @@ class SingleProcess:
 
     def start(self, device: torch.device) -> torch.device:
         return device
+
+    def say_job(self, batch_size: int) -> None:
+        pass  # one process: the output stays as it always was
 
     def close(self) -> None:
         pass
@@ -70,6 +80,9 @@ class SingleProcess:
 
     def seed_own_streams(self, seed: int, step: int) -> None:
         pass
+
+    def gather_random_states(self) -> list[dict] | None:
+        return None  # the checkpoint's `rng` is this process's
 
     def use_sync_batch_norm(self, nets: nn.ModuleDict) -> int:
         return 0  # one process: batch norm already sees the whole batch
@@ -97,9 +110,14 @@ class ProcessGroup(SingleProcess):
         elif device.type != "cpu":
             raise ValueError(f"--device {device.type}: training on several processes needs cpu or cuda")
         self.device = device
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo", rank=self.rank,
-                                world_size=self.world_size, timeout=COLLECTIVE_TIMEOUT)
+        self.backend = "nccl" if device.type == "cuda" else "gloo"
+        dist.init_process_group(self.backend, rank=self.rank, world_size=self.world_size, timeout=COLLECTIVE_TIMEOUT)
         return device
+
+    def say_job(self, batch_size: int) -> None:
+        """One line on rank 0: how many processes, how they talk, and how the global batch splits."""
+        say(self, f"training on {self.world_size} processes ({self.backend}), global batch {batch_size}: "
+                  f"{batch_size // self.world_size} per process")
 
     def close(self) -> None:
         if dist.is_initialized():
@@ -140,6 +158,13 @@ class ProcessGroup(SingleProcess):
         runs repeat, and rank 0 keeps the stream (saved in checkpoints) a single process would draw."""
         if self.rank:
             seed_everything(int(np.random.SeedSequence([seed, self.rank, step]).generate_state(1)[0]))
+
+    def gather_random_states(self) -> list[dict] | None:
+        """Every rank's random state, in rank order, on rank 0 (None elsewhere): a collective, so every process
+        calls it at the same steps."""
+        states = [None] * self.world_size if self.is_main else None
+        dist.gather_object(capture_rng_state(), states, dst=0)
+        return states
 
     def use_sync_batch_norm(self, nets: nn.ModuleDict) -> int:
         """Replace every batch norm of `nets` by SyncBatchNorm (same parameters and buffers, so checkpoints

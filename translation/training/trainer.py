@@ -43,11 +43,18 @@ class TrainingError(RuntimeError):
 
 
 class StopRequested:
-    """SIGINT/SIGTERM set a flag; the loop finishes its step, saves and exits. A second Ctrl-C aborts."""
+    """SIGINT/SIGTERM set a flag; the loop finishes its step, saves and exits. A second Ctrl-C aborts, except
+    under torchrun (`processes` more than one): torchrun passes each signal it gets on to every process, so a
+    terminal's one Ctrl-C, which reaches torchrun and the processes alike, arrives twice; there torchrun's own
+    --shutdown-timeout (30 s) is the abort. Rank 0 alone says it is stopping."""
 
-    def __init__(self):
+    def __init__(self, processes=distributed.SingleProcess()):
         self.requested = False
         self._previous = {}
+        self.repeat_aborts = processes.world_size == 1
+        self.message = ("Stopping after this step and saving a checkpoint (Ctrl-C again to abort without saving)..."
+                        if self.repeat_aborts else "Stopping every process after this step and saving a checkpoint...")
+        self.quiet = not processes.is_main
 
     def __enter__(self):
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -58,11 +65,11 @@ class StopRequested:
         return self
 
     def _handle(self, signum, frame):
-        if self.requested and signum == signal.SIGINT:
+        if self.requested and signum == signal.SIGINT and self.repeat_aborts:
             raise KeyboardInterrupt
+        if not self.quiet and (self.repeat_aborts or not self.requested):  # torchrun's repeat: said once
+            print(f"\n{self.message}", file=sys.stderr, flush=True)
         self.requested = True
-        print("\nStopping after this step and saving a checkpoint (Ctrl-C again to abort without saving)...",
-              file=sys.stderr, flush=True)
 
     def __exit__(self, *exc):
         for sig, handler in self._previous.items():
@@ -89,7 +96,16 @@ class Trainer:
         self.stopped = False
         self.best = empty_best()
         self.processes = distributed.from_environment()  # torchrun's processes, or a single one
+        self.random_states, self.random_states_step = None, None  # every rank's, for rank 0's next checkpoint
         self.is_main = self.processes.is_main  # rank 0: the one process that logs and saves
+
+    @property
+    def exit_status(self) -> int:
+        """The command's exit status: 0 finished, 130 stopped by a signal (saved, not finished). Under torchrun a
+        stop after a clean save is 0: torchrun's agent counts any other status as a failure (it prints a
+        ChildFailedError report, and with --max-restarts starts the processes again); the last line says
+        "stopped at step ..." instead."""
+        return 130 if self.stopped and self.processes.world_size == 1 else 0
 
     # --- setup ----------------------------------------------------------------------------------------
     def _prepare_run_dir(self) -> dict | None:
@@ -136,12 +152,17 @@ class Trainer:
             self.best = state.get("best", empty_best())
             restore_rng_state(state["rng"])
         self.processes.broadcast_nets([*self.model.nets.values(), *(e.average for e in self.engine.ema.values())])
-        self.processes.seed_own_streams(c.seed, self.step)
+        ranks = state.get("rng_ranks") if state is not None else None
+        if ranks is not None and len(ranks) == self.processes.world_size:
+            restore_rng_state(ranks[self.processes.rank])  # each process where it was: an exact resume
+        else:  # a new run, one process, or a checkpoint saved without them or on another number of processes
+            self.processes.seed_own_streams(c.seed, self.step)
         self.evaluation = self._evaluation()
         if self.step < self.schedule.total_steps:
             # The first batch is read before a new run gets its folder: a bad file, or images smaller than
             # the crop, then stop it with nothing written.
             self.batches = start_workers(self._loader())
+            self.processes.say_job(c.batch_size)
             self.first_batch = self._next_batch()
         if self.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -206,6 +227,8 @@ class Trainer:
                  "generators": model.generators(), "test_mode": model.test_mode, **self.engine.state_dict(),
                  "step": self.step, "epoch": self.schedule.epoch(self.step), "rng": capture_rng_state(),
                  "extra": model.extra_state(), "best": self.best}
+        if self.random_states is not None and self.random_states_step == self.step:  # several processes
+            state["rng_ranks"] = [state["rng"], *self.random_states[1:]]
         save_checkpoint(path, state)
         keep = self.config.keep_every
         if keep and self.step % keep == 0:
@@ -227,6 +250,12 @@ class Trainer:
         bar.set_postfix({k: f"{v:.3g}" for k, v in means.items()}, refresh=False)
         self.loss_lines.write(self.step, self.schedule.epoch(self.step), means)
         self._report(bar, self.health.losses(self.step, means))
+
+    def _gather_random_states(self) -> None:
+        """Every rank's random state to rank 0, once per step that may be saved: the checkpoint holds them all.
+        A collective: every process calls this at the same steps (which depend on the step number only)."""
+        if self.random_states_step != self.step:
+            self.random_states, self.random_states_step = self.processes.gather_random_states(), self.step
 
     @staticmethod
     def _report(bar, messages: list[str]) -> None:
@@ -261,7 +290,7 @@ class Trainer:
                                      c.batch_size // self.processes.world_size) if main else None
         self.model.nets.train()
         try:
-            with StopRequested() as stop:
+            with StopRequested(self.processes) as stop:
                 started_at, batch = self.step, self.first_batch
                 end = min(total, until_step) if until_step is not None else total
                 while self.step < end:
@@ -288,6 +317,10 @@ class Trainer:
                     batch = None
                     self.step += 1
                     bar.update(1)
+                    # the steps where rank 0 may save: every --save-every, every evaluation (a new best), the end
+                    if (self.step % c.save_every == 0 or self.step == end
+                            or c.eval_every and self.step % c.eval_every == 0):
+                        self._gather_random_states()
                     if main and (self.step % c.log_every == 0 or self.step == total):
                         self._log_scalars(writer, bar, lr_factor)
                     if main and (self.step % c.image_every == 0 or self.step == total):
@@ -312,6 +345,7 @@ class Trainer:
                         saved = self.save()
                         if improved:
                             self.evaluation.keep_best(saved)
+                self._gather_random_states()  # a stop between the steps above
                 path = self.save()
                 self.processes.barrier()  # the others end once rank 0's checkpoint is written
         finally:
