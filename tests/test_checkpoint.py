@@ -33,8 +33,10 @@ def test_version_1_checkpoints_translate_as_they_did(stem, directions):
 def test_version_1_files_are_upgraded_on_read():
     state = read_checkpoint(V1_FIXTURES / "cyclegan_v1.pt")
     assert state["version"] == 2 and "translators" not in state
-    assert state["generators"] == {"G_A": {"task": "translate", "direction": "AtoB", "weights": "raw"},
-                                   "G_B": {"task": "translate", "direction": "BtoA", "weights": "raw"}}
+    assert state["generators"] == {"G_A": {"task": "translate", "direction": "AtoB", "paired": False, "weights": "raw"},
+                                   "G_B": {"task": "translate", "direction": "BtoA", "paired": False, "weights": "raw"}}
+    # pix2pix's generator learned from pairs: its record says so, as today's records do
+    assert read_checkpoint(V1_FIXTURES / "pix2pix_v1.pt")["generators"]["G"]["paired"] is True
     assert "init" not in state["net_specs"]["D_A"]["kwargs"]  # v1 kept init settings among the options
     assert state["ema"]["nets"] == {} and state["best"] == {"metric": None, "value": None, "step": None}
     assert len(state["extra"]["pool_A"]["images"]) == 2 and state["step"] == 3
@@ -62,7 +64,8 @@ def test_a_version_1_run_resumes_and_translates_from_the_cli(tmp_path):
 
 
 def test_generator_records_say_what_each_generator_does():
-    assert translates("BtoA") == {"task": "translate", "direction": "BtoA"}
+    assert translates("BtoA") == {"task": "translate", "direction": "BtoA", "paired": False}
+    assert translates("AtoB", paired=True)["paired"] is True
     assert translates_to_domains(["Black_Hair", "Blond_Hair", "Male"], "multi_label", [["Black_Hair", "Blond_Hair"]]) \
         == {"task": "translate_to_domain", "domains": ["Black_Hair", "Blond_Hair", "Male"],
             "label_kind": "multi_label", "exclusive": [["Black_Hair", "Blond_Hair"]]}

@@ -22,7 +22,7 @@ def test_train_then_translate_as_a_user_would(tmp_path, capsys):
     saved = yaml.safe_load((run / "config.yaml").read_text())
     assert saved["direction"] == "BtoA" and saved["steps"] == 4 and saved["lambda_l1"] == 100.0
     ckpt = load_checkpoint(run)
-    assert ckpt["generators"] == {"G": {"task": "translate", "direction": "BtoA", "weights": "raw"}}
+    assert ckpt["generators"] == {"G": {"task": "translate", "direction": "BtoA", "paired": True, "weights": "raw"}}
     assert ckpt["net_specs"]["G"]["name"] == "unet_32"
     # translate needs no architecture flags: the checkpoint describes itself
     assert main(["translate", str(run), str(data / "train"), str(tmp_path / "out"), "--no-progress"]) == 0

@@ -7,11 +7,12 @@ For every model name the registry knows, from its tiny config (tests/tiny_config
   - the saved checkpoint, loaded as `translate` / `sample` load it, gives the pixels the trained model in
     memory gives (the moving average and the raw weights both);
   - two steps, a checkpoint and a resumed third step end exactly where three uninterrupted steps end.
-A model registered without a tiny config fails here by name. The static side of the contract (no gradient
-code in models/ or losses/, no private attribute reached across classes) is test_engine.py's.
+A model registered without a tiny config fails here by name. And, read from the source: no gradient code in
+models/ or losses/ beyond the exceptions named here, and no private attribute reached across classes.
 """
 from __future__ import annotations
 
+import ast
 import copy
 import dataclasses
 import math
@@ -32,6 +33,7 @@ from translation.training.engine import Engine
 from translation.training.trainer import Trainer
 from translation.utils.device import seed_everything
 
+from conftest import REPO
 from tiny_configs import missing_tiny_configs, registered_models, tiny_config, tiny_data
 
 CPU = torch.device("cpu")
@@ -196,3 +198,105 @@ def test_a_run_saves_loads_and_resumes_exactly(name, tmp_path):
     assert whole["step"] == resumed["step"] == 3
     ignored = {"config"}  # the run folders differ
     _equal({k: v for k, v in whole.items() if k not in ignored}, {k: v for k, v in resumed.items() if k not in ignored})
+
+
+# --- read from the source ----------------------------------------------------------------------------------
+PACKAGE = REPO / "translation"
+# what only the engine does: gradients, optimizer steps, freezing, mixed precision, reading weights' gradients
+ENGINE_ONLY = {"backward", "step", "zero_grad", "requires_grad", "requires_grad_", "autograd.grad", "grad",
+               "GradScaler", "autocast"}
+# (file, function, name) that a loss needs for a gradient of its own, which updates no net
+ALLOWED_GRADIENT_CODE = {
+    # the penalties' gradient of D's scores with respect to the images (WGAN-GP, DRAGAN, R1)
+    ("losses/regularizers.py", "_input_gradients", "requires_grad_"),
+    ("losses/regularizers.py", "_input_gradients", "autograd.grad"),
+    # UnrolledGAN's look-ahead: gradient steps on copies of D's weights, kept in G's graph; D is not touched
+    ("losses/unrolled.py", "unrolled_critic", "requires_grad_"),
+    ("losses/unrolled.py", "unrolled_critic", "autograd.grad"),
+}
+
+
+def _enclosing(tree: ast.AST):
+    """(node, name of the innermost enclosing function or class, or "<module>") for every node."""
+    def walk(node, scope):
+        for child in ast.iter_child_nodes(node):
+            inner = child.name if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else scope
+            yield child, inner
+            yield from walk(child, inner)
+    return walk(tree, "<module>")
+
+
+def _gradient_code(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Attribute) and node.attr == "grad":
+        base = node.value
+        return "autograd.grad" if (getattr(base, "attr", None) or getattr(base, "id", None)) == "autograd" else "grad"
+    if isinstance(node, ast.Attribute) and node.attr in ENGINE_ONLY:
+        return node.attr
+    if isinstance(node, ast.Name) and node.id in ENGINE_ONLY - {"grad"}:  # `grad` is a fine variable name
+        return node.id
+    if isinstance(node, ast.alias) and node.name in ENGINE_ONLY:  # from torch.autograd import grad
+        return node.name
+    return None
+
+
+def test_models_and_losses_never_touch_gradients_themselves():
+    """The line between models and the engine: loss methods and losses return terms; backward, stepping,
+    zeroing, freezing and autocast are the engine's, except the named uses a loss needs for itself
+    (docstrings and comments may talk about them)."""
+    found = set()
+    for folder in ("models", "losses"):
+        for path in sorted((PACKAGE / folder).glob("*.py")):
+            for node, scope in _enclosing(ast.parse(path.read_text())):
+                name = _gradient_code(node)
+                if name:
+                    found.add((f"{folder}/{path.name}", scope, name, getattr(node, "lineno", 0)))
+    offenders = sorted(f"{file}:{line} in {scope}: {name}" for file, scope, name, line in found
+                       if (file, scope, name) not in ALLOWED_GRADIENT_CODE)
+    assert offenders == [], "gradient code belongs to training/engine.py"
+    stale = ALLOWED_GRADIENT_CODE - {(file, scope, name) for file, scope, name, _ in found}
+    assert stale == set(), "allowed but no longer there: remove from ALLOWED_GRADIENT_CODE"
+
+
+# private attributes of another library's classes that a subclass of ours must use: (file, class, attribute)
+ALLOWED_INHERITED_PRIVATES = {
+    ("commands/arguments.py", "Parser", "_option_string_actions"),  # argparse.ArgumentParser's flag table
+}
+
+
+def test_no_private_attribute_is_reached_from_another_class():
+    """`self._x` only in the class that defines _x (a subclass asks its parent through a public method),
+    and `obj._x` never on an object of ours (torch's private classes, nn.modules.batchnorm._BatchNorm, are
+    torch's to name)."""
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        file = path.relative_to(PACKAGE).as_posix()
+        tree = ast.parse(path.read_text())
+        for cls in (node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)):
+            own = set()
+            for node in ast.walk(cls):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    own.add(node.name)
+                elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                    own.add(node.attr)
+                elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                    own.add(node.id)  # class-level assignments
+            for node in ast.walk(cls):
+                if (isinstance(node, ast.Attribute) and _private(node.attr) and isinstance(node.value, ast.Name)
+                        and node.value.id in ("self", "cls") and node.attr not in own
+                        and (file, cls.name, node.attr) not in ALLOWED_INHERITED_PRIVATES):
+                    offenders.append(f"{file}:{node.lineno}: {cls.name} reaches {node.value.id}.{node.attr}, "
+                                     "which another class defines")
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and _private(node.attr):
+                if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+                    continue  # the class's own, checked above
+                root = node.value
+                while isinstance(root, ast.Attribute):
+                    root = root.value
+                if not (isinstance(root, ast.Name) and root.id in ("torch", "nn")):
+                    offenders.append(f"{file}:{node.lineno}: {ast.unparse(node)} reaches into another object")
+    assert offenders == []
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")

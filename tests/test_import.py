@@ -25,7 +25,7 @@ def test_imported_checkpoint_needs_no_flags_and_matches_the_official_output(tmp_
                  "--norm", "instance", "--ngf", "8", "-o", "h2z_official", "--checkpoints-dir", str(tmp_path)]) == 0
     assert "translate with: translation translate" in capsys.readouterr().err
     state = load_checkpoint(tmp_path / "h2z_official")
-    assert state["generators"] == {"G_A": {"task": "translate", "direction": "AtoB", "weights": "raw"}}
+    assert state["generators"] == {"G_A": {"task": "translate", "direction": "AtoB", "paired": False, "weights": "raw"}}
     assert state["test_mode"] == "eval"
     assert state["net_specs"]["G_A"]["kwargs"]["dropout"] is False  # read from the file's keys
     io = torch.load(FIXTURES / "cyclegan_resnet9_ngf8_oldIN.io.pt", weights_only=True)

@@ -247,3 +247,23 @@ def test_every_metric_knows_which_way_is_better():
     assert improves("fid", 10.0, 12.0) and not improves("fid", 12.0, 10.0) and not improves("kid", 1.0, 1.0)
     assert improves("is_digits", 3.0, 2.0) and improves("psnr", 30.0, 20.0) and not improves("l1", 0.3, 0.2)
     assert improves("1nn", 0.45, 0.7) and not improves("1nn", 0.9, 0.4) and improves("ssim", 0.1, None)
+
+
+def test_a_lone_generator_trained_without_pairs_is_evaluated_as_unpaired(tmp_path):
+    """Paired or unpaired is what the generators declare (pix2pix's record says paired), not their count."""
+    from translation.checkpoint import translates
+    from translation.models.cyclegan import CycleGANModel
+    from translation.training.periodic_eval import PeriodicEvaluation
+
+    from tiny_configs import tiny_config
+
+    class OneWay(CycleGANModel):  # one generator, from unpaired data (as CUT's)
+        def generators(self):
+            return {"G_A": translates("AtoB")}
+
+    data = make_unpaired_set(tmp_path / "data", n_a=2, n_b=2)
+    make_unpaired_set(data, n_a=2, n_b=2, phase="test")
+    config = tiny_config("cyclegan", data, tmp_path / "runs", eval_every=2, eval_data=str(data / "testB"),
+                         eval_metrics="psnr")
+    with pytest.raises(ValueError, match="psnr compare outputs with their targets, which only paired data"):
+        PeriodicEvaluation(config, OneWay(config, torch.device("cpu")), None, torch.device("cpu"), tmp_path / "run")

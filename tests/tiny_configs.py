@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from conftest import make_domain_set, make_paired_set
+import numpy as np
+
+from conftest import blocky_image, make_domain_set, make_paired_set
 
 # run options every tiny config shares: small batches, the data read in this process, nothing on a GPU
 RUN = dict(batch_size=2, num_workers=0, device="cpu")
@@ -35,8 +37,17 @@ def domain_data(folder: Path) -> str:
     return str(make_domain_set(folder, n=2))
 
 
-def digits(folder: Path) -> str:
-    return "digits"  # scikit-learn's built-in set (8x8 digits, with labels for the conditional GANs)
+def class_folders(folder: Path) -> str:
+    """Two classes of 16 px blocky images, one sub-folder each (what the conditional GANs read labels from).
+    Not the built-in digits: loading scikit-learn would take longer than training."""
+    from translation.data.io import write_image
+
+    rng = np.random.default_rng(0)
+    for label in ("dark", "light"):
+        for i in range(2):
+            image = blocky_image(rng, 16) * 0.5 + (0.5 if label == "light" else 0.0)
+            write_image(folder / label / f"{i}.png", image)
+    return str(folder)
 
 
 @dataclass(frozen=True)
@@ -52,9 +63,9 @@ TINY: dict[str, Tiny] = {
                                          pool_size=2)),  # full after one step: then it flips coins
     "stargan": Tiny(domain_data, dict(ngf=4, ndf=4, g_blocks=1, d_layers=2, image_size=16, crop_size=32,
                                       n_critic=2)),
-    **{name: Tiny(digits, dict(NOISE)) for name in ("gan", "dcgan", "wgan", "wgan-gp", "lsgan", "sngan", "cgan")},
-    "madgan": Tiny(digits, dict(NOISE, generators=2)),
-    "mrgan": Tiny(digits, dict(NOISE)),
+    **{name: Tiny(class_folders, dict(NOISE)) for name in ("gan", "dcgan", "wgan", "wgan-gp", "lsgan", "sngan", "cgan")},
+    "madgan": Tiny(class_folders, dict(NOISE, generators=2)),
+    "mrgan": Tiny(class_folders, dict(NOISE)),
 }
 
 

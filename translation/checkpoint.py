@@ -44,11 +44,13 @@ class CheckpointError(ValueError):
 
 # --- what a generator does ---------------------------------------------------------------------------
 
-def translates(direction: str) -> dict:
-    """A generator that maps one domain to the other: direction "AtoB" or "BtoA"."""
+def translates(direction: str, paired: bool = False) -> dict:
+    """A generator that maps one domain to the other: direction "AtoB" or "BtoA". `paired`: it learned from
+    aligned pairs (pix2pix), so each input of its data has a target to compare the output with; CycleGAN's
+    and imported weights' records say False."""
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be {' or '.join(DIRECTIONS)}, got {direction!r}")
-    return {"task": "translate", "direction": direction}
+    return {"task": "translate", "direction": direction, "paired": bool(paired)}
 
 
 def translates_to_domains(domains: list[str], label_kind: str, exclusive: list[list[str]] = ()) -> dict:
@@ -204,7 +206,7 @@ def upgrade(obj: dict, source="checkpoint") -> dict:
         obj["net_specs"] = {key: {**spec, "kwargs": {k: v for k, v in spec["kwargs"].items()
                                                      if k not in ("init", "init_gain")}}
                             for key, spec in obj["net_specs"].items()}
-        obj["generators"] = {key: {**translates(direction), "weights": "raw"}
+        obj["generators"] = {key: {**translates(direction, paired=obj.get("model") == "pix2pix"), "weights": "raw"}
                              for direction, key in obj.pop("translators").items()}
         obj.update(version=VERSION, ema={"decay": 0.0, "updates": 0, "nets": {}}, scalers={}, best=empty_best())
     elif version != VERSION:
@@ -212,6 +214,11 @@ def upgrade(obj: dict, source="checkpoint") -> dict:
     for key, record in obj["generators"].items():
         if record.get("task") not in TASKS:
             raise CheckpointError(f"{source}: generator {key} has an unknown task {record.get('task')!r}")
+    if any(r["task"] == "translate" and "paired" not in r for r in obj["generators"].values()):
+        # records written before `paired` existed: pix2pix's generator was the one trained on pairs
+        paired = obj.get("model") == "pix2pix"
+        obj = {**obj, "generators": {key: {"paired": paired, **r} if r["task"] == "translate" else r
+                                     for key, r in obj["generators"].items()}}
     return obj
 
 

@@ -1,22 +1,36 @@
 """The contract between a GAN model and the engine that trains it.
 
-A model *declares*; the engine (training/engine.py) *does*. A model provides:
+A model *declares*; the engine (training/engine.py) *does*. This is everything the engine, the trainer
+(training/trainer.py), the health monitor (training/health.py) and the periodic evaluation
+(training/periodic_eval.py) read from a model; who reads each is in brackets:
 
     nets            add_net(key, kind, arch, **options) in __init__; `self.<key>` is that net as it runs
                     (compiled or wrapped when the run asks; the raw net in self.nets is what is saved)
-    optimizers()    {name: OptimizerSpec(nets=..., kind, lr, betas, ...)}
-    phases()        [Phase(name, nets, optimizer, loss, every, weight, after_step), ...] in update order
+                    [all]; remove_net(key) drops a net a parent class built
+    net_specs       {net: spec}, filled by add_net: how to rebuild each net [trainer's checkpoints, evaluation]
+    optimizers()    {name: OptimizerSpec(nets=..., kind, lr, betas, ...)} [engine]
+    phases()        [Phase(name, nets, optimizer, loss, every, weight, after_step), ...] in update order [engine]
     forward(batch)  the shared forward of a step, computed once under autocast: a dict of tensors that
                     every phase's loss method reads (pix2pix's G(A); CycleGAN's four generator passes)
-    generators()    {net: record}: what each generator does, for checkpoints and inference
-    visuals(outputs) named image batches in [-1, 1] for sheets, from a step's outputs
-    build_dataset(config) (classmethod), extra_state()/load_extra_state() for state beyond nets
+                    [engine; health's diversity probe compares outputs named fake* with real* of the same suffix]
+    generators()    {net: record}: what each generator does (checkpoint.py's translates / translates_to_domains
+                    / samples), for checkpoints and inference [trainer; engine: EMA per generator; evaluation:
+                    what to evaluate and how, from each record's task, direction and `paired`]
+    visuals(outputs) named image batches in [-1, 1] for sheets, from a step's outputs [trainer]
+    build_dataset(config) (classmethod) [trainer]
+    extra_state()/load_extra_state() for state beyond nets and optimizers (image pools) [trainer]
+    test_mode       class attribute: the default inference behaviour recorded in checkpoints [trainer, evaluation]
+    adversarial_terms  optional class attribute {net: (term, ...)} naming each net's adversarial loss terms where
+                    they are not named after the net or conventionally (D_real, D_fake, G_GAN, G_fake) [health]
+    config          the model's config [health reads gan_mode]; `name` is set by register_model [trainer]
+    progress        set by the trainer before each step: the fraction of training done (for annealing)
+    use_running_nets(running)  called by the engine with the nets to call (compiled, wrapped)
 
 A model is built as `Model(config, device, data)`; `data` is the training set, for models whose nets are
 sized by it (StarGAN's label count and names).
 
 Loss methods return named loss terms and nothing else: gradients, optimizer updates and freezing the nets
-a phase does not train are the engine's job (a test holds models to this).
+a phase does not train are the engine's job (tests/test_contract.py holds every registered model to this).
 """
 from __future__ import annotations
 
@@ -65,6 +79,12 @@ class GANModel:
         self.nets[key] = net
         self.net_specs[key] = spec_of(net)
         self._running[key] = net
+
+    def remove_net(self, key: str) -> dict:
+        """Drop net `key` and return its spec: for a subclass that replaces a net its parent built (MAD-GAN's
+        k generators in place of the family's one G)."""
+        del self.nets[key], self._running[key]
+        return self.net_specs.pop(key)
 
     def use_running_nets(self, running: dict[str, nn.Module]) -> None:
         """The engine hands in the versions of the nets to call (compiled, DDP-wrapped); saving still

@@ -63,8 +63,7 @@ class MADGAN(NoiseGAN):
         super().__init__(config, device, data)  # the family's G and D, its loss and penalties
         k = config.generators
         self.keys = tuple(f"G{i}" for i in range(k))
-        template = self.net_specs.pop("G")  # k generators like the family's G ...
-        del self.nets["G"], self._running["G"]
+        template = self.remove_net("G")  # k generators like the family's G ...
         for key in self.keys:
             self.add_net(key, "generator", template["name"], init=config.init, init_gain=config.init_gain,
                          **template["kwargs"])

@@ -42,7 +42,7 @@ class Pix2PixModel(GANModel):
                              pair_transform(config), config.max_dataset_size)
 
     def generators(self) -> dict[str, dict]:
-        return {"G": translates(self.config.direction)}
+        return {"G": translates(self.config.direction, paired=True)}
 
     def optimizers(self):
         return generator_and_discriminator_optimizers(self.config, ("G",), ("D",))

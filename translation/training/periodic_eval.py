@@ -61,8 +61,10 @@ class PeriodicEvaluation:
         records = model.generators()
         tasks = {record["task"] for record in records.values()}
         self.targets: list | None = None  # pix2pix: (name, target image) of each input
+        # what the generators declare decides: pairs when one learned from aligned pairs (pix2pix)
+        from_pairs = any(record.get("paired") for record in records.values())
         self.kind = ("samples" if "sample" in tasks else "domains" if "translate_to_domain" in tasks
-                     else "pairs" if len(records) == 1 else "unpaired")
+                     else "pairs" if from_pairs else "unpaired")
         if config.eval_inputs and self.kind in ("samples", "pairs"):
             raise ValueError(f"--eval-inputs {config.eval_inputs}: this model's evaluation takes no inputs folder "
                              + ("(it draws from fixed z)" if self.kind == "samples" else
@@ -116,11 +118,12 @@ class PeriodicEvaluation:
         if (folder / "train").is_dir():
             raise ValueError(f"--eval-data {folder}: give the split to evaluate on itself ({folder / 'test'} or "
                              f"{folder / 'val'}), not the data set folder")
+        self.key = next(key for key, record in records.items() if record.get("paired"))
+        self.direction = records[self.key]["direction"]  # --direction, as in training
         try:
-            pairs = PairedDataset(folder, "train", c.direction, c.input_nc, c.output_nc, max_size=c.eval_count)
+            pairs = PairedDataset(folder, "train", self.direction, c.input_nc, c.output_nc, max_size=c.eval_count)
         except (DataSetError, ValueError) as error:
             raise ValueError(f"--eval-data {folder}: {error}") from None
-        self.key, self.direction = next(iter(records)), c.direction
         self.inputs = [(Path(pair.a).stem + ".png", pair) for pair in pairs.pairs]
         self.targets = []  # read at the first evaluation, written to eval/real/
         self.real_dir = self.folder / "real"
