@@ -32,11 +32,12 @@ def make_paired_set(root: Path, n: int = 8, size: int = 32, phase: str = "train"
 
 
 def tiny_pix2pix_config(data: Path, run_root: Path, **overrides):
+    """The tiny pix2pix (tests/tiny_configs.py) on a 20-step run: logs every 5, draws and saves every 10."""
+    from tiny_configs import tiny_options
     from translation.models.pix2pix import Pix2PixConfig
 
-    values = dict(data=str(data), name="tiny", checkpoints_dir=str(run_root), netG="unet_32", ngf=8, ndf=8,
-                  load_size=32, crop_size=32, batch_size=2, num_workers=0, steps=20, log_every=5,
-                  image_every=10, save_every=10, device="cpu", seed=3)
+    values = dict(data=str(data), name="tiny", checkpoints_dir=str(run_root), **tiny_options("pix2pix"), steps=20,
+                  log_every=5, image_every=10, save_every=10, seed=3)
     values.update(overrides)
     return Pix2PixConfig(**values)
 

@@ -2,7 +2,8 @@
 
 For every model name the registry knows, from its tiny config (tests/tiny_configs.py):
   - one engine step on a CPU trains each phase's nets, and leaves the weights and gradients of the nets a
-    phase freezes as they were;
+    phase freezes as they were; the health monitor finds each generator's adversarial terms and its judge's,
+    and generated images to probe;
   - its config survives the run's config.yaml;
   - the saved checkpoint, loaded as `translate` / `sample` load it, gives the pixels the trained model in
     memory gives (the moving average and the raw weights both);
@@ -16,6 +17,7 @@ import ast
 import copy
 import dataclasses
 import math
+from contextlib import nullcontext
 
 import numpy as np
 import pytest
@@ -30,6 +32,7 @@ from translation.inference.translator import Translator, load_translator
 from translation.models import CONFIGS, model_class
 from translation.models.base import MODELS, GANModel, register_model
 from translation.training.engine import Engine
+from translation.training.health import adversarial_terms, judge_of, probe_outputs
 from translation.training.trainer import Trainer
 from translation.utils.device import seed_everything
 
@@ -116,6 +119,17 @@ def test_one_step_trains_each_phases_nets_and_no_other(name, tmp_path):
         assert still == [], f"{name}: phase {phase} did not train its nets {still}"
     losses = engine.losses.pop_means()
     assert losses and all(math.isfinite(value) for value in losses.values()), losses
+
+    # what the health monitor reads: each generator's adversarial terms and its judge's, and generated
+    # images beside real ones from the shared forward for the diversity probe
+    terms = getattr(model, "adversarial_terms", None) or adversarial_terms(losses, model.nets)
+    critics = [net for net in terms if net.startswith("D")]
+    for key in model.generators():
+        assert terms.get(key) and judge_of(key, critics), f"{name}: health finds no adversarial terms for {key} " \
+            f"or its discriminator among {sorted(losses)}: name them after the nets, or declare adversarial_terms"
+    probes = probe_outputs(model, batch, chunk_size=config.batch_size, autocast=nullcontext)
+    assert probes, f"{name}: no output of forward() is named fake*, beside a real* one, for the diversity probe"
+    assert all(fake.shape[1:] == real.shape[1:] for fake, real in probes.values())
 
 
 # --- a run: config, checkpoint, inference, resume ----------------------------------------------------------

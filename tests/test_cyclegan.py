@@ -7,7 +7,6 @@ import torch
 import torch.nn.functional as F
 
 from translation.cli import main
-from translation.config import validate
 from translation.inference.translator import load_translator
 from translation.models.cyclegan import CycleGANConfig, CycleGANModel
 from translation.models.image_pool import ImagePool
@@ -17,14 +16,13 @@ from translation.training.trainer import Trainer
 from translation.utils.device import seed_everything
 
 from test_unpaired import make_unpaired_set
+from tiny_configs import tiny_config as tiny_model_config
 
 
 def tiny_config(data, runs, **overrides) -> CycleGANConfig:
-    values = dict(data=str(data), name="tiny", checkpoints_dir=str(runs), netG="resnet_6blocks", ngf=4, ndf=4,
-                  load_size=36, crop_size=32, batch_size=2, num_workers=0, steps=8, log_every=4, image_every=4,
-                  save_every=4, pool_size=3, device="cpu", seed=5)
-    values.update(overrides)
-    return CycleGANConfig(**values)
+    """The tiny CycleGAN (tiny_configs.py), 8 steps that log, draw and save every 4, a pool of 3."""
+    run = dict(steps=8, log_every=4, image_every=4, save_every=4, pool_size=3, seed=5)
+    return tiny_model_config("cyclegan", data, runs, **{**run, **overrides})
 
 
 @pytest.fixture
@@ -134,7 +132,7 @@ def test_identity_off_skips_its_forward_passes(unpaired_set, tmp_path):
 
 def test_identity_loss_needs_equal_channels(unpaired_set, tmp_path):
     with pytest.raises(ValueError, match="--input-nc == --output-nc .*--lambda-identity 0"):
-        validate(tiny_config(unpaired_set, tmp_path, input_nc=1))
+        tiny_config(unpaired_set, tmp_path, input_nc=1)  # checked as the command line checks it
     model = CycleGANModel(tiny_config(unpaired_set, tmp_path, input_nc=1, lambda_identity=0.0), torch.device("cpu"))
     engine = Engine(model)
     outputs = engine.step({"A": torch.zeros(1, 1, 32, 32), "B": torch.zeros(1, 3, 32, 32)}, 0)

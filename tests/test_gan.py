@@ -15,11 +15,13 @@ from translation.training.augment import POLICIES, diff_augment, instance_noise
 from translation.training.engine import Engine
 from translation.utils.device import seed_everything
 
+from tiny_configs import NOISE, registered_models, tiny_config, tiny_data
+
 DIGITS = SimpleNamespace(classes=[str(d) for d in range(10)], channels=1)
 
 
 def tiny(name="dcgan", **overrides):
-    values = dict(image_size=16, ngf=4, ndf=4, z_dim=8, device="cpu")
+    values = dict(NOISE, device="cpu")
     values.update(overrides)
     config = CONFIGS[name](**values)
     return model_class(name)(config, torch.device("cpu"), DIGITS)
@@ -154,16 +156,13 @@ def test_conditional_gan_records_its_classes_and_needs_labels():
                  SimpleNamespace(classes=[], channels=1))
 
 
-@pytest.mark.parametrize("name", ["pix2pix", "cyclegan", "dcgan"])
+@pytest.mark.parametrize("name", registered_models())
 def test_spectral_norm_is_a_switch_on_every_models_discriminators(name, tmp_path):
     from translation.nets.registry import spec_of
 
-    if name == "dcgan":
-        model = tiny("dcgan", spectral_norm=True, norm_D="none")
-    else:
-        config = CONFIGS[name](netG="unet_32" if name == "pix2pix" else "resnet_6blocks", ngf=4, ndf=4,
-                               crop_size=32, load_size=32, spectral_norm=True, device="cpu")
-        model = model_class(name)(config, torch.device("cpu"))
+    config = tiny_config(name, tiny_data(name, tmp_path), spectral_norm=True)
+    cls = model_class(name)
+    model = cls(config, torch.device("cpu"), cls.build_dataset(config))
     critics = [key for key in model.nets if key.startswith("D")]
     for key in critics:
         assert spec_of(model.nets[key])["kwargs"]["spectral_norm"] is True

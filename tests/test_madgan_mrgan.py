@@ -19,11 +19,13 @@ from translation.nets import build_net, create_discriminator, spec_of
 from translation.training.engine import Engine
 from translation.training.health import adversarial_terms, probe_outputs
 
+from tiny_configs import NOISE, tiny_flags
+
 DIGITS = SimpleNamespace(classes=[str(d) for d in range(10)], channels=1)
 
 
 def tiny(name, **overrides):
-    values = dict(image_size=16, ngf=4, ndf=4, z_dim=8, device="cpu")
+    values = dict(NOISE, device="cpu")
     values.update(overrides)
     config = from_dict(CONFIGS[name], values)  # from_dict runs check_combinations, as the command line does
     return model_class(name)(config, torch.device("cpu"), DIGITS)
@@ -229,8 +231,7 @@ def test_health_judges_the_generators_and_probes_all_their_samples():
 
 
 # --- the command line --------------------------------------------------------------------------------------
-TINY = ["--data", "digits", "--image-size", "16", "--ngf", "4", "--ndf", "4", "--z-dim", "8", "--steps", "2",
-        "--batch-size", "8", "--num-workers", "0", "--no-progress", "--device", "cpu"]
+TINY = ["--data", "digits", *tiny_flags("dcgan", batch_size=8), "--steps", "2", "--no-progress"]  # the family's
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,9 @@ from translation.cli import main
 from translation.data.io import list_images, read_image
 from translation.inference.sampling import load_sampler, slerp
 
-TINY = ["--data", "digits", "--image-size", "16", "--ngf", "4", "--ndf", "4", "--z-dim", "8", "--steps", "2",
-        "--batch-size", "8", "--num-workers", "0", "--no-progress", "--device", "cpu"]
+from tiny_configs import tiny_flags
+
+TINY = ["--data", "digits", *tiny_flags("dcgan", batch_size=8), "--steps", "2", "--no-progress"]
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,8 @@ from translation.models.stargan import StarGANModel
 from translation.training.engine import Engine
 from translation.utils.device import seed_everything
 
+from tiny_configs import TINY
+
 ATTRS = ["Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"]
 HAIR = exclusive_indices(ATTRS, [["Black_Hair", "Blond_Hair", "Brown_Hair", "Gray_Hair"]])
 
@@ -48,8 +50,7 @@ def test_defaults_are_the_papers():
 
 
 def tiny_model(label_kind: str, **overrides):
-    values = dict(ngf=4, ndf=4, g_blocks=1, d_layers=2, image_size=16, n_critic=2, device="cpu",
-                  lambda_cls=2.0, lambda_rec=3.0, lambda_gp=4.0)
+    values = dict(TINY["stargan"].options, device="cpu", lambda_cls=2.0, lambda_rec=3.0, lambda_gp=4.0)
     values.update(overrides)
     config = StarGANConfig(**values)
     domains = ATTRS if label_kind == "multi_label" else ["spring", "summer", "autumn"]

@@ -10,10 +10,9 @@ from translation.data.io import list_images, read_image, write_image
 from translation.training.trainer import Trainer
 
 from conftest import make_domain_set
+from tiny_configs import tiny_flags
 
-TINY = ["--image-size", "16", "--crop-size", "32", "--ngf", "4", "--ndf", "4", "--g-blocks", "1", "--d-layers", "2",
-        "--n-critic", "2", "--batch-size", "2", "--num-workers", "0", "--no-progress", "--device", "cpu",
-        "--log-every", "2", "--image-every", "2", "--save-every", "2"]
+TINY = [*tiny_flags("stargan"), "--no-progress", "--log-every", "2", "--image-every", "2", "--save-every", "2"]
 
 
 def train(data, runs, name, *extra):

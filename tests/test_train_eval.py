@@ -15,9 +15,9 @@ from translation.metrics.inception import random_weights
 
 from conftest import make_paired_set
 from test_unpaired import make_unpaired_set
+from tiny_configs import tiny_flags
 
-PIX2PIX = ["--netG", "unet_32", "--ngf", "8", "--ndf", "8", "--load-size", "32", "--crop-size", "32",
-           "--batch-size", "2", "--num-workers", "0", "--no-progress", "--device", "cpu", "--seed", "3"]
+PIX2PIX = [*tiny_flags("pix2pix"), "--no-progress", "--seed", "3"]
 CYCLEGAN = ["--netG", "resnet_6blocks", "--ngf", "4", "--ndf", "4", "--load-size", "32", "--crop-size", "32",
             "--num-workers", "0", "--no-progress", "--device", "cpu", "--pool-size", "0"]
 
