@@ -85,7 +85,7 @@ def test_ranges_are_checked_before_anything_runs():
         from_dict(Pix2PixConfig, {"steps": -5})
     with pytest.raises(ValueError, match=r"batch_size must be >= 1, got 0"):
         from_dict(Pix2PixConfig, {"batch_size": 0})
-    with pytest.raises(ValueError, match=r"beta1 must be in \[0.0, 1.0\], got 1.5"):
+    with pytest.raises(ValueError, match=r"beta1 must be in \[0.0, 1.0\), got 1.5"):
         from_dict(Pix2PixConfig, {"beta1": 1.5})
 
 

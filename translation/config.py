@@ -7,7 +7,8 @@ or str, an `Optional[...]` of one (None: "not set", e.g. a learning rate that de
 `list[...]` of one. Choices come from the registry they name (pass the registry's `names` function).
 
 `TrainConfig` holds what every model shares (data, schedule, device, precision, logging); each model family
-adds its architecture options in a subclass, and `--help` shows the two groups apart.
+adds its architecture options in a subclass, and `--help` shows the two groups apart. An option is declared
+once, with option(...); a subclass that changes its default writes only `name: type = default(value)`.
 """
 from __future__ import annotations
 
@@ -20,24 +21,82 @@ from typing import Any, Callable, Optional, Union
 
 import yaml
 
-from translation.names import DEVICES, PRECISIONS
+from translation.names import BUILTIN_SETS, DEVICES, FEATURE_SPACES, PRECISIONS
 
 
 def option(default: Any, help: str, choices: tuple | Callable[[], list] | None = None, flag: str | None = None,
-           minimum: float | None = None, maximum: float | None = None, commas: bool = False):
-    """A config field carrying its CLI help text, and optionally its choices, flag name and numeric range.
-    `commas`: a list option whose flag also takes comma-separated values (--attrs A,B,C as --attrs A B C)."""
-    metadata = {"help": help, "choices": choices, "flag": flag, "min": minimum, "max": maximum, "commas": commas}
+           minimum: float | None = None, maximum: float | None = None, commas: bool = False,
+           above: float | None = None, below: float | None = None):
+    """A config field carrying its CLI help text, and optionally its choices, flag name and numeric range:
+    `minimum`/`maximum` inclusive, `above`/`below` exclusive (a learning rate above 0, an Adam beta below 1).
+    `commas`: a list option whose flag also takes comma-separated values (--attrs A,B,C as --attrs A B C).
+    Declare each option once: a subclass that changes its default writes `name: type = default(value)`."""
+    metadata = {"help": help, "choices": choices, "flag": flag, "min": minimum, "max": maximum, "commas": commas,
+                "above": above, "below": below}
+    return _field(default, metadata)
+
+
+def default(value: Any, like: type | None = None):
+    """A new default for an option a base class declares: its help, choices, flag and bounds stay in that one
+    declaration (TrainConfig.__init_subclass__ copies them here). `like`: a config class of another family
+    that declares the option, when two families share it (StarGAN's --flip is pix2pix's)."""
+    return _field(value, {"override": True, "like": like})
+
+
+def _field(default: Any, metadata: dict):
     if isinstance(default, list):  # a fresh list per config, as dataclasses require
         return field(default_factory=lambda: list(default), metadata=metadata)
     return field(default=default, metadata=metadata)
+
+
+def _declaration(cls, name: str, like: type | None) -> tuple[type, dataclasses.Field] | tuple[None, None]:
+    """(class, field) of option `name` in `like`, or else in the nearest dataclass base of `cls`."""
+    for klass in [like] if like else cls.__mro__[1:]:
+        declared = getattr(klass, "__dataclass_fields__", {}).get(name)
+        if declared is not None:
+            return klass, declared
+    return None, None
+
+
+def _inherit_declarations(cls) -> None:
+    """Turn the subclass's default(...) fields into full fields with the declaration's help, choices and bounds,
+    and refuse an option declared again with option(...): one declaration per option, so its help cannot drift."""
+    annotations = cls.__dict__.get("__annotations__", {})
+    for name, value in list(cls.__dict__.items()):
+        if not isinstance(value, dataclasses.Field):
+            continue
+        like = value.metadata.get("like")
+        source, declared = _declaration(cls, name, like)
+        where = f"{cls.__name__}.{name}"
+        if not value.metadata.get("override"):
+            if declared is not None:
+                raise TypeError(f"{where}: option {name!r} is declared in a base class already; change its "
+                                f"default with `{name}: {declared.type} = default(...)`")
+            continue
+        if declared is None:
+            raise TypeError(f"{where}: default(...) changes an option a base class (or `like`) declares, "
+                            "and none declares it; declare it with option(...)")
+        if name not in annotations or typing.get_type_hints(cls)[name] != typing.get_type_hints(source)[name]:
+            raise TypeError(f"{where}: annotated {annotations.get(name)!r}, declared as {declared.type!r}")
+        new = value.default_factory() if value.default is dataclasses.MISSING else value.default
+        old = declared.default_factory() if declared.default is dataclasses.MISSING else declared.default
+        if like is None and new == old:
+            raise TypeError(f"{where}: default({new!r}) is the inherited default already; remove the line")
+        metadata = {key: item for key, item in declared.metadata.items() if key != "like"}
+        setattr(cls, name, _field(new, {**metadata, "override": True}))
 
 
 @dataclass
 class TrainConfig:
     """options every model shares: data, schedule, device, precision, logging"""
 
-    data: str = option("", "data set folder (see README: aligned A|B files, A/ and B/ folders, ...)")
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _inherit_declarations(cls)  # before @dataclass reads the fields
+
+    data: str = option("", "data set folder (see README: aligned A|B files, A/ and B/ folders, class "
+                           "sub-folders, ...); the noise GANs also take a built-in set: "
+                           f"{', '.join(BUILTIN_SETS)} (digits ships with scikit-learn; the others download)")
     name: str = option("experiment", "run name: checkpoints, logs and samples go to <checkpoints-dir>/<name>")
     checkpoints_dir: str = option("checkpoints", "folder that holds one sub-folder per run")
     seed: int = option(0, "random seed; with it a CPU run is bit-for-bit reproducible", minimum=0)
@@ -87,7 +146,7 @@ class TrainConfig:
                              minimum=0)
     eval_features: str = option("inception", "feature space of the unpaired metrics, as evaluate --features: "
                                              "pytorch-fid's Inception, or the built-in digits' classifier "
-                                             "(scores named *_digits)", choices=("inception", "digits"))
+                                             "(scores named *_digits)", choices=FEATURE_SPACES)
     inception_weights: str = option("", "pt_inception-2015-12-05-6726825d.pth for --eval-every (default: "
                                         "$TRANSLATION_INCEPTION_WEIGHTS, then the torch hub cache)")
 
@@ -103,6 +162,9 @@ class TrainConfig:
         if not self.name.strip() or name.is_absolute() or ".." in name.parts or name == Path("."):
             raise ValueError(f"--name {self.name!r} must name a folder inside --checkpoints-dir (the run goes to "
                              "<checkpoints-dir>/<name>)")
+        if not self.steps and not self.epochs + self.epochs_decay:
+            raise ValueError("--epochs 0 with --epochs-decay 0 trains nothing: give either a number of epochs, or "
+                             "--steps")
         if self.keep_every and self.keep_every % self.save_every:
             raise ValueError(f"--keep-every {self.keep_every} must be a multiple of --save-every {self.save_every}: "
                              "numbered copies are made when a checkpoint is saved")
@@ -185,11 +247,31 @@ def validate(config, source: str = "config", flags_given: frozenset = frozenset(
         for item in (value if is_list else [value]):
             if choices and item not in choices:
                 raise ValueError(f"{label} must be one of {', '.join(map(str, choices))}, got {item!r}")
-            low, high = f.metadata.get("min"), f.metadata.get("max")
-            if low is not None and item < low or high is not None and item > high:
-                bounds = (f">= {low}" if high is None else f"<= {high}" if low is None else f"in [{low}, {high}]")
-                raise ValueError(f"{label} must be {bounds}, got {item!r}")
+            bounds = _bounds(f)
+            if bounds and not bounds[0](item):
+                raise ValueError(f"{label} must be {bounds[1]}, got {item!r}")
     config.check_combinations()
+
+
+def _bounds(f: dataclasses.Field) -> tuple[Callable[[Any], bool], str] | None:
+    """(test, description) of the field's numeric range: ">= 1", "> 0", "in [0, 1)"; None if it has none."""
+    low, high = f.metadata.get("min"), f.metadata.get("max")
+    above, below = f.metadata.get("above"), f.metadata.get("below")
+    lower = f"[{low}" if low is not None else f"({above}" if above is not None else None
+    upper = f"{high}]" if high is not None else f"{below})" if below is not None else None
+    if not (lower or upper):
+        return None
+    if lower and upper:
+        text = f"in {lower}, {upper}"
+    elif lower:  # one side: "[1" -> ">= 1", "(0" -> "> 0"
+        text = {"[": ">= ", "(": "> "}[lower[0]] + lower[1:]
+    else:  # "1]" -> "<= 1", "1)" -> "< 1"
+        text = {"]": "<= ", ")": "< "}[upper[-1]] + upper[:-1]
+
+    def test(item) -> bool:
+        return ((low is None or item >= low) and (high is None or item <= high)
+                and (above is None or item > above) and (below is None or item < below))
+    return test, text
 
 
 # --- YAML -------------------------------------------------------------------------------------------

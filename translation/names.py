@@ -24,6 +24,7 @@ IMAGE_GENERATORS = ("unet_32", "unet_64", "unet_128", "unet_256", "resnet_6block
 PATCH_DISCRIMINATORS = ("basic", "n_layers", "pixel")
 NORMS = ("batch", "instance", "none")
 INITS = ("normal", "xavier", "kaiming", "orthogonal", "pytorch")  # pytorch: the layers' defaults (StarGAN)
+CONDITIONS = ("concat", "projection")  # how a conditional noise GAN's D sees the label
 
 # losses/ and training/
 GAN_MODES = ("minimax", "vanilla", "nonsaturating", "lsgan", "wgan", "hinge", "ragan", "ralsgan")
@@ -35,6 +36,11 @@ PREPROCESS_MODES = ("resize_and_crop", "crop", "scale_width", "scale_width_and_c
 TEST_MODES = ("paper", "eval")
 OUTPUT_FORMATS = ("png", "jpg", "webp")
 EXPORT_FORMATS = ("onnx", "torchscript")  # translation export --format
+
+# metrics/: the feature spaces of the unpaired metrics (evaluate --features, train --eval-features), and
+# how images are resized for Inception (evaluate --resize)
+FEATURE_SPACES = ("inception", "digits")
+FEATURE_RESIZES = ("pytorch-fid", "clean")
 
 # data preparation (data/prepare/) and checks (data/check.py)
 PAIRED_TASKS = {

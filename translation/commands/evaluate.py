@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from translation.commands.arguments import add_speed_flags, int_at_least
-from translation.names import DEVICES
+from translation.names import DEVICES, FEATURE_RESIZES, FEATURE_SPACES
 
 
 def register(subparsers) -> None:
@@ -28,13 +28,13 @@ def register(subparsers) -> None:
     p.add_argument("--paired", action="store_true", help="match files by name and score each pair")
     p.add_argument("--save-stats", metavar="FILE.npz",
                    help="write REAL's mean, covariance and features (pytorch-fid reads the file too)")
-    p.add_argument("--features", choices=("inception", "digits"), default="inception",
+    p.add_argument("--features", choices=FEATURE_SPACES, default="inception",
                    help="feature space: pytorch-fid's Inception, or a small classifier of the built-in digits "
                         "(scores named *_digits; no weights file needed)")
     p.add_argument("--inception-weights", metavar="FILE",
                    help="pt_inception-2015-12-05-6726825d.pth (default: $TRANSLATION_INCEPTION_WEIGHTS, then "
                         "the torch hub cache; `translation download inception-weights` fetches it)")
-    p.add_argument("--resize", choices=("pytorch-fid", "clean"), default="pytorch-fid",
+    p.add_argument("--resize", choices=FEATURE_RESIZES, default="pytorch-fid",
                    help="pytorch-fid: bilinear resize inside the network, as published FIDs; clean: PIL bicubic "
                         "with antialiasing first (clean-fid); results say which")
     p.add_argument("--batch-size", type=int_at_least(1), default=50, help="images per forward pass (default: 50)")

@@ -13,15 +13,16 @@ import numpy as np
 import torch
 
 from translation.data.arrays import resize, to_tensor
-from translation.data.geometry import crop_error, preprocess_size
+from translation.data.geometry import (DEFAULT_CROP_SIZE, DEFAULT_LOAD_SIZE, DEFAULT_PREPROCESS, crop_error,
+                                        preprocess_size)
 from translation.names import PREPROCESS_MODES
 
 
 class PairTransform:
     """Resize, crop and flip a set of aligned images identically; returns tensors in [-1, 1]."""
 
-    def __init__(self, mode: str = "resize_and_crop", load_size: int = 286, crop_size: int = 256,
-                 flip: bool = True, targets: tuple[str, ...] = ("A", "B")):
+    def __init__(self, mode: str = DEFAULT_PREPROCESS, load_size: int = DEFAULT_LOAD_SIZE,
+                 crop_size: int = DEFAULT_CROP_SIZE, flip: bool = True, targets: tuple[str, ...] = ("A", "B")):
         if mode not in PREPROCESS_MODES:
             raise ValueError(f"unknown preprocess {mode!r}; choose one of {', '.join(PREPROCESS_MODES)}")
         self.mode, self.load_size, self.crop_size, self.flip = mode, load_size, crop_size, flip

@@ -17,7 +17,6 @@ from translation.metrics.formulas import (PAIRED_METRICS, UNPAIRED_METRICS, Metr
                                           gaussian_statistics)
 from translation.metrics.image_quality import psnr, ssim
 
-FEATURE_SPACES = ("inception", "digits")
 
 
 @dataclass

@@ -32,9 +32,8 @@ import torch
 
 from translation.data.io import ImageReadError, read_image, scan_images, skipped_not_images
 from translation.metrics.inception import SIZE, FIDInception, resolve_device
+from translation.names import FEATURE_RESIZES
 from translation.precision import inference_net, memory_format, precision_for
-
-RESIZES = ("pytorch-fid", "clean")
 
 
 class NoImagesError(ValueError):
@@ -178,8 +177,8 @@ def features_of_files(files, model: FIDInception, batch_size: int = 50, device=N
     The model runs as run_inception_as set it (default: channels-last, eager); ``channels_last`` given here
     overrides that for this call, eager (False: the default memory layout, as pytorch-fid; for benchmarks).
     """
-    if resize not in RESIZES:
-        raise ValueError(f"resize must be one of {', '.join(RESIZES)}, not {resize!r}")
+    if resize not in FEATURE_RESIZES:
+        raise ValueError(f"resize must be one of {', '.join(FEATURE_RESIZES)}, not {resize!r}")
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, not {batch_size}")
     device = next(model.parameters()).device if device is None else resolve_device(device)

@@ -128,8 +128,22 @@ class GANModel:
 
 def generator_and_discriminator_optimizers(config, generators: tuple[str, ...],
                                            discriminators: tuple[str, ...]) -> dict[str, OptimizerSpec]:
-    """One optimizer over the generators and one over the discriminators, as the official codes, from a
-    GANConfig's --optimizer, --lr, --lr-D and betas."""
-    common = {"kind": config.optimizer, "betas": (config.beta1, config.beta2)}
-    return {"G": OptimizerSpec(generators, lr=config.lr, **common),
-            "D": OptimizerSpec(discriminators, lr=config.lr_D if config.lr_D is not None else config.lr, **common)}
+    """One optimizer over the generators and one over the discriminators, as the official codes."""
+    return {"G": generator_optimizer(config, generators), "D": discriminator_optimizer(config, discriminators)}
+
+
+def generator_optimizer(config, nets: tuple[str, ...]) -> OptimizerSpec:
+    """An optimizer over generator nets from a GANConfig: --optimizer, --lr and the betas."""
+    return OptimizerSpec(tuple(nets), kind=config.optimizer, lr=config.lr, betas=(config.beta1, config.beta2))
+
+
+def discriminator_optimizer(config, nets: tuple[str, ...]) -> OptimizerSpec:
+    """An optimizer over discriminator nets: the generators' settings, but --optimizer-D (the noise GANs have it)
+    and --lr-D where they are set."""
+    kind = getattr(config, "optimizer_D", None) or config.optimizer
+    return OptimizerSpec(tuple(nets), kind=kind, lr=discriminator_lr(config), betas=(config.beta1, config.beta2))
+
+
+def discriminator_lr(config) -> float:
+    """The discriminators' initial learning rate: --lr-D, or --lr when it is not set."""
+    return config.lr_D if config.lr_D is not None else config.lr

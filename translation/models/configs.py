@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Optional
 
-from translation.config import TrainConfig, option
-from translation.data.geometry import flags_error
-from translation.names import (BUILTIN_SETS, DIFFAUGMENT_POLICIES, DIRECTIONS, GAN_MODES, GENERATOR_SIZE_MULTIPLES,
+from translation.config import TrainConfig, default, option
+from translation.data.geometry import DEFAULT_CROP_SIZE, DEFAULT_LOAD_SIZE, DEFAULT_PREPROCESS, flags_error
+from translation.names import (CONDITIONS, DIFFAUGMENT_POLICIES, DIRECTIONS, GAN_MODES, GENERATOR_SIZE_MULTIPLES,
                                IMAGE_GENERATORS, INITS, NOISE_GENERATORS, NORMS, OPTIMIZERS, PATCH_DISCRIMINATORS,
                                PREPROCESS_MODES, STARGAN_CELEBA_ATTRS, STARGAN_HAIR_COLOURS)
 
@@ -16,14 +16,18 @@ from translation.names import (BUILTIN_SETS, DIFFAUGMENT_POLICIES, DIRECTIONS, G
 class GANConfig(TrainConfig):
     """both players: adversarial loss, optimizers and initialisation"""
 
-    gan_mode: str = option("vanilla", "adversarial loss", choices=GAN_MODES)
+    gan_mode: str = option("vanilla", "adversarial loss (vanilla and nonsaturating: G maximises log D(G(z)), "
+                                      "the practical loss of Goodfellow et al. 2014; minimax: the saturating "
+                                      "log(1 - D(G(z))))", choices=GAN_MODES)
     optimizer: str = option("adam", "optimizer of both players", choices=OPTIMIZERS)
-    lr: float = option(2e-4, "initial learning rate", minimum=0.0)
+    # the bounds are the optimizers' own: torch refuses a learning rate of 0 and an Adam beta of 1
+    lr: float = option(2e-4, "initial learning rate", above=0.0)
     lr_D: Optional[float] = option(None, "discriminator learning rate if different from --lr (two time-scale "
-                                         "update rule, Heusel et al. 2017)", flag="--lr-D", minimum=0.0)
-    beta1: float = option(0.5, "Adam beta1", minimum=0.0, maximum=1.0)
-    beta2: float = option(0.999, "Adam beta2", minimum=0.0, maximum=1.0)
-    init: str = option("normal", "weight initialisation (pytorch: the layers' own defaults)", choices=INITS)
+                                         "update rule, Heusel et al. 2017)", flag="--lr-D", above=0.0)
+    beta1: float = option(0.5, "Adam beta1", minimum=0.0, below=1.0)
+    beta2: float = option(0.999, "Adam beta2", minimum=0.0, below=1.0)
+    init: str = option("normal", "weight initialisation (pytorch: the layers' own defaults, as the official "
+                                 "StarGAN)", choices=INITS)
     init_gain: float = option(0.02, "scale of the initial weights", minimum=0.0)
     spectral_norm: bool = option(False, "spectral normalisation of every discriminator layer (Miyato et al. 2018)")
 
@@ -32,9 +36,9 @@ class GANConfig(TrainConfig):
 class ImageTranslationConfig(GANConfig):
     """pix2pix and CycleGAN: image geometry and nets"""
 
-    preprocess: str = option("resize_and_crop", "training-time resizing", choices=PREPROCESS_MODES)
-    load_size: int = option(286, "images are resized to this size first", minimum=1)
-    crop_size: int = option(256, "then randomly cropped to this size", minimum=1)
+    preprocess: str = option(DEFAULT_PREPROCESS, "training-time resizing", choices=PREPROCESS_MODES)
+    load_size: int = option(DEFAULT_LOAD_SIZE, "images are resized to this size first", minimum=1)
+    crop_size: int = option(DEFAULT_CROP_SIZE, "then randomly cropped to this size", minimum=1)
     flip: bool = option(True, "random horizontal flips (--no-flip to disable)")
     input_nc: int = option(3, "channels of the input images (1 = grayscale)", minimum=1)
     output_nc: int = option(3, "channels of the output images", minimum=1)
@@ -42,10 +46,13 @@ class ImageTranslationConfig(GANConfig):
     netD: str = option("basic", "discriminator architecture: basic (70x70 PatchGAN), n_layers, pixel",
                        choices=PATCH_DISCRIMINATORS, flag="--netD")
     n_layers_D: int = option(3, "discriminator depth when --netD n_layers", flag="--n-layers-D", minimum=1)
-    ngf: int = option(64, "generator filters in the first/last conv layer", minimum=1)
-    ndf: int = option(64, "discriminator filters in the first conv layer", minimum=1)
+    # ngf and ndf are every family's (StarGAN and the noise GANs take them from here)
+    ngf: int = option(64, "generator width: filters of its outermost conv layers (the MLP: its first hidden "
+                          "layer; the others 2 and 4 times as wide)", minimum=1)
+    ndf: int = option(64, "discriminator width: filters of its first conv layer (the MLP: its last hidden "
+                          "layer; the others 2 and 4 times as wide)", minimum=1)
     norm: str = option("batch", "normalisation layers", choices=NORMS)
-    dropout: bool = option(False, "dropout in the generator")
+    dropout: bool = option(False, "dropout in the generator (at test time too for pix2pix, as its paper)")
 
     def check_combinations(self) -> None:
         super().check_combinations()
@@ -65,7 +72,7 @@ class Pix2PixConfig(ImageTranslationConfig):
 
     # The shared defaults (unet_256, batch norm, basic D, vanilla GAN, Adam 2e-4 beta1 0.5, 286 -> 256) are
     # pix2pix's already; only these differ.
-    dropout: bool = option(True, "dropout in the generator; the paper keeps it on at test time too")
+    dropout: bool = default(True)
     lambda_l1: float = option(100.0, "weight of the L1 reconstruction loss (paper eq. 4)", flag="--lambda-l1",
                               minimum=0.0)
     direction: str = option("AtoB", "AtoB: left/A images are inputs; BtoA: the reverse", choices=DIRECTIONS)
@@ -77,10 +84,9 @@ class CycleGANConfig(ImageTranslationConfig):
 
     # Paper / official defaults where they differ from the shared ones (Adam 2e-4 beta1 0.5, batch 1,
     # 286 -> 256 crops, flips, 100 + 100 epochs and the basic 70x70 PatchGAN already match CycleGAN).
-    netG: str = option("resnet_9blocks", "generator architecture (both generators)", choices=IMAGE_GENERATORS,
-                       flag="--netG")
-    norm: str = option("instance", "normalisation layers", choices=NORMS)
-    gan_mode: str = option("lsgan", "adversarial loss", choices=GAN_MODES)
+    netG: str = default("resnet_9blocks")  # both generators
+    norm: str = default("instance")
+    gan_mode: str = default("lsgan")
     lambda_A: float = option(10.0, "weight of the cycle loss A -> B -> A (paper eq. 2)", flag="--lambda-A",
                              minimum=0.0)
     lambda_B: float = option(10.0, "weight of the cycle loss B -> A -> B (paper eq. 2)", flag="--lambda-B",
@@ -105,17 +111,14 @@ class StarGANConfig(GANConfig):
 
     # Shared options at the defaults of the paper and the official code (Choi et al. 2018, sec. 4.3; its
     # 200k iterations decay linearly over the last 100k: --steps with --epochs : --epochs-decay = 1 : 1)
-    steps: int = option(200000, "training iterations, split between constant and decaying learning rate in "
-                                "the ratio epochs : epochs_decay (0: train by epochs instead)", minimum=0)
-    batch_size: int = option(16, "images per batch", minimum=1)
-    log_every: int = option(10, "iterations between loss logs (TensorBoard and progress bar)", minimum=1)
-    image_every: int = option(1000, "iterations between image sheets (TensorBoard and samples/)", minimum=1)
-    save_every: int = option(10000, "iterations between checkpoints (one is always written at the end)",
-                             minimum=1)
-    gan_mode: str = option("wgan", "adversarial loss (the paper: WGAN with gradient penalty)", choices=GAN_MODES)
-    lr: float = option(1e-4, "initial learning rate", minimum=0.0)
-    init: str = option("pytorch", "weight initialisation (pytorch: the layers' own defaults, as the official "
-                                  "StarGAN)", choices=INITS)
+    steps: int = default(200000)
+    batch_size: int = default(16)
+    log_every: int = default(10)
+    image_every: int = default(1000)
+    save_every: int = default(10000)
+    gan_mode: str = default("wgan")  # WGAN with a gradient penalty
+    lr: float = default(1e-4)
+    init: str = default("pytorch")
 
     attrs: Optional[list[str]] = option(None, "CelebA layout: the attributes to learn (columns of "
                                               "list_attr_celeba.txt), e.g. Black_Hair,Male; not set: StarGAN's "
@@ -127,15 +130,17 @@ class StarGANConfig(GANConfig):
     image_size: int = option(128, "images are centre-cropped, then resized to this size", minimum=1)
     crop_size: Optional[int] = option(None, "centre crop before resizing (not set: 178 for CelebA, 256 for "
                                             "domain folders, as the official code)", minimum=1)
-    flip: bool = option(True, "random horizontal flips (--no-flip to disable)")
-    input_nc: int = option(3, "image channels (1 = grayscale)", minimum=1)
-    ngf: int = option(64, "generator filters in the first conv layer (official conv_dim)", minimum=1)
-    ndf: int = option(64, "discriminator filters in the first conv layer", minimum=1)
+    flip: bool = default(True, like=ImageTranslationConfig)
+    input_nc: int = default(3, like=ImageTranslationConfig)  # the output has as many
+    ngf: int = default(64, like=ImageTranslationConfig)  # the official conv_dim
+    ndf: int = default(64, like=ImageTranslationConfig)
     g_blocks: int = option(6, "residual blocks in the generator (official g_repeat_num)", minimum=1)
     d_layers: int = option(6, "strided conv layers in the discriminator (official d_repeat_num)", minimum=1)
     lambda_cls: float = option(1.0, "weight of the domain classification loss (paper eq. 7)", minimum=0.0)
     lambda_rec: float = option(10.0, "weight of the reconstruction loss (paper eq. 7)", minimum=0.0)
-    lambda_gp: float = option(10.0, "weight of the gradient penalty (paper eq. 8)", minimum=0.0)
+    # lambda_gp and n_critic are the noise GANs' too
+    lambda_gp: float = option(10.0, "WGAN-GP gradient penalty weight (Gulrajani et al. 2017; StarGAN's eq. 8; "
+                                    "0 = off)", minimum=0.0)
     n_critic: int = option(5, "discriminator updates per generator update", minimum=1)
 
     def check_combinations(self) -> None:
@@ -153,13 +158,11 @@ class NoiseGANConfig(GANConfig):
     """GANs that draw images from noise: data, nets, penalties and the training techniques of the literature"""
 
     builtin_data: ClassVar[bool] = True  # --data may name a built-in set (digits, mnist, ...) instead of a folder
-    data: str = option("", "a folder of images (class sub-folders give labels), or a built-in set: "
-                           f"{', '.join(BUILTIN_SETS)} (digits ships with scikit-learn; the others download)")
 
     # The family's schedule: a constant learning rate, as the DCGAN, WGAN and SNGAN papers train
-    epochs_decay: int = option(0, "epochs over which the learning rate decays linearly to zero", minimum=0)
-    batch_size: int = option(64, "images per batch", minimum=1)
-    image_every: int = option(250, "iterations between sample grids (TensorBoard and samples/)", minimum=1)
+    epochs_decay: int = default(0)
+    batch_size: int = default(64)
+    image_every: int = default(250)
 
     image_size: int = option(64, "image side in pixels", minimum=8)
     channels: int = option(0, "image channels (0: the data's own: 1 for digits and MNIST, 3 for CIFAR-10)",
@@ -168,22 +171,22 @@ class NoiseGANConfig(GANConfig):
                                       "the labels of digits/MNIST/CIFAR-10)")
     arch: str = option("dcgan", "network family of G and D", choices=NOISE_GENERATORS)
     z_dim: int = option(100, "size of the noise vector z", minimum=1)
-    ngf: int = option(64, "generator width", minimum=1)
-    ndf: int = option(64, "discriminator width", minimum=1)
+    ngf: int = default(64, like=ImageTranslationConfig)
+    ndf: int = default(64, like=ImageTranslationConfig)
     norm_D: str = option("batch", "normalisation in the discriminator (none for critics with a gradient penalty "
                                   "or spectral norm)", choices=NORMS, flag="--norm-D")
     condition: str = option("concat", "how a conditional D sees the label: concatenated to its input, or a "
-                                      "projection (Miyato & Koyama 2018)", choices=("concat", "projection"))
+                                      "projection (Miyato & Koyama 2018)", choices=CONDITIONS)
     minibatch_std: bool = option(False, "D sees the batch's standard deviation as an extra feature map "
                                         "(Karras et al. 2018), against mode collapse")
     minibatch_discrimination: int = option(0, "D compares samples within the batch with this many kernels "
                                               "(Salimans et al. 2016; 0 = off)", minimum=0)
-    n_critic: int = option(1, "discriminator updates per generator update", minimum=1)
+    n_critic: int = default(1, like=StarGANConfig)
     optimizer_D: Optional[str] = option(None, "the discriminator's optimizer if different from --optimizer "
                                               "(e.g. Adam for G, SGD for D)", choices=OPTIMIZERS,
                                         flag="--optimizer-D")
     clip: float = option(0.0, "clamp D's weights to [-c, c] after each step (WGAN; 0 = off)", minimum=0.0)
-    lambda_gp: float = option(0.0, "WGAN-GP gradient penalty weight (Gulrajani et al. 2017; 0 = off)", minimum=0.0)
+    lambda_gp: float = default(0.0, like=StarGANConfig)
     lambda_dragan: float = option(0.0, "DRAGAN penalty weight (Kodali et al. 2017; 0 = off)", minimum=0.0)
     lambda_r1: float = option(0.0, "R1 penalty gamma (Mescheder et al. 2018; 0 = off)", minimum=0.0)
     smooth_real: Optional[list[float]] = option(None, "one-sided label smoothing: D's target for real images, one "
@@ -207,6 +210,12 @@ class NoiseGANConfig(GANConfig):
         if self.arch == "dcgan" and (self.image_size & (self.image_size - 1) or self.image_size < 16):
             raise ValueError(f"--image-size {self.image_size}: --arch dcgan makes powers of two from 16 (32, 64, "
                              "128, ...)")
+        if self.arch == "mlp" and self.norm_D == "instance":
+            raise ValueError("--norm-D instance: --arch mlp has no feature maps to normalise per instance; use "
+                             "batch or none")
+        if self.channels not in (0, 1, 3):
+            raise ValueError(f"--channels {self.channels}: images have 1 (gray) or 3 (colour) channels, or 0 for "
+                             "the data's own")
         targets = self.smooth_real is not None or self.flip_labels > 0
         if targets and self.gan_mode not in ("minimax", "vanilla", "nonsaturating", "lsgan"):
             raise ValueError(f"--smooth-real and --flip-labels change D's targets, which --gan-mode "
@@ -221,71 +230,66 @@ class NoiseGANConfig(GANConfig):
 class VanillaGANConfig(NoiseGANConfig):
     """gan: the original MLP GAN (Goodfellow et al. 2014) on 28x28 images"""
 
-    arch: str = option("mlp", "network family of G and D", choices=NOISE_GENERATORS)
-    image_size: int = option(28, "image side in pixels", minimum=8)
-    ngf: int = option(256, "generator width: its hidden layers are ngf, 2 ngf, 4 ngf wide", minimum=1)
-    ndf: int = option(256, "discriminator width (hidden layers 4 ndf, 2 ndf, ndf)", minimum=1)
-    norm_D: str = option("none", "normalisation in the discriminator (the classic MLP D has none; dropout 0.3)",
-                         choices=NORMS, flag="--norm-D")
-    gan_mode: str = option("vanilla", "adversarial loss (the paper's practical, non-saturating G loss)",
-                           choices=GAN_MODES)
+    # the paper's practical, non-saturating G loss (--gan-mode vanilla) is the family's default already
+    arch: str = default("mlp")
+    image_size: int = default(28)
+    ngf: int = default(256)  # hidden layers 256, 512, 1024
+    ndf: int = default(256)  # hidden layers 1024, 512, 256
+    norm_D: str = default("none")  # the classic MLP D has none (and dropout 0.3)
 
 
 @dataclass
 class DCGANConfig(NoiseGANConfig):
     """dcgan: deep convolutional GAN (Radford et al. 2016)"""
 
-    batch_size: int = option(128, "images per batch", minimum=1)
+    batch_size: int = default(128)
 
 
 @dataclass
 class WGANConfig(NoiseGANConfig):
     """wgan: Wasserstein GAN with weight clipping (Arjovsky et al. 2017, algorithm 1)"""
 
-    gan_mode: str = option("wgan", "adversarial loss", choices=GAN_MODES)
-    optimizer: str = option("rmsprop", "optimizer of both players", choices=OPTIMIZERS)
-    lr: float = option(5e-5, "initial learning rate", minimum=0.0)
-    clip: float = option(0.01, "clamp D's weights to [-c, c] after each step", minimum=0.0)
-    n_critic: int = option(5, "critic updates per generator update", minimum=1)
+    gan_mode: str = default("wgan")
+    optimizer: str = default("rmsprop")
+    lr: float = default(5e-5)
+    clip: float = default(0.01)
+    n_critic: int = default(5)
 
 
 @dataclass
 class WGANGPConfig(NoiseGANConfig):
     """wgan-gp: Wasserstein GAN with gradient penalty (Gulrajani et al. 2017, algorithm 1)"""
 
-    gan_mode: str = option("wgan", "adversarial loss", choices=GAN_MODES)
-    lr: float = option(1e-4, "initial learning rate", minimum=0.0)
-    beta1: float = option(0.0, "Adam beta1", minimum=0.0, maximum=1.0)
-    beta2: float = option(0.9, "Adam beta2", minimum=0.0, maximum=1.0)
-    lambda_gp: float = option(10.0, "gradient penalty weight", minimum=0.0)
-    n_critic: int = option(5, "critic updates per generator update", minimum=1)
-    norm_D: str = option("none", "normalisation in the critic (the paper: none, which the penalty needs)",
-                         choices=NORMS, flag="--norm-D")
+    gan_mode: str = default("wgan")
+    lr: float = default(1e-4)
+    beta1: float = default(0.0)
+    beta2: float = default(0.9)
+    lambda_gp: float = default(10.0)
+    n_critic: int = default(5)
+    norm_D: str = default("none")  # the paper's critic has none, which the penalty needs
 
 
 @dataclass
 class LSGANConfig(NoiseGANConfig):
     """lsgan: least squares GAN (Mao et al. 2017)"""
 
-    gan_mode: str = option("lsgan", "adversarial loss", choices=GAN_MODES)
+    gan_mode: str = default("lsgan")
 
 
 @dataclass
 class SNGANConfig(NoiseGANConfig):
     """sngan: hinge loss and a spectrally normalised discriminator (Miyato et al. 2018)"""
 
-    gan_mode: str = option("hinge", "adversarial loss", choices=GAN_MODES)
-    beta2: float = option(0.999, "Adam beta2", minimum=0.0, maximum=1.0)
-    spectral_norm: bool = option(True, "spectral normalisation of every D layer")
-    norm_D: str = option("none", "normalisation in the discriminator (the paper: none besides spectral norm)",
-                         choices=NORMS, flag="--norm-D")
+    gan_mode: str = default("hinge")
+    spectral_norm: bool = default(True)
+    norm_D: str = default("none")  # the paper's D has no norm besides spectral norm
 
 
 @dataclass
 class CGANConfig(NoiseGANConfig):
     """cgan: conditional GAN (Mirza & Osindero 2014): G and D see the class label"""
 
-    conditional: bool = option(True, "learn p(image | class) from the data's labels")
+    conditional: bool = default(True)
 
 
 @dataclass
@@ -293,9 +297,9 @@ class MADGANConfig(NoiseGANConfig):
     """madgan: k generators, one D that tells which made a sample or that it is real (Ghosh et al. 2018)"""
 
     # DCGAN's nets and optimiser; the paper's image experiments build on DCGAN
-    batch_size: int = option(128, "images per batch (each generator draws this many per step)", minimum=1)
-    generators: int = option(4, "generators k (the discriminator has k + 1 classes: one per generator, and real)",
-                             minimum=2)
+    batch_size: int = default(128)
+    generators: int = option(4, "generators k, each drawing --batch-size images per step (the discriminator has "
+                                "k + 1 classes: one per generator, and real)", minimum=2)
     lambda_diversity: float = option(0.0, "weight of MAD-GAN-Sim's competing objective: for the same z, each "
                                           "generator must be judged more real than every other by a margin that "
                                           "grows with the similarity of their samples (0 = off)", minimum=0.0)
@@ -321,6 +325,6 @@ class MADGANConfig(NoiseGANConfig):
 class MRGANConfig(NoiseGANConfig):
     """mrgan: mode regularized GAN, manifold-diffusion training with an encoder (Che et al. 2017, MDGAN)"""
 
-    batch_size: int = option(128, "images per batch", minimum=1)
+    batch_size: int = default(128)
     lambda_geometric: float = option(0.2, "weight of the geometric regularizer d(x, G(E(x))) = ||x - G(E(x))||^2 "
                                           "(squared L2 distance per image) in the manifold step", minimum=0.0)

@@ -18,11 +18,12 @@ import torch.nn.functional as F
 
 from translation.checkpoint import samples
 from translation.losses import DRAGAN, R1, GradientPenalty, WeightClipping, adversarial_loss, unrolled_critic
-from translation.models.base import GANModel, register_model
+from translation.models.base import (GANModel, discriminator_lr, generator_and_discriminator_optimizers,
+                                    register_model)
 from translation.models.configs import (CGANConfig, DCGANConfig, LSGANConfig, NoiseGANConfig, SNGANConfig,
                                         VanillaGANConfig, WGANConfig, WGANGPConfig)
 from translation.training.augment import diff_augment, instance_noise
-from translation.training.phases import OptimizerSpec, Phase
+from translation.training.phases import Phase
 
 
 class NoiseGAN(GANModel):
@@ -60,10 +61,7 @@ class NoiseGAN(GANModel):
         return {"G": samples(self.config.z_dim, self.classes or None)}
 
     def optimizers(self):
-        c = self.config
-        return {"G": OptimizerSpec(("G",), kind=c.optimizer, lr=c.lr, betas=(c.beta1, c.beta2)),
-                "D": OptimizerSpec(("D",), kind=c.optimizer_D or c.optimizer,
-                                   lr=c.lr_D if c.lr_D is not None else c.lr, betas=(c.beta1, c.beta2))}
+        return generator_and_discriminator_optimizers(self.config, ("G",), ("D",))
 
     def phases(self) -> list[Phase]:
         clip = (WeightClipping(self.nets["D"], self.config.clip),) if self.config.clip > 0 else ()
@@ -121,8 +119,8 @@ class NoiseGAN(GANModel):
                 return sum(self.gan.discriminator(critic(self.d_input(real), labels),
                                                   critic(self.d_input(fake), labels)))
 
-            lr = self.config.lr_D if self.config.lr_D is not None else self.config.lr
-            critic = unrolled_critic(self.nets["D"], objective, self.config.unrolled_steps, lr)
+            critic = unrolled_critic(self.nets["D"], objective, self.config.unrolled_steps,
+                                     discriminator_lr(self.config))
             score_fake = critic(self.d_input(fake), labels)
             score_real = critic(self.d_input(real), labels) if self.gan.relativistic else None
             return {"G": self.gan.generator(score_fake, score_real)}

@@ -26,10 +26,10 @@ import torch.nn.functional as F
 
 from translation.checkpoint import samples
 from translation.losses import WeightClipping
-from translation.models.base import register_model
+from translation.models.base import generator_and_discriminator_optimizers, register_model
 from translation.models.configs import MADGANConfig
 from translation.models.gan import NoiseGAN
-from translation.training.phases import OptimizerSpec, Phase
+from translation.training.phases import Phase
 
 MARGIN = 1.0  # MAD-GAN-Sim's margin scale: the margin is MARGIN x the cosine similarity of two samples
 
@@ -75,10 +75,7 @@ class MADGAN(NoiseGAN):
         return {key: samples(self.config.z_dim, self.classes or None) for key in self.keys}
 
     def optimizers(self):
-        c = self.config
-        return {"G": OptimizerSpec(self.keys, kind=c.optimizer, lr=c.lr, betas=(c.beta1, c.beta2)),
-                "D": OptimizerSpec(("D",), kind=c.optimizer_D or c.optimizer,
-                                   lr=c.lr_D if c.lr_D is not None else c.lr, betas=(c.beta1, c.beta2))}
+        return generator_and_discriminator_optimizers(self.config, self.keys, ("D",))
 
     def phases(self) -> list[Phase]:
         clip = (WeightClipping(self.nets["D"], self.config.clip),) if self.config.clip > 0 else ()

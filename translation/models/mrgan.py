@@ -21,10 +21,10 @@ from __future__ import annotations
 import torch
 
 from translation.losses import WeightClipping
-from translation.models.base import register_model
+from translation.models.base import discriminator_optimizer, generator_optimizer, register_model
 from translation.models.configs import MRGANConfig
 from translation.models.gan import NoiseGAN
-from translation.training.phases import OptimizerSpec, Phase
+from translation.training.phases import Phase
 
 
 @register_model("mrgan")
@@ -43,12 +43,10 @@ class MRGAN(NoiseGAN):
                      **({"dropout": 0.0} if c.arch == "mlp" else {}))  # an encoder: deterministic
 
     def optimizers(self):
-        c = self.config
-        d = {"kind": c.optimizer_D or c.optimizer, "lr": c.lr_D if c.lr_D is not None else c.lr,
-             "betas": (c.beta1, c.beta2)}
         # one optimizer for G and E: the manifold step trains both, the diffusion step G alone
-        return {"G": OptimizerSpec(("G", "E"), kind=c.optimizer, lr=c.lr, betas=(c.beta1, c.beta2)),
-                "D_M": OptimizerSpec(("D_M",), **d), "D": OptimizerSpec(("D",), **d)}
+        c = self.config
+        return {"G": generator_optimizer(c, ("G", "E")),
+                "D_M": discriminator_optimizer(c, ("D_M",)), "D": discriminator_optimizer(c, ("D",))}
 
     def phases(self) -> list[Phase]:
         c = self.config

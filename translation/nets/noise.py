@@ -19,10 +19,11 @@ from typing import Callable, Optional
 import torch
 from torch import nn
 
+from translation.names import CONDITIONS  # noqa: F401  (re-exported: nets.CONDITIONS)
+
 from .layers import check_count
 from .minibatch import MinibatchDiscrimination, MinibatchStdDev
 
-CONDITIONS = ("concat", "projection")
 
 
 def check_labels(name: str, n_classes: int, labels: Optional[torch.Tensor], batch: int) -> None:
