@@ -32,8 +32,11 @@ demo-stargan: $(VENV)/.base
 demo-gan: $(VENV)/.base
 	$(VENV)/bin/translation demo gan
 
+# two pytest workers for the 2 cores the suite is timed on (`make test TEST_WORKERS=4` on a larger machine),
+# each file's tests on one worker (tests/conftest.py says why); the 15 slowest tests are listed at the end
+TEST_WORKERS ?= 2
 test: $(VENV)/.test
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 clean-demo:
 	rm -rf demo_output

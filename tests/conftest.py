@@ -44,27 +44,92 @@ def tiny_pix2pix_config(data: Path, run_root: Path, **overrides):
 
 @pytest.fixture(autouse=True, scope="session")
 def one_thread():
-    """Tests use tiny tensors: a second OpenMP thread only adds sync cost, and spins badly when another
-    process (a DataLoader worker, a subprocess under test) shares the 2 cores."""
+    """One thread per process: tests use tiny tensors, where a second OpenMP thread only adds sync cost, and
+    `make test` runs two pytest workers on the 2 cores (pytest-xdist). This holds for torch and numpy's BLAS
+    here and, through OMP_NUM_THREADS, for every process a test starts (a CLI run, torchrun's ranks; DataLoader
+    workers take one thread anyway and mostly wait on a full queue): a test keeps one core busy while its
+    process waits for the one it started. Tests that keep two processes computing are marked both_cores."""
     import torch
+    from threadpoolctl import threadpool_limits
 
     threads = torch.get_num_threads()
+    previous = os.environ.get("OMP_NUM_THREADS")
     torch.set_num_threads(1)
-    yield
+    os.environ["OMP_NUM_THREADS"] = "1"
+    with threadpool_limits(1):
+        yield
     torch.set_num_threads(threads)
+    _restore_env("OMP_NUM_THREADS", previous)
+
+
+def _restore_env(name: str, previous: str | None) -> None:
+    if previous is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = previous
+
+
+def _run_root(tmp_path_factory) -> Path:
+    """The folder of this test run: under pytest-xdist, the one its workers share (each has a subfolder)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
 @pytest.fixture(autouse=True, scope="session")
 def private_cache(tmp_path_factory):
     """What the code caches (feature statistics, the digits classifier) goes to a folder of this test run,
-    not the user's ~/.cache: tests start from nothing and leave nothing behind."""
+    not the user's ~/.cache: tests start from nothing and leave nothing behind. The workers of one run share
+    it, so the digits classifier is trained once a run (the cache writes atomically, and its entries do not
+    depend on who wrote them: no test asserts that something is computed rather than read back)."""
     previous = os.environ.get("TRANSLATION_CACHE_DIR")
-    os.environ["TRANSLATION_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    folder = _run_root(tmp_path_factory) / "cache"
+    folder.mkdir(exist_ok=True)
+    os.environ["TRANSLATION_CACHE_DIR"] = str(folder)
     yield
-    if previous is None:
-        os.environ.pop("TRANSLATION_CACHE_DIR", None)
-    else:
-        os.environ["TRANSLATION_CACHE_DIR"] = previous
+    _restore_env("TRANSLATION_CACHE_DIR", previous)
+
+
+@pytest.fixture(scope="session")
+def inception_weights(tmp_path_factory) -> Path:
+    """A weights file of the FID Inception's format with random values (95 MB), written once per worker and
+    read-only, so that no test can change what the others read."""
+    import torch
+
+    from translation.metrics.inception import random_weights
+
+    path = tmp_path_factory.mktemp("inception") / "random_inception.pth"
+    torch.save(random_weights(seed=0), path)
+    path.chmod(0o444)
+    return path
+
+
+# --------------------------------------------------------------------------- two workers (pytest-xdist)
+# `make test` runs `-n 2 --dist loadfile`: a file's tests run on one worker, so its module fixtures are built once.
+# (loadgroup's xdist_group marks are silently ignored under pytest 9.2, pytest-xdist issue #1386.)
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item):
+    """A both_cores test (torchrun's two ranks, each computing) has the machine to itself: while it
+    runs, from its fixtures' set-up to their teardown, the other workers wait between tests. A readers-writer
+    lock on files the workers share: a gate, then the room, shared by ordinary tests, exclusive for both_cores;
+    holding the gate while waiting for the room keeps new tests out, so the both_cores test cannot starve."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        yield
+        return
+    import fcntl
+
+    root = _run_root(item.config._tmp_path_factory)  # what the tmp_path_factory fixture returns
+    exclusive = item.get_closest_marker("both_cores") is not None
+    with open(root / "cores.gate", "a") as gate, open(root / "cores.room", "a") as room:
+        fcntl.flock(gate, fcntl.LOCK_EX)
+        fcntl.flock(room, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        if not exclusive:
+            fcntl.flock(gate, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(room, fcntl.LOCK_UN)
+            fcntl.flock(gate, fcntl.LOCK_UN)
 
 
 @pytest.fixture

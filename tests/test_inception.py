@@ -1,6 +1,8 @@
 """The FID Inception against pytorch-fid (a test-only dependency), on a weights file of the real format with
-random values: the same features, the same FID, each reading the other's .npz; weights lookup, SHA-256 check,
-download into the hub cache, the feature cache. Nothing is downloaded from the internet."""
+random values: the same features and statistics, each reading the other's .npz (pytorch-fid's FID is its
+formula on those statistics, which test_metric_formulas.py holds equal to ours; its 2048-d matrix square root
+runs once in the suite, in test_evaluate.py); weights lookup, SHA-256 check, download into the hub cache, the
+feature cache. Nothing is downloaded from the internet."""
 from __future__ import annotations
 
 import hashlib
@@ -10,13 +12,11 @@ import shutil
 import numpy as np
 import pytest
 import torch
-from threadpoolctl import threadpool_limits
-
 from translation.data.io import write_image
 from translation.metrics import weights
 from translation.metrics.cache import cached_folder_features
 from translation.metrics.features import NoImagesError, check_comparable, folder_features
-from translation.metrics.inception import load_inception, random_weights
+from translation.metrics.inception import load_inception
 from translation.metrics.stats import load_stats, save_stats, statistics
 from translation.metrics.weights import InceptionWeightsError, InceptionWeightsNotFound, find_inception_weights
 
@@ -57,28 +57,44 @@ def make_folder(root, seed: int, n: int = N, dark: bool = False):
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory):
+def setup(tmp_path_factory, inception_weights):
     """Random weights in the real file's format, two folders, our features of both (A through the cache)."""
     root = tmp_path_factory.mktemp("inception")
-    state = random_weights(seed=0)
-    weights_file = root / "random_inception.pth"
-    torch.save(state, weights_file)
     a, b = make_folder(root / "a", seed=1), make_folder(root / "b", seed=2, dark=True)
-    model = load_inception(weights_file)
+    model = load_inception(inception_weights)
     ours_a = cached_folder_features(a, model, batch_size=10, cache_dir=root / "cache")
     ours_b = folder_features(b, model, batch_size=10)
-    return {"root": root, "state": state, "weights": weights_file, "a": a, "b": b, "model": model,
-            "ours_a": ours_a, "ours_b": ours_b}
+    return {"root": root, "weights": inception_weights, "a": a, "b": b, "model": model, "ours_a": ours_a,
+            "ours_b": ours_b}
 
 
-@pytest.fixture
-def pytorch_fid_on_random_weights(setup, monkeypatch):
+def pytorch_fid_on_random_weights(monkeypatch, weights_file):
     """pytorch-fid builds its network from our file instead of downloading the real one."""
     def load(url, *args, **kwargs):
         assert url == weights.URL  # the file pytorch-fid would fetch is the one we stand in for
-        return torch.load(setup["weights"], map_location="cpu", weights_only=True)
+        return torch.load(weights_file, map_location="cpu", weights_only=True)
 
     monkeypatch.setattr(pf_inception, "load_state_dict_from_url", load)
+
+
+@pytest.fixture(scope="module")
+def theirs_a(setup):
+    """pytorch-fid's Inception on folder A, run once: the activations it computes (kept on their way, the real
+    function runs) and the .npz its save_fid_stats writes from them."""
+    path, kept = setup["root"] / "theirs_a.npz", []
+    get_activations = fid_score.get_activations
+
+    def keep(*args, **kwargs):
+        kept.append(get_activations(*args, **kwargs))
+        return kept[-1]
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        pytorch_fid_on_random_weights(monkeypatch, setup["weights"])
+        monkeypatch.setattr(fid_score, "get_activations", keep)
+        fid_score.save_fid_stats([str(setup["a"]), str(path)], batch_size=10, device="cpu", dims=2048,
+                                 num_workers=0)
+    (activations,) = kept
+    return {"activations": activations, "npz": path}
 
 
 @pytest.fixture
@@ -92,33 +108,25 @@ def no_weights_anywhere(tmp_path, monkeypatch):
 # --------------------------------------------------------------------------- parity with pytorch-fid
 
 
-def test_features_equal_pytorch_fids(setup, pytorch_fid_on_random_weights):
-    files = sorted(setup["b"].glob("*.png"))
-    theirs = fid_score.get_activations(files, pf_inception.InceptionV3([3]), batch_size=10, dims=2048,
-                                       device="cpu", num_workers=0)
-    ours = setup["ours_b"]
-    assert [setup["b"] / f for f in ours.files] == files
+def test_features_equal_pytorch_fids(setup, theirs_a):
+    ours = setup["ours_a"]
+    assert [setup["a"] / f for f in ours.files] == sorted(setup["a"].glob("*.png"))  # pytorch-fid's order
     assert ours.features.shape == (N, 2048) and ours.features.dtype == np.float64
     assert np.isfinite(ours.features).all() and ours.features.std(axis=0).mean() > 1e-3  # not degenerate
-    assert relative(ours.features, theirs) < 1e-4
+    assert relative(ours.features, theirs_a["activations"]) < 1e-4
 
 
-@pytest.mark.filterwarnings("ignore:The `disp` argument", "ignore:Matrix is singular")  # pytorch-fid's, N < 2048
-def test_fid_equals_pytorch_fids_and_it_reads_our_npz(setup, pytorch_fid_on_random_weights):
+def test_pytorch_fid_reads_our_npz(setup):
     ours_b = save_stats(setup["root"] / "ours_b.npz", setup["ours_b"].features, setup["ours_b"].protocol)
-    ours = fid(setup["ours_a"].features, setup["ours_b"].features)
-    # Its 2048 x 2048 matrix square root is most of this test's time; more BLAS threads only fight on 2 cores.
-    with threadpool_limits(1):
-        theirs = fid_score.calculate_fid_given_paths([str(setup["a"]), str(ours_b.path)], batch_size=10,
-                                                     device="cpu", dims=2048, num_workers=0)
-    assert ours > 1.0  # two different sets: a distance well away from 0
-    assert abs(ours - theirs) / theirs < 1e-4
+    # calculate_fid_given_paths([A, our .npz]) hands its Frechet distance (the formula test_metric_formulas.py
+    # holds equal to ours) A's statistics, equal to ours (next test), and our file's, read exactly
+    mu_b, sigma_b = fid_score.compute_statistics_of_path(str(ours_b.path), None, 10, 2048, "cpu", 0)
+    assert np.array_equal(mu_b, ours_b.mu) and np.array_equal(sigma_b, ours_b.sigma)
+    assert fid(setup["ours_a"].features, setup["ours_b"].features) > 1.0  # two different sets: well away from 0
 
 
-def test_we_read_pytorch_fids_npz(setup, pytorch_fid_on_random_weights):
-    path = setup["root"] / "theirs_a.npz"
-    fid_score.save_fid_stats([str(setup["a"]), str(path)], batch_size=10, device="cpu", dims=2048, num_workers=0)
-    theirs = load_stats(path)
+def test_we_read_pytorch_fids_npz(setup, theirs_a):
+    theirs = load_stats(theirs_a["npz"])
     mu, sigma = statistics(setup["ours_a"].features)
     assert theirs.protocol == {} and theirs.features is None and theirs.sigma.dtype == np.float64
     assert relative(mu, theirs.mu) < 1e-4 and relative(sigma, theirs.sigma) < 1e-4
@@ -138,7 +146,8 @@ def test_stats_file_keeps_features_and_protocol(setup, tmp_path):
 
 def test_logits_are_the_1008_classifier_outputs(setup):
     out = setup["ours_a"]
-    weight, bias = (setup["state"][k].double().numpy() for k in ("fc.weight", "fc.bias"))
+    state = torch.load(setup["weights"], map_location="cpu", weights_only=True)
+    weight, bias = (state[k].double().numpy() for k in ("fc.weight", "fc.bias"))
     assert out.logits.shape == (N, 1008)
     assert relative(out.logits_unbiased, out.features @ weight.T) < 1e-5
     assert relative(out.logits, out.features @ weight.T + bias) < 1e-5
