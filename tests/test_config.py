@@ -131,4 +131,4 @@ def test_help_shows_shared_and_model_options_apart():
     assert {"gan_mode", "lr", "lr_D", "init"} <= groups[titles[gan]]
     assert {"netG", "crop_size"} <= groups[titles[family]]
     assert groups[titles[model]] == {"lambda_l1", "direction"}
-    assert "dropout" in groups[titles[family]]  # redeclared with pix2pix's default, shown once, in its group
+    assert "dropout" in groups[titles[family]]  # pix2pix changes its default only: shown once, in its group

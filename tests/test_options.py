@@ -110,6 +110,8 @@ REFUSED_LATER = [
     ("gan", ["--norm-D", "instance"], "--norm-D instance: --arch mlp has no feature maps"),  # the MLP net
     ("dcgan", ["--channels", "2"], "--channels 2: images have 1 (gray) or 3 (colour) channels"),  # image sets
     ("cyclegan", ["--epochs", "0", "--epochs-decay", "0"], "--epochs 0 with --epochs-decay 0 trains nothing"),
+    ("pix2pix", ["--netD", "n_layers", "--n-layers-D", "7"],  # the PatchGAN's output would be empty
+     "--crop-size 256 is too small for --netD n_layers --n-layers-D 7: its 7 halvings leave 2 px"),
 ]
 
 
@@ -121,6 +123,21 @@ def test_the_option_check_refuses_what_the_engine_would_refuse_later(model, flag
     err = capsys.readouterr().err
     assert code not in (0, None) and len(err.strip().splitlines()) == 1 and said in err, err
     assert not runs.exists()
+
+
+def test_the_smallest_crop_the_check_lets_through_is_the_smallest_the_patchgan_takes():
+    import torch
+
+    from translation.models.configs import CycleGANConfig
+    from translation.nets import create_discriminator
+
+    net = create_discriminator("basic", in_channels=3, ndf=4)
+    assert net(torch.zeros(2, 3, 24, 24)).shape[-1] == 1  # 24 >> 3 = 3 px: one patch
+    from_dict(CycleGANConfig, {"load_size": 24, "crop_size": 24})
+    with pytest.raises(RuntimeError):
+        net(torch.zeros(2, 3, 20, 20))  # 20 >> 3 = 2 px: nothing left for the last convolution
+    with pytest.raises(ValueError, match="--crop-size 20 is too small for --netD basic: its 3 halvings leave 2 px"):
+        from_dict(CycleGANConfig, {"load_size": 20, "crop_size": 20})
 
 
 def test_the_refused_values_are_what_the_optimizers_refuse_and_the_edges_are_accepted():

@@ -64,6 +64,12 @@ class ImageTranslationConfig(GANConfig):
             raise ValueError(f"--crop-size {self.crop_size} is not a multiple of {multiple}, which --netG {self.netG} "
                              f"needs (its height and width are halved {multiple.bit_length() - 1} times); choose "
                              f"a multiple of {multiple} or another --netG")
+        halvings = {"basic": 3, "n_layers": self.n_layers_D}.get(self.netD)  # the PatchGAN's stride-2 convs
+        if halvings and "crop" in self.preprocess and self.crop_size >> halvings < 3:  # its last 2 convs take 2 px
+            layers = "" if self.netD == "basic" else f" --n-layers-D {self.n_layers_D}"
+            raise ValueError(f"--crop-size {self.crop_size} is too small for --netD {self.netD}{layers}: its "
+                             f"{halvings} halvings leave {self.crop_size >> halvings} px, and its last two "
+                             "convolutions need 3; use a larger --crop-size or fewer discriminator layers")
 
 
 @dataclass
