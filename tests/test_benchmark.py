@@ -32,12 +32,19 @@ def test_flops_are_counted_forward_backward_and_through_a_gradient_penalty():
 
 
 @pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
+def quick_run(tmp_path_factory, request):
     folder = tmp_path_factory.mktemp("benchmark")
     command = [sys.executable, str(TOOLS / "benchmark.py"), "--quick", "--sections", "steps,generators",
                "--only", "StarGAN", "--variants", "fp32,bf16", "--device", "cpu",
                "--json", str(folder / "rows.json"), "--chart", str(folder / "chart.png")]
-    out = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    # stopped well before pytest-timeout would kill this test, so that a slow run still shows what it printed
+    limit = 0.8 * float(request.config.getoption("timeout", None) or request.config.getini("timeout") or 300)
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, timeout=limit)
+    except subprocess.TimeoutExpired as slow:
+        printed = [text.decode() if isinstance(text, bytes) else text or "" for text in (slow.stdout, slow.stderr)]
+        pytest.fail(f"tools/benchmark.py --quick ran past {limit:.0f} s; what it printed so far:\n"
+                    f"{printed[0]}\nstderr:\n{printed[1]}")
     assert out.returncode == 0, out.stderr
     return out.stdout, json.loads((folder / "rows.json").read_text()), folder / "chart.png"
 

@@ -38,6 +38,7 @@ CYCLEGAN = dict(PIX2PIX, pool_size=0, lr=0.01, steps=2)  # batches of 4, then 2:
 # gathered for the stop's own save)
 DROPOUT = dict(PIX2PIX, netG="resnet_6blocks", dropout=True, save_every=4, keep_every=0)
 JOB_LINE = "training on 2 processes (gloo), global batch 4: 2 per process"
+pytestmark = pytest.mark.both_cores  # torchrun's two ranks: under `make test` they have the 2 cores to themselves
 
 
 def _flags(options: dict) -> list[str]:

@@ -11,7 +11,6 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from translation.checkpoint import read_checkpoint
 from translation.cli import main
 from translation.data.io import list_images, read_image, write_image
-from translation.metrics.inception import random_weights
 
 from conftest import make_paired_set
 from test_unpaired import make_unpaired_set
@@ -22,11 +21,9 @@ CYCLEGAN = ["--netG", "resnet_6blocks", "--ngf", "4", "--ndf", "4", "--load-size
             "--num-workers", "0", "--no-progress", "--device", "cpu", "--pool-size", "0"]
 
 
-@pytest.fixture(scope="module")
-def weights(tmp_path_factory):
-    path = tmp_path_factory.mktemp("inception") / "weights.pth"
-    torch.save(random_weights(0), path)  # the real file's format, random values: fast to make, slow to run
-    return path
+@pytest.fixture
+def weights(inception_weights):
+    return inception_weights  # the real file's format, random values (conftest.py): fast to make, slow to run
 
 
 @pytest.fixture
