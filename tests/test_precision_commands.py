@@ -1,8 +1,11 @@
-"""--precision, --channels-last and --compile on every command that runs a net (translate, sample, evaluate):
-each reaches the net and gives the plain run's outputs within its rounding; ONNX files refuse the two that
-make no sense there. One test compiles for real (a tiny net); the others count calls through a stand-in
-for torch.compile, which tells whether the compiled module is what runs without tens of seconds a test."""
+"""--precision, --channels-last and --compile on every command that runs a net (train, translate, sample,
+evaluate; demo takes --precision): declared once, as TrainConfig's fields; each reaches the net and gives the
+plain run's outputs within its rounding; ONNX files refuse the two that make no sense there. One test
+compiles for real (a tiny net); the others count calls through a stand-in for torch.compile, which tells
+whether the compiled module is what runs without tens of seconds a test."""
+import argparse
 import copy
+import dataclasses
 import json
 
 import numpy as np
@@ -10,12 +13,16 @@ import pytest
 import torch
 from torch import nn
 
-from translation.cli import main
+from translation.checkpoint import read_checkpoint
+from translation.cli import build_parser, main
+from translation.commands.arguments import SPEED_FIELDS
+from translation.config import TrainConfig, choices_of, flag_name
 from translation.data.io import list_images, read_image, write_image
 from translation.inference import onnx_translator
 from translation.export.source import PRODUCER
 from translation.inference.sampling import load_sampler
 from translation.inference.translator import Translator
+from translation.models import CONFIGS
 
 from conftest import make_paired_set
 
@@ -76,11 +83,62 @@ def largest_difference(a, b) -> tuple[float, float]:
     return max(float(d.max()) for d in differences), float(np.mean([d.mean() for d in differences]))
 
 
+def command_parsers() -> dict[str, argparse.ArgumentParser]:
+    """Every command's parser by its words ("train pix2pix", "translate", ...)."""
+    def subcommands(parser):
+        action, = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        return action.choices
+
+    commands = subcommands(build_parser())
+    parsers = {f"train {model}": parser for model, parser in subcommands(commands["train"]).items()}
+    return {**parsers, **{name: commands[name] for name in ("translate", "sample", "evaluate", "demo")}}
+
+
+def test_every_command_takes_the_speed_flags_as_the_config_declares_them():
+    parsers = command_parsers()
+    assert {f"train {model}" for model in CONFIGS} <= set(parsers)  # every registered model
+    declared = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    for command, parser in parsers.items():
+        for name in SPEED_FIELDS if command != "demo" else ("precision",):
+            field = declared[name]
+            action = parser._option_string_actions[flag_name(field)]
+            assert action.help.startswith(field.metadata["help"] + " (default: "), (command, name)
+            assert action.choices == choices_of(field), (command, name)
+            assert isinstance(action, argparse.BooleanOptionalAction) == (name != "precision"), (command, name)
+            # train's flags default to None (not given: the config file's value, else the field's)
+            default = None if command.startswith("train") else True if (command, name) == (
+                "evaluate", "channels_last") else field.default
+            assert action.default == default, (command, name)
+    # evaluate's Inception runs channels-last by default, said in its own help; elsewhere the precision decides
+    assert parsers["evaluate"]._option_string_actions["--channels-last"].help.endswith("(default: on)")
+    for command in ("train cyclegan", "translate", "sample"):
+        assert parsers[command]._option_string_actions["--channels-last"].help.endswith(
+            "(default: on for bf16 on a CPU, where bf16 is slow without it; else off)")
+    translate = parsers["translate"]
+    assert translate.parse_args(["run", "in", "out"]).channels_last is None
+    assert translate.parse_args(["run", "in", "out", "--no-channels-last"]).channels_last is False
+
+
+def test_train_runs_the_compiled_nets_and_saves_the_raw_ones(runs, tmp_path, counting_compile):
+    assert main(["train", "pix2pix", "--data", str(runs / "data"), "--checkpoints-dir", str(tmp_path),
+                 "--name", "compiled", "--netG", "unet_32", "--ngf", "4", "--ndf", "4", "--load-size", "36",
+                 "--crop-size", "32", "--steps", "2", "--compile", *QUIET]) == 0
+    compiled = [type(module).__name__ for module, options in counting_compile.compiled]
+    assert sorted(compiled) == ["NLayerDiscriminator", "UnetGenerator"]
+    assert counting_compile.calls >= 2 * 3  # each step: G once, D on fake and on real (at least)
+    state = read_checkpoint(tmp_path / "compiled")
+    assert state["step"] == 2
+    assert not any("_orig_mod" in key for net in state["nets"].values() for key in net)
+    trained = counting_compile.compiled[compiled.index("UnetGenerator")][0].state_dict()  # what compile wrapped
+    assert trained and set(state["nets"]["G"]) == set(trained)
+    assert all(torch.equal(state["nets"]["G"][key], value) for key, value in trained.items())
+
+
 def test_translate_takes_the_three_switches(runs, tmp_path, capsys, counting_compile):
     plain = translated(runs, tmp_path / "plain")
     layout = translated(runs, tmp_path / "layout", "--channels-last")
     half = translated(runs, tmp_path / "bf16", "--precision", "bf16")
-    assert "bf16) ->" in capsys.readouterr().err
+    assert "bf16, channels-last) ->" in capsys.readouterr().err  # bf16 on a CPU takes the fast layout
     compiled = translated(runs, tmp_path / "compiled", "--compile", "--channels-last")
     assert "channels-last, compiled) ->" in capsys.readouterr().err
     # 16-bit PNGs: one quantisation step of 1/65535 can flip on rounding
@@ -132,7 +190,11 @@ def test_sample_takes_the_three_switches(runs, tmp_path, capsys, counting_compil
     z = load_sampler(runs / "dcgan").noise(6, seed=0)
     plain = load_sampler(runs / "dcgan").generate(z)
     layout = load_sampler(runs / "dcgan", channels_last=True).generate(z)
-    half = load_sampler(runs / "dcgan", precision="bf16").generate(z)
+    half_sampler = load_sampler(runs / "dcgan", precision="bf16")
+    assert half_sampler.channels_last  # bf16 on a CPU takes the fast layout
+    kernels = [p for p in half_sampler.net.parameters() if p.dim() == 4]
+    assert kernels and all(p.is_contiguous(memory_format=torch.channels_last) for p in kernels)
+    half = half_sampler.generate(z)
     assert largest_difference(plain, layout)[0] < LAYOUT_ROUNDING
     worst, mean = largest_difference(plain, half)
     assert 0 < worst < BF16_ROUNDING and mean < 1 / 255

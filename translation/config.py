@@ -26,13 +26,14 @@ from translation.names import BUILTIN_SETS, DEVICES, FEATURE_SPACES, PRECISIONS
 
 def option(default: Any, help: str, choices: tuple | Callable[[], list] | None = None, flag: str | None = None,
            minimum: float | None = None, maximum: float | None = None, commas: bool = False,
-           above: float | None = None, below: float | None = None):
+           unset: str = "not set", above: float | None = None, below: float | None = None):
     """A config field carrying its CLI help text, and optionally its choices, flag name and numeric range:
     `minimum`/`maximum` inclusive, `above`/`below` exclusive (a learning rate above 0, an Adam beta below 1).
     `commas`: a list option whose flag also takes comma-separated values (--attrs A,B,C as --attrs A B C).
+    `unset`: what a None default means, shown in --help as "(default: ...)".
     Declare each option once: a subclass that changes its default writes `name: type = default(value)`."""
     metadata = {"help": help, "choices": choices, "flag": flag, "min": minimum, "max": maximum, "commas": commas,
-                "above": above, "below": below}
+                "unset": unset, "above": above, "below": below}
     return _field(default, metadata)
 
 
@@ -110,14 +111,21 @@ class TrainConfig:
     batch_size: int = option(1, "images per batch", minimum=1)
     num_workers: int = option(2, "data loading worker processes (0 = load in the main process)", minimum=0)
     max_dataset_size: int = option(0, "use at most this many training samples (0 = all)", minimum=0)
-    precision: str = option("fp32", "number format of the nets' arithmetic (see README): bf16 is up to 2x "
-                                    "faster on CPUs with AVX-512 BF16 and on recent GPUs; fp16 adds a "
-                                    "gradient scaler",
+    # the speed flags: train, translate, sample, evaluate and demo all take them from these three fields
+    precision: str = option("fp32", "number format of the nets' arithmetic (see README): fp32, as the official "
+                                    "code and published numbers; bf16 is up to 3x faster on CPUs with AVX-512 "
+                                    "BF16 or AMX (channels-last) and on recent GPUs, within bfloat16 rounding "
+                                    "of fp32 (images: a few 1/255; evaluate labels its scores bf16), but "
+                                    "emulated and slower on other CPUs; fp16 for GPUs without bf16 (training "
+                                    "adds a gradient scaler)",
                             choices=PRECISIONS)
-    channels_last: bool = option(False, "keep images and conv weights in NHWC memory layout (faster convs "
-                                        "on GPUs and with bf16)")
-    compile: bool = option(False, "run the nets through torch.compile (slow first steps, then faster; "
-                                  "checkpoints are unchanged)")
+    channels_last: Optional[bool] = option(None, "keep images and conv weights in NHWC memory layout: faster "
+                                                 "convolutions on many CPUs and GPUs, outputs within 1e-6 of the "
+                                                 "default layout's",
+                                           unset="on for bf16 on a CPU, where bf16 is slow without it; else off")
+    compile: bool = option(False, "run the nets through torch.compile: tens of seconds to compile first (and "
+                                  "once more for each of height, width and batch size that varies), then "
+                                  "faster; a forward pass within 1e-5 of eager mode's; checkpoints as without it")
     sync_bn: bool = option(False, "with several processes (torchrun), batch norm uses the statistics of the "
                                   "global batch instead of each process's share")
     ema_decay: float = option(0.0, "keep an exponential moving average of the generators' weights with this "
@@ -312,12 +320,14 @@ def _groups(cls) -> list[tuple[str, list[dataclasses.Field]]]:
     return groups
 
 
-def _describe_default(f: dataclasses.Field) -> str:
-    default = f.default_factory() if f.default is dataclasses.MISSING else f.default
+def _describe_default(f: dataclasses.Field, default: Any = dataclasses.MISSING) -> str:
+    """`default` (the field's own when not given) as --help shows it."""
+    if default is dataclasses.MISSING:
+        default = f.default_factory() if f.default is dataclasses.MISSING else f.default
     if isinstance(default, bool):
         return "on" if default else "off"
     if default is None or default == "":
-        return "not set"
+        return f.metadata.get("unset", "not set")
     if isinstance(default, list):
         return " ".join(map(str, default)) or "none"
     return str(default)
@@ -326,27 +336,35 @@ def _describe_default(f: dataclasses.Field) -> str:
 def add_arguments(parser: argparse.ArgumentParser, cls) -> None:
     """One flag per config field, in one help group per declaring class; defaults are None so we can tell
     which flags were given."""
-    types = typing.get_type_hints(cls)
     for title, fields in _groups(cls):
         group = parser.add_argument_group(title)
         for f in fields:
-            kind, _, is_list = _unwrap(types[f.name])
-            kwargs: dict[str, Any] = {"default": None, "dest": f.name}
-            help_text = f"{f.metadata.get('help', '')} (default: {_describe_default(f)})"
-            if kind is bool and not is_list:
-                group.add_argument(flag_name(f), action=argparse.BooleanOptionalAction, help=help_text, **kwargs)
-                continue
-            choices = choices_of(f)
-            if choices:
-                kwargs["choices"] = choices
-            if is_list:
-                kwargs["nargs"] = "+"
-            if is_list and f.metadata.get("commas"):
-                # each word may hold several values: split them, and flatten the words' lists into one
-                group.add_argument(flag_name(f), type=_comma_separated(kind), action=_Flatten, help=help_text,
-                                   **{k: v for k, v in kwargs.items() if k != "choices"})
-                continue
-            group.add_argument(flag_name(f), type=kind, help=help_text, **kwargs)
+            add_field_argument(group, cls, f.name)
+
+
+def add_field_argument(group, cls, name: str, default: Any = None) -> None:
+    """Add the flag of `cls`'s field `name` to `group` (a parser or an argument group), with the field's help,
+    choices and type. `default`: the value when the flag is not given. None (what `resolve` needs to tell the
+    given flags apart) shows the field's own default in --help; another value is shown as the default."""
+    f = next(f for f in dataclasses.fields(cls) if f.name == name)
+    kind, _, is_list = _unwrap(typing.get_type_hints(cls)[name])
+    kwargs: dict[str, Any] = {"default": default, "dest": f.name}
+    shown = _describe_default(f) if default is None else _describe_default(f, default)
+    help_text = f"{f.metadata.get('help', '')} (default: {shown})"
+    if kind is bool and not is_list:
+        group.add_argument(flag_name(f), action=argparse.BooleanOptionalAction, help=help_text, **kwargs)
+        return
+    choices = choices_of(f)
+    if choices:
+        kwargs["choices"] = choices
+    if is_list:
+        kwargs["nargs"] = "+"
+    if is_list and f.metadata.get("commas"):
+        # each word may hold several values: split them, and flatten the words' lists into one
+        group.add_argument(flag_name(f), type=_comma_separated(kind), action=_Flatten, help=help_text,
+                           **{k: v for k, v in kwargs.items() if k != "choices"})
+        return
+    group.add_argument(flag_name(f), type=kind, help=help_text, **kwargs)
 
 
 def _comma_separated(kind: type):

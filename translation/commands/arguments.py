@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 import textwrap
 
-from translation.names import PRECISIONS
+from translation.config import TrainConfig, add_field_argument
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -89,20 +90,15 @@ def float_above(low: float, high: float | None = None):
     return _number(float, low, high, low_open=True)
 
 
-def add_speed_flags(parser, channels_last: bool = False) -> None:
-    """--precision, --channels-last (--no-channels-last) and --compile: how the net of translate, sample or
-    evaluate runs. One definition, so the commands agree; `channels_last` is the command's default."""
+SPEED_FIELDS = ("precision", "channels_last", "compile")  # of TrainConfig: --precision, --channels-last, --compile
+
+
+def add_speed_flags(parser, fields: tuple[str, ...] = SPEED_FIELDS, **defaults) -> None:
+    """--precision, --channels-last (--no-channels-last) and --compile on a command that runs nets (translate,
+    sample, evaluate; demo takes --precision): TrainConfig's fields, which `translation train` has too, with
+    their help, choices and defaults, so the commands agree. `defaults`: a command's own default for one of
+    them (evaluate: channels_last=True)."""
+    declared = {f.name: f for f in dataclasses.fields(TrainConfig)}
     group = parser.add_argument_group("speed (outputs within the stated rounding of the default's)")
-    group.add_argument("--precision", default="fp32", choices=PRECISIONS,
-                       help="number format of the net's arithmetic: fp32, as the official code and published "
-                            "numbers; bf16 is up to 2x faster on CPUs with AVX-512 BF16 or AMX and on recent GPUs, "
-                            "within bfloat16 rounding of fp32 (images: a few 1/255; evaluate labels its scores "
-                            "bf16); fp16 for GPUs without bf16 (default: fp32)")
-    group.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=channels_last,
-                       help="keep images and conv weights in NHWC memory layout: faster convolutions on many CPUs "
-                            "and GPUs, outputs within 1e-6 of the default layout's "
-                            f"(default: {'on' if channels_last else 'off'})")
-    group.add_argument("--compile", action="store_true",
-                       help="run the net through torch.compile: tens of seconds to compile first (and once more "
-                            "for each of height, width and batch size that varies), then faster; outputs within "
-                            "1e-5 of eager mode's")
+    for name in fields:
+        add_field_argument(group, TrainConfig, name, defaults.get(name, declared[name].default))

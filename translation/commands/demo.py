@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from translation.commands.arguments import int_at_least
-from translation.names import PRECISIONS
+from translation.commands.arguments import add_speed_flags, int_at_least
 
 
 def register(subparsers) -> None:
@@ -15,8 +14,7 @@ def register(subparsers) -> None:
     p.add_argument("model", choices=("pix2pix", "cyclegan", "stargan", "gan"), help="which demo to run")
     p.add_argument("--workdir", default="demo_output", help="where data, checkpoints and outputs go")
     p.add_argument("--steps", type=int_at_least(1), help="training iterations (default: each demo's own)")
-    p.add_argument("--precision", default="fp32", choices=PRECISIONS,
-                   help="number format for training and translating (default: fp32)")
+    add_speed_flags(p, fields=("precision",))  # for training and translating; the layout follows it
     p.set_defaults(func=run)
 
 

@@ -103,7 +103,7 @@ def run(args) -> int:
     what = f"{len(images)} images" + (f" of {args.label}" if args.label is not None else "") + (
         f" from {', '.join(keys)} in turn" if k > 1 else f" from {keys[0]}" if args.generator is not None else "")
     how = [f"{sampler.weights} weights", f"seed {args.seed}"] + [name for name, on in (
-        (args.precision, args.precision != "fp32"), ("channels-last", args.channels_last),
+        (args.precision, args.precision != "fp32"), ("channels-last", sampler.channels_last),
         ("compiled", args.compile)) if on]
     line = f"wrote {what} ({', '.join(how)}) -> {targets[0] if len(targets) == 1 else out}"
     print(line, file=sys.stderr)

@@ -160,7 +160,7 @@ def run(args) -> int:
         how.append("EMA weights")
     if translator.precision.name != "fp32":
         how.append(translator.precision.name)
-    how += [name for name, on in (("channels-last", args.channels_last), ("compiled", args.compile)) if on]
+    how += [name for name, on in (("channels-last", translator.channels_last), ("compiled", args.compile)) if on]
     line = f"{', '.join(parts)} ({', '.join(how)}) -> {args.output}"
     print(line, file=sys.stderr)
     readings = getattr(translator, "readings", None)

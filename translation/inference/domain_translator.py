@@ -53,7 +53,7 @@ class DomainTranslator(Translator):
     def __init__(self, net: nn.Module, spec: dict, record: dict, request: DomainRequest, test_mode: str,
                  device: torch.device, precision: str = "fp32", weights: str = "raw",
                  classifier: nn.Module | None = None, classifier_size: int | None = None,
-                 channels_last: bool = False, compile: bool = False):
+                 channels_last: bool | None = None, compile: bool = False):
         self.domains, self.label_kind = list(record["domains"]), record["label_kind"]
         self.exclusive = exclusive_indices(self.domains, record.get("exclusive", []))
         self.sheets = request.to == ["all"]
@@ -128,7 +128,7 @@ class DomainTranslator(Translator):
 
 def load_domain_translator(checkpoint, request: DomainRequest, test_mode: str | None = None,
                            device: torch.device | str = "cpu", official: OfficialStarGAN | None = None,
-                           precision: str = "fp32", use_ema: bool = True, channels_last: bool = False,
+                           precision: str = "fp32", use_ema: bool = True, channels_last: bool | None = None,
                            compile: bool = False) -> DomainTranslator:
     """The domain-conditioned generator of a checkpoint (ours, or an official StarGAN G file); `channels_last`,
     `compile`: see Translator."""

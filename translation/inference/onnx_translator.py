@@ -73,7 +73,7 @@ def open_session(path, device: str = "auto"):
 
 def load_onnx_translator(path, direction: str | None = None, test_mode: str | None = None,
                          to: list[str] | None = None, source: list[str] | None = None, device: str = "auto",
-                         precision: str = "fp32", use_ema: bool = True, channels_last: bool = False,
+                         precision: str = "fp32", use_ema: bool = True, channels_last: bool | None = None,
                          compile: bool = False) -> Translator:
     """A Translator (or DomainTranslator, with `to`) that runs the exported file `path`."""
     session, meta = open_session(path, device)
@@ -95,7 +95,7 @@ def load_onnx_translator(path, direction: str | None = None, test_mode: str | No
 
 
 def load_onnx_sampler(path, device: str = "auto", use_ema: bool = True, generator: str | None = None,
-                      precision: str = "fp32", channels_last: bool = False, compile: bool = False):
+                      precision: str = "fp32", channels_last: bool | None = None, compile: bool = False):
     """A Sampler that draws with the exported noise generator `path`: the same seed gives the same z, hence
     the checkpoint's images (within float rounding)."""
     from translation.inference.sampling import Sampler
@@ -132,7 +132,8 @@ def _refuse_what_was_fixed(path, meta: dict, direction, test_mode, to, source) -
     _raise_first(checks)
 
 
-def _refuse_runtime_options(meta: dict, precision: str, use_ema: bool, channels_last: bool, compile: bool) -> None:
+def _refuse_runtime_options(meta: dict, precision: str, use_ema: bool, channels_last: bool | None,
+                            compile: bool) -> None:
     what = "this exported file"
     checks = [
         (precision != "fp32", "--precision", f"{what} runs in float32, as exported"),

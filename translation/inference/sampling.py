@@ -29,11 +29,12 @@ class Sampler:
     weights: str  # "raw" or "ema"
     device: torch.device
     precision: str = "fp32"
-    channels_last: bool = False
+    channels_last: bool | None = None  # None: the precision's layout (bf16 on a CPU: channels-last)
     compile: bool = False
 
     def __post_init__(self):
         self.arithmetic = precision_for(self.precision, self.device)  # refuses what the device cannot run
+        self.channels_last = self.arithmetic.runs_channels_last(self.channels_last)
         self.run_nets = {key: inference_net(net, self.channels_last, self.compile) for key, net in self.nets.items()}
 
     @property
@@ -110,7 +111,7 @@ def pick_generator(name: str, keys: list[str]) -> str:
 
 
 def load_sampler(checkpoint, device: torch.device | str = "cpu", use_ema: bool = True,
-                 generator: str | None = None, precision: str = "fp32", channels_last: bool = False,
+                 generator: str | None = None, precision: str = "fp32", channels_last: bool | None = None,
                  compile: bool = False) -> Sampler:
     """The checkpoint's noise generators (all, or the one `generator` names), ready to draw."""
     path = resolve_checkpoint_path(checkpoint)

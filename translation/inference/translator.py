@@ -8,7 +8,8 @@ Test-time behaviour ("test mode"):
 For instance-norm nets without dropout (CycleGAN) both give the same result.
 
 `channels_last` and `compile` change how the net runs, not what it computes (see precision.inference_net):
-`net` stays the plain module, `run_net` is what translating calls.
+`net` stays the plain module, `run_net` is what translating calls. `channels_last` None: the precision's
+layout (bf16 on a CPU runs channels-last, Precision.runs_channels_last).
 
 Huge images go in overlapping tiles (translate_tiled, tiles.py); paper mode refuses them for nets with
 batch norm, whose statistics would then be each tile's.
@@ -52,7 +53,8 @@ class Translator:
     """`weights` says which weights the net holds: "raw" (the trained net) or "ema" (its moving average)."""
 
     def __init__(self, net: nn.Module, spec: dict, direction: str, test_mode: str, device: torch.device,
-                 precision: str = "fp32", weights: str = "raw", channels_last: bool = False, compile: bool = False):
+                 precision: str = "fp32", weights: str = "raw", channels_last: bool | None = None,
+                 compile: bool = False):
         if test_mode not in TEST_MODES:
             raise ValueError(f"test mode must be one of {', '.join(TEST_MODES)}, got {test_mode!r}")
         self.net, self.spec, self.direction, self.test_mode, self.device = net, spec, direction, test_mode, device
@@ -71,8 +73,9 @@ class Translator:
                     module.momentum = 0.0
                 elif isinstance(module, nn.modules.dropout._DropoutNd):
                     module.train()
-        self.layout = memory_format(channels_last)
-        running = inference_net(net, channels_last, compile)  # after the modes are set: compile sees them
+        self.channels_last = self.precision.runs_channels_last(channels_last)
+        self.layout = memory_format(self.channels_last)
+        running = inference_net(net, self.channels_last, compile)  # after the modes are set: compile sees them
         self.compiled = None if running is net else running
 
     @property
@@ -169,7 +172,7 @@ def _pad(x: torch.Tensor, height: int, width: int) -> torch.Tensor:
 
 def load_translator(checkpoint, direction: str | None = None, test_mode: str | None = None,
                     device: torch.device | str = "cpu", official: OfficialFlags | None = None,
-                    precision: str = "fp32", use_ema: bool = True, channels_last: bool = False,
+                    precision: str = "fp32", use_ema: bool = True, channels_last: bool | None = None,
                     compile: bool = False) -> Translator:
     """Load the generator for `direction` from a run dir / checkpoint, or an official state dict.
 

@@ -3,7 +3,7 @@
 Models declare nets, optimizers, phases and losses (models/base.py); this file is the only place that
 touches requires_grad, zero_grad, autocast, the gradient scaler, backward and step. One step is:
 
-    1. move the batch to the device (NHWC with --channels-last)
+    1. move the batch to the device (NHWC with --channels-last, which bf16 on a CPU takes unless told not to)
     2. freeze every net that no phase due this step trains, then run the model's shared forward once under
        autocast: graphs are built only through nets that will be trained
     3. for each due phase, in the model's order:
@@ -65,14 +65,15 @@ class LossAverages:
 
 
 class Engine:
-    def __init__(self, model, precision: str = "fp32", channels_last: bool = False, compile: bool = False,
+    def __init__(self, model, precision: str = "fp32", channels_last: bool | None = None, compile: bool = False,
                  ema_decay: float = 0.0, processes=None):
+        """`channels_last`: the memory layout, or None for the precision's choice (bf16 on a CPU: channels-last)."""
         self.model, self.device = model, model.device
         self.processes = processes or SingleProcess()
         self.precision = precision_for(precision, self.device)
-        self.channels_last = channels_last
+        self.channels_last = self.precision.runs_channels_last(channels_last)
         nets = model.nets
-        if channels_last:  # before the optimizers exist, so their state takes the same layout
+        if self.channels_last:  # before the optimizers exist, so their state takes the same layout
             for net in nets.values():
                 net.to(memory_format=torch.channels_last)
         self.phases: list[Phase] = list(model.phases())

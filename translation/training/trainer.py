@@ -136,8 +136,8 @@ class Trainer:
             self.processes.use_sync_batch_norm(self.model.nets)
         self.engine = Engine(self.model, precision=c.precision, channels_last=c.channels_last,
                              compile=c.compile, ema_decay=c.ema_decay, processes=self.processes)
-        if self.engine.precision.advice:
-            distributed.say(self.processes, self.engine.precision.advice)
+        for note in self.engine.precision.training_notes():  # a likely mistake, or faster flags for this CPU
+            distributed.say(self.processes, note)
         self.schedule = Schedule(len(self.dataset), c.batch_size, c.epochs, c.epochs_decay, c.steps)
         if state is not None:
             try:
