@@ -175,3 +175,16 @@ def test_families_without_optimizer_D_give_both_players_optimizer_and_D_its_lr_D
 
     specs = generator_and_discriminator_optimizers(from_dict(Pix2PixConfig, {"lr_D": 4e-4}), ("G",), ("D",))
     assert (specs["G"].kind, specs["G"].lr, specs["D"].kind, specs["D"].lr) == ("adam", 2e-4, "adam", 4e-4)
+
+
+def test_the_gan_modes_the_label_options_accept_are_the_losses_with_labels():
+    from translation.losses import adversarial_loss
+    from translation.names import GAN_MODES, GAN_MODES_WITH_LABELS
+
+    assert {mode for mode in GAN_MODES if adversarial_loss(mode).has_targets} == set(GAN_MODES_WITH_LABELS)
+    for mode in GAN_MODES:  # --smooth-real passes the option check exactly where the loss takes targets
+        if mode in GAN_MODES_WITH_LABELS:
+            from_dict(NoiseGANConfig, {"gan_mode": mode, "smooth_real": [0.9]})
+        else:
+            with pytest.raises(ValueError, match=f"--gan-mode {mode} does not have"):
+                from_dict(NoiseGANConfig, {"gan_mode": mode, "smooth_real": [0.9]})

@@ -28,6 +28,8 @@ CONDITIONS = ("concat", "projection")  # how a conditional noise GAN's D sees th
 
 # losses/ and training/
 GAN_MODES = ("minimax", "vanilla", "nonsaturating", "lsgan", "wgan", "hinge", "ragan", "ralsgan")
+# the losses whose D learns labels (1 real, 0 fake), which label smoothing and flips change (has_targets)
+GAN_MODES_WITH_LABELS = ("minimax", "vanilla", "nonsaturating", "lsgan")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 DIFFAUGMENT_POLICIES = ("color", "translation", "cutout")  # DiffAugment's three (Zhao et al. 2020)
 

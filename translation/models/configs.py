@@ -7,9 +7,10 @@ from typing import ClassVar, Optional
 
 from translation.config import TrainConfig, default, option
 from translation.data.geometry import DEFAULT_CROP_SIZE, DEFAULT_LOAD_SIZE, DEFAULT_PREPROCESS, flags_error
-from translation.names import (CONDITIONS, DIFFAUGMENT_POLICIES, DIRECTIONS, GAN_MODES, GENERATOR_SIZE_MULTIPLES,
-                               IMAGE_GENERATORS, INITS, NOISE_GENERATORS, NORMS, OPTIMIZERS, PATCH_DISCRIMINATORS,
-                               PREPROCESS_MODES, STARGAN_CELEBA_ATTRS, STARGAN_HAIR_COLOURS)
+from translation.names import (CONDITIONS, DIFFAUGMENT_POLICIES, DIRECTIONS, GAN_MODES, GAN_MODES_WITH_LABELS,
+                               GENERATOR_SIZE_MULTIPLES, IMAGE_GENERATORS, INITS, NOISE_GENERATORS, NORMS,
+                               OPTIMIZERS, PATCH_DISCRIMINATORS, PREPROCESS_MODES, STARGAN_CELEBA_ATTRS,
+                               STARGAN_HAIR_COLOURS)
 
 
 @dataclass
@@ -223,7 +224,7 @@ class NoiseGANConfig(GANConfig):
             raise ValueError(f"--channels {self.channels}: images have 1 (gray) or 3 (colour) channels, or 0 for "
                              "the data's own")
         targets = self.smooth_real is not None or self.flip_labels > 0
-        if targets and self.gan_mode not in ("minimax", "vanilla", "nonsaturating", "lsgan"):
+        if targets and self.gan_mode not in GAN_MODES_WITH_LABELS:
             raise ValueError(f"--smooth-real and --flip-labels change D's targets, which --gan-mode "
                              f"{self.gan_mode} does not have (it has scores, not labels)")
         if self.unrolled_steps and self.feature_matching > 0:
