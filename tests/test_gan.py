@@ -8,6 +8,7 @@ import torch.nn.functional as F
 
 from translation import names
 from translation.config import from_dict
+from translation.losses import R1, GradientPenalty
 from translation.models import CONFIGS, model_class
 from translation.models.configs import NoiseGANConfig
 from translation.models.gan import NoiseGAN
@@ -145,8 +146,19 @@ def test_feature_matching_adds_its_term_and_optimizers_can_differ():
 
 def test_penalties_join_ds_terms_when_asked():
     model = tiny("dcgan", norm_D="none", lambda_gp=10.0, lambda_r1=1.0)
-    _, terms = d_terms(model, batch(labels=False))
-    assert {"D_real", "D_fake", "D_gp", "D_r1"} == set(terms) and terms["D_gp"] >= 0
+    model.progress = 0.0
+    out = model.forward(batch(labels=False))
+    random_state = torch.get_rng_state()
+    terms = model.loss_D(out)
+    assert {"D_real", "D_fake", "D_gp", "D_r1"} == set(terms)
+    # each is its penalty (test_losses.py checks their formulas) on this D, at the batch's real and generated
+    # images, with the weight asked for; and D's weights get its gradient
+    real, fake, extra = out["real"], out["fake"].detach(), [] if out["labels"] is None else [out["labels"]]
+    torch.set_rng_state(random_state)  # the same points between real and fake
+    assert terms["D_gp"].item() == pytest.approx(GradientPenalty(10.0)(model.D, real, fake, *extra).item(), rel=1e-6)
+    assert terms["D_r1"].item() == pytest.approx(R1(1.0)(model.D, real, None, *extra).item(), rel=1e-6)
+    terms["D_gp"].backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.D.parameters())
 
 
 def test_conditional_gan_records_its_classes_and_needs_labels():
