@@ -49,6 +49,10 @@ def test_a_restated_declaration_or_a_stray_default_is_refused_when_the_class_is_
         @dataclasses.dataclass
         class Restated(GANConfig):
             lr: float = option(1e-3, "initial learning rate", above=0.0)
+    with pytest.raises(TypeError, match="Plain.lr: option 'lr' is declared in a base class already"):
+        @dataclasses.dataclass
+        class Plain(GANConfig):
+            lr: float = 1e-3  # a plain value would drop the help, choices and bounds
     with pytest.raises(TypeError, match="Stray.learning_rate: default.*none declares it"):
         @dataclasses.dataclass
         class Stray(GANConfig):

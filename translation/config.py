@@ -53,9 +53,10 @@ def _field(default: Any, metadata: dict):
 def _declaration(cls, name: str, like: type | None) -> tuple[type, dataclasses.Field] | tuple[None, None]:
     """(class, field) of option `name` in `like`, or else in the nearest dataclass base of `cls`."""
     for klass in [like] if like else cls.__mro__[1:]:
-        declared = getattr(klass, "__dataclass_fields__", {}).get(name)
-        if declared is not None:
-            return klass, declared
+        if dataclasses.is_dataclass(klass):  # fields(), not __dataclass_fields__: no ClassVars
+            declared = {f.name: f for f in dataclasses.fields(klass)}.get(name)
+            if declared is not None:
+                return klass, declared
     return None, None
 
 
@@ -63,13 +64,12 @@ def _inherit_declarations(cls) -> None:
     """Turn the subclass's default(...) fields into full fields with the declaration's help, choices and bounds,
     and refuse an option declared again with option(...): one declaration per option, so its help cannot drift."""
     annotations = cls.__dict__.get("__annotations__", {})
-    for name, value in list(cls.__dict__.items()):
-        if not isinstance(value, dataclasses.Field):
-            continue
-        like = value.metadata.get("like")
+    for name in annotations:
+        value = cls.__dict__.get(name)
+        like = value.metadata.get("like") if isinstance(value, dataclasses.Field) else None
         source, declared = _declaration(cls, name, like)
         where = f"{cls.__name__}.{name}"
-        if not value.metadata.get("override"):
+        if not isinstance(value, dataclasses.Field) or not value.metadata.get("override"):  # a plain value too
             if declared is not None:
                 raise TypeError(f"{where}: option {name!r} is declared in a base class already; change its "
                                 f"default with `{name}: {declared.type} = default(...)`")
