@@ -24,8 +24,9 @@ def declarations(config_class) -> dict[str, type]:
     for klass in config_class.__mro__:
         if not dataclasses.is_dataclass(klass):
             continue
+        fields = {f.name: f for f in dataclasses.fields(klass)}  # not ClassVars (NoiseGANConfig.builtin_data)
         for name in klass.__dict__.get("__annotations__", {}):
-            f = klass.__dataclass_fields__.get(name)
+            f = fields.get(name)
             if f is not None and not f.metadata.get("override"):
                 found[name] = klass
     return found
