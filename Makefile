@@ -33,10 +33,11 @@ demo-gan: $(VENV)/.base
 	$(VENV)/bin/translation demo gan
 
 # two pytest workers for the 2 cores the suite is timed on (`make test TEST_WORKERS=4` on a larger machine),
-# each file's tests on one worker (tests/conftest.py says why); the 15 slowest tests are listed at the end
+# a test on whichever worker is free, a file's tests that share a module fixture on one (tests/conftest.py); the
+# 15 slowest tests are listed at the end
 TEST_WORKERS ?= 2
 test: $(VENV)/.test
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
 clean-demo:
 	rm -rf demo_output

@@ -104,8 +104,26 @@ def inception_weights(tmp_path_factory) -> Path:
 
 
 # --------------------------------------------------------------------------- two workers (pytest-xdist)
-# `make test` runs `-n 2 --dist loadfile`: a file's tests run on one worker, so its module fixtures are built once.
-# (loadgroup's xdist_group marks are silently ignored under pytest 9.2, pytest-xdist issue #1386.)
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(items):
+    """`make test` runs `-n 2 --dist loadgroup`: each test goes to whichever worker is free, except that the
+    tests of a file that share a module- or class-scoped fixture form one group, run by one worker, so that the
+    fixture is built once."""
+    for item in items:
+        if not item.get_closest_marker("xdist_group") and any(
+                defs[-1].scope in ("module", "class", "package") for defs in item._fixtureinfo.name2fixturedefs.values()):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+    yield  # pytest-xdist's hook appends "@group" to the grouped tests' ids
+    # pytest 9.2 keeps a node's id in `_id`; pytest-xdist 3.8 still writes the grouped id to `_nodeid`, where it
+    # is ignored and the groups silently split (pytest-xdist issue #1386): carry it over
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        grouped = getattr(item, "_nodeid", None)
+        if isinstance(grouped, str) and "@" in grouped and "@" not in item.nodeid and hasattr(item, "_id"):
+            item._id = NodeId.parse(grouped)
+
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item):
