@@ -51,8 +51,8 @@ class Precision:
     def runs_channels_last(self, choice: bool | None) -> bool:
         """The memory layout to run in: the user's choice (--channels-last / --no-channels-last), or when not
         set channels-last for bf16 on a CPU. oneDNN's bfloat16 convolutions are fast in NHWC only: on a Xeon
-        with AMX, CycleGAN's training step ran 0.43x fp32's speed in the default NCHW layout, 3.13x in NHWC.
-        fp32 keeps NCHW, the official code's layout."""
+        with AMX, CycleGAN's training step ran 0.43x fp32's speed in the default NCHW layout, 3.13x in NHWC;
+        on an AMD EPYC that emulates bfloat16, 0.29x and 0.46x. fp32 keeps NCHW, the official code's layout."""
         if choice is not None:
             return choice
         return self.name == "bf16" and self.device_type == "cpu"
@@ -65,8 +65,8 @@ class Precision:
                     "fp32 (measured here: 16x); bf16 is the fast half precision on CPUs")
         if self.name == "bf16" and self.device_type == "cpu" and cpu_has_fast_bf16() is False:
             return ("note: this CPU has no bfloat16 instructions (AVX-512 BF16 or AMX), so bf16 is emulated "
-                    "and slower than fp32 (CycleGAN's training step on an AMD EPYC with AVX2: 0.54x fp32's speed); "
-                    "fp32 is the fast choice here")
+                    "and slower than fp32 (a small CycleGAN's training step ran at 0.46x fp32's speed on an "
+                    "AMD EPYC with AVX2); fp32 is the fast choice here")
         return None
 
     def training_notes(self) -> list[str]:
