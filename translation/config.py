@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -347,7 +348,7 @@ def add_field_argument(group, cls, name: str, default: Any = None) -> None:
     choices and type. `default`: the value when the flag is not given. None (what `resolve` needs to tell the
     given flags apart) shows the field's own default in --help; another value is shown as the default."""
     f = next(f for f in dataclasses.fields(cls) if f.name == name)
-    kind, _, is_list = _unwrap(typing.get_type_hints(cls)[name])
+    kind, _, is_list = _unwrap(_field_types(cls)[name])
     kwargs: dict[str, Any] = {"default": default, "dest": f.name}
     shown = _describe_default(f) if default is None else _describe_default(f, default)
     help_text = f"{f.metadata.get('help', '')} (default: {shown})"
@@ -365,6 +366,13 @@ def add_field_argument(group, cls, name: str, default: Any = None) -> None:
                            **{k: v for k, v in kwargs.items() if k != "choices"})
         return
     group.add_argument(flag_name(f), type=kind, help=help_text, **kwargs)
+
+
+@functools.cache
+def _field_types(cls) -> dict[str, Any]:
+    """typing.get_type_hints(cls), once per class: it evaluates every annotation of the class and its bases, and
+    building the command line's parser adds ~700 flags (once each: ~1 s at every `translation` command)."""
+    return typing.get_type_hints(cls)
 
 
 def _comma_separated(kind: type):
