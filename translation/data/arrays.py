@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import torch
 
-from translation.data.io import luminance, read_image
+from translation.data.io import decode_image, luminance, read_image
 
 
 def resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -48,8 +48,17 @@ def to_channels(image: np.ndarray, channels: int, source: str = "") -> np.ndarra
 
 
 def read_channels(path, channels: int) -> np.ndarray:
-    """Read an image for a network with `channels` inputs: 1 and 3 convert, any other count (e.g. RGBA,
-    multi-channel TIFF) keeps every channel of the file, alpha included, and must match."""
-    if channels in (1, 3):
-        return read_image(path, channels=channels)
-    return read_image(path, channels=channels, alpha="keep")
+    """Read an image for a network with `channels` inputs: 1 and 3 convert (alpha composited on white), any
+    other count (e.g. RGBA, multi-channel TIFF) keeps every channel of the file, alpha included, and must
+    match."""
+    return read_image(path, **_for_net(channels))
+
+
+def decode_channels(data: bytes, channels: int, name: str = "image") -> np.ndarray:
+    """An image's bytes in memory (an upload) for a network with `channels` inputs, as read_channels reads
+    the file."""
+    return decode_image(data, name, **_for_net(channels))
+
+
+def _for_net(channels: int) -> dict:
+    return {"channels": channels} if channels in (1, 3) else {"channels": channels, "alpha": "keep"}

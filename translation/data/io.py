@@ -9,6 +9,7 @@ commands that print their own report collect those with :func:`read_warnings`.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import pathlib
 import threading
@@ -22,6 +23,8 @@ from PIL import Image, UnidentifiedImageError
 from translation.utils.files import atomic_write_bytes
 
 PathLike = Union[str, os.PathLike]
+# what the decoders read: a file, or an image's bytes in memory (an upload; never written to disk)
+Source = Union[pathlib.Path, bytes]
 
 # What is read (a GIF gives its first frame); WRITE_EXTENSIONS, below, is what can be written.
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif"})
@@ -32,6 +35,7 @@ DEFAULT_MAX_PIXELS = 178_956_970
 MAX_PIXELS_ENV = "TRANSLATION_MAX_PIXELS"
 
 _ORIENTATION_TAG = 0x0112
+_TIFF_MAGIC = (b"II*\x00", b"MM\x00*")
 _PIL_LIMIT_LOCK = threading.Lock()
 
 
@@ -200,18 +204,29 @@ def _split_alpha(array: np.ndarray, has_alpha: bool) -> _Decoded:
     return _Decoded(array, None, is_data=channels not in (1, 3))
 
 
-def _png_bit_depth(path) -> int:
-    with open(path, "rb") as f:
-        header = f.read(26)
+def _head(source: Source, size: int) -> bytes:
+    if isinstance(source, bytes):
+        return source[:size]
+    with open(source, "rb") as f:
+        return f.read(size)
+
+
+def _opened(source: Source):
+    """What PIL and tifffile open: the file's path, or a stream over the bytes."""
+    return io.BytesIO(source) if isinstance(source, bytes) else source
+
+
+def _png_bit_depth(source: Source) -> int:
+    header = _head(source, 26)
     return header[24] if len(header) >= 26 else 8
 
 
-def _is_16bit_colour(im: Image.Image, path) -> bool:
+def _is_16bit_colour(im: Image.Image, source: Source) -> bool:
     """PIL silently reduces 16-bit RGB(A) PNG/TIFF to 8 bits; such files go to OpenCV instead."""
     if im.mode not in ("RGB", "RGBA"):
         return False
     if im.format == "PNG":
-        return _png_bit_depth(path) == 16
+        return _png_bit_depth(source) == 16
     if im.format == "TIFF":
         bits = im.tag_v2.get(258, (8,))
         bits = bits if isinstance(bits, tuple) else (bits,)
@@ -240,8 +255,9 @@ def _decode_pil(im: Image.Image) -> _Decoded:
     return _split_alpha(_to_unit_float(array), has_alpha=mode in ("LA", "RGBA"))
 
 
-def _decode_cv2(path) -> Optional[_Decoded]:
-    data = np.fromfile(str(path), dtype=np.uint8)  # imdecode avoids cv2's trouble with non-ASCII paths
+def _decode_cv2(source: Source) -> Optional[_Decoded]:
+    # imdecode avoids cv2's trouble with non-ASCII paths
+    data = np.frombuffer(source, np.uint8) if isinstance(source, bytes) else np.fromfile(str(source), np.uint8)
     array = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
     if array is None:
         return None
@@ -253,14 +269,14 @@ def _decode_cv2(path) -> Optional[_Decoded]:
     return _split_alpha(_to_unit_float(np.ascontiguousarray(array)), has_alpha)
 
 
-def _decode_tifffile(path, limit: Optional[int]) -> Optional[_Decoded]:
-    """Multi-channel and float TIFFs, which PIL cannot open."""
+def _decode_tifffile(source: Source, path, limit: Optional[int]) -> Optional[_Decoded]:
+    """Multi-channel and float TIFFs, which PIL cannot open; `path` names the image in messages."""
     try:
         import tifffile
     except ImportError:
         return None
     try:
-        with tifffile.TiffFile(str(path)) as tif:
+        with tifffile.TiffFile(io.BytesIO(source) if isinstance(source, bytes) else str(source)) as tif:
             page = tif.pages[0]
             _check_pixels(path, page.imagewidth, page.imagelength, limit)
             array = page.asarray()
@@ -281,12 +297,12 @@ def _decode_tifffile(path, limit: Optional[int]) -> Optional[_Decoded]:
     return _split_alpha(_to_unit_float(array), has_alpha)
 
 
-def _open_pil(path) -> Image.Image:
+def _open_pil(source: Source) -> Image.Image:
     """Open lazily, with PIL's own bomb guard replaced by ours (PIL's is process-global)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
-            return Image.open(path)
+            return Image.open(_opened(source))
         except Image.DecompressionBombError:
             pass
         # Opening is lazy (header only), so lifting PIL's limit for this one open is safe:
@@ -294,7 +310,7 @@ def _open_pil(path) -> Image.Image:
         with _PIL_LIMIT_LOCK:
             saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
             try:
-                return Image.open(path)
+                return Image.open(_opened(source))
             finally:
                 Image.MAX_IMAGE_PIXELS = saved
 
@@ -311,10 +327,12 @@ def _warn_if_several_frames(im: Image.Image, path) -> None:
         warnings.warn(ImageReadWarning(path, f"{kind} ({frames} {unit}), using the first"), stacklevel=4)
 
 
-def _decode_file(path: pathlib.Path, limit: Optional[int]) -> Tuple[_Decoded, int]:
-    """Decode with PIL where it keeps full precision, else OpenCV / tifffile; returns (data, EXIF orientation)."""
+def _decode_file(source: Source, path: PathLike, limit: Optional[int],
+                 suffix: str = "") -> Tuple[_Decoded, int]:
+    """Decode with PIL where it keeps full precision, else OpenCV / tifffile; returns (data, EXIF orientation).
+    `path` names the image in messages; `suffix` (.tif) says what to try when PIL does not know the format."""
     try:
-        im = _open_pil(path)
+        im = _open_pil(source)
     except UnidentifiedImageError:
         im = None
     except (OSError, SyntaxError, ValueError) as e:
@@ -322,10 +340,11 @@ def _decode_file(path: pathlib.Path, limit: Optional[int]) -> Tuple[_Decoded, in
 
     if im is None:  # formats PIL does not know: float / multi-channel TIFF, exotic encodings
         decoded = None
-        if path.suffix.lower() in (".tif", ".tiff"):
-            decoded = _decode_tifffile(path, limit)
+        # a file says it is a TIFF by its name, bytes by their first four
+        if suffix.lower() in (".tif", ".tiff") or (isinstance(source, bytes) and source[:4] in _TIFF_MAGIC):
+            decoded = _decode_tifffile(source, path, limit)
         if decoded is None:
-            decoded = _decode_cv2(path)
+            decoded = _decode_cv2(source)
         if decoded is None:
             raise ImageReadError(path, "not an image file (unrecognised format)")
         _check_pixels(path, decoded.colour.shape[1], decoded.colour.shape[0], limit)
@@ -339,8 +358,8 @@ def _decode_file(path: pathlib.Path, limit: Optional[int]) -> Tuple[_Decoded, in
         except Exception:  # a broken EXIF block should not make the pixels unreadable
             orientation = 1
         try:
-            if _is_16bit_colour(im, path):
-                decoded = _decode_cv2(path)
+            if _is_16bit_colour(im, source):
+                decoded = _decode_cv2(source)
                 if decoded is None:
                     raise ImageReadError(path, "truncated or corrupt image data")
             else:
@@ -385,10 +404,7 @@ def read_image(
     Raises :class:`ImageReadError` for missing, empty, truncated, corrupt, too large or
     non-image files and for a channel count that cannot be met.
     """
-    if alpha not in ("white", "drop", "keep"):
-        raise ValueError(f"alpha must be 'white', 'drop' or 'keep', not {alpha!r}")
-    if channels is not None and channels < 1:
-        raise ValueError(f"channels must be a positive number, not {channels}")
+    _check_options(channels, alpha)
     path = pathlib.Path(path)
     if not path.exists():
         raise ImageReadError(path, "file not found")
@@ -396,9 +412,37 @@ def read_image(
         raise ImageReadError(path, "is a folder, not an image file")
     if path.stat().st_size == 0:
         raise ImageReadError(path, "empty file (0 bytes)")
-    limit = resolve_max_pixels(max_pixels)
+    decoded = _decode_file(path, path, resolve_max_pixels(max_pixels), path.suffix)
+    return _finish(path, *decoded, channels, alpha)
 
-    decoded, orientation = _decode_file(path, limit)
+
+def decode_image(
+    data: bytes,
+    name: str = "image",
+    channels: Optional[int] = None,
+    alpha: str = "white",
+    max_pixels: Optional[int] = DEFAULT_MAX_PIXELS,
+) -> np.ndarray:
+    """Decode an image file's bytes held in memory (an upload) as :func:`read_image` reads the file: the
+    same decoders, options and decompression-bomb guard, and nothing written to disk. ``name`` stands for
+    the file in messages (:class:`ImageReadError`)."""
+    _check_options(channels, alpha)
+    if not data:
+        raise ImageReadError(name, "empty (0 bytes)")
+    return _finish(pathlib.Path(name), *_decode_file(bytes(data), name, resolve_max_pixels(max_pixels)),
+                   channels, alpha)
+
+
+def _check_options(channels: Optional[int], alpha: str) -> None:
+    if alpha not in ("white", "drop", "keep"):
+        raise ValueError(f"alpha must be 'white', 'drop' or 'keep', not {alpha!r}")
+    if channels is not None and channels < 1:
+        raise ValueError(f"channels must be a positive number, not {channels}")
+
+
+def _finish(path: pathlib.Path, decoded: _Decoded, orientation: int, channels: Optional[int],
+            alpha: str) -> np.ndarray:
+    """The decoded samples as read_image returns them: alpha handled, channels converted, EXIF applied."""
     colour, alpha_channel = decoded.colour, decoded.alpha
     if alpha_channel is not None and alpha == "white":
         colour = colour * alpha_channel + (1.0 - alpha_channel)
