@@ -8,6 +8,7 @@ input, then one column per domain, as the official StarGAN's samples.
 """
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,21 +57,33 @@ class DomainTranslator(Translator):
                  channels_last: bool | None = None, compile: bool = False):
         self.domains, self.label_kind = list(record["domains"]), record["label_kind"]
         self.exclusive = exclusive_indices(self.domains, record.get("exclusive", []))
-        self.sheets = request.to == ["all"]
-        self.targets = [] if self.sheets else self._indices(request.to, "--to")
-        if self.label_kind == "single_label" and len(self.targets) > 1:
-            raise ValueError(f"--to: this model's domains are exclusive ({', '.join(self.domains)}): name one, "
-                             "or all")
-        self.source = None if request.source is None else self._indices(request.source, "--from")
-        if self.source is not None and self.label_kind == "single_label" and len(self.source) != 1:
-            raise ValueError("--from: this model's domains are exclusive: name the one the inputs are in")
-        direction = "to all domains" if self.sheets else "to " + ",".join(request.to)
+        self.retarget(request)
         # the speed switches apply to the generator; the classifier runs once an image, at its training size
-        super().__init__(net, spec, direction, test_mode, device, precision, weights, channels_last, compile)
+        super().__init__(net, spec, self.direction, test_mode, device, precision, weights, channels_last, compile)
         self.classifier, self.classifier_size = classifier, classifier_size
         if classifier is not None:
             classifier.to(device).eval()
+
+    def retarget(self, request: DomainRequest) -> None:
+        """What to translate to and from: the part of a translator that changes from request to request."""
+        sheets = request.to == ["all"]
+        targets = [] if sheets else self._indices(request.to, "--to")
+        if self.label_kind == "single_label" and len(targets) > 1:
+            raise ValueError(f"--to: this model's domains are exclusive ({', '.join(self.domains)}): name one, "
+                             "or all")
+        source = None if request.source is None else self._indices(request.source, "--from")
+        if source is not None and self.label_kind == "single_label" and len(source) != 1:
+            raise ValueError("--from: this model's domains are exclusive: name the one the inputs are in")
+        self.sheets, self.targets, self.source = sheets, targets, source
+        self.direction = "to all domains" if sheets else "to " + ",".join(request.to)
         self.readings = SourceReadings()
+
+    def for_request(self, request: DomainRequest) -> DomainTranslator:
+        """This translator with other targets (and inputs): the same nets, modes and weights, nothing loaded
+        or built again. The original is left as it was."""
+        other = copy.copy(self)
+        other.retarget(request)
+        return other
 
     def _indices(self, names: list[str], flag: str) -> list[int]:
         unknown = [name for name in names if name not in self.domains]
@@ -132,9 +145,17 @@ def load_domain_translator(checkpoint, request: DomainRequest, test_mode: str | 
                            compile: bool = False) -> DomainTranslator:
     """The domain-conditioned generator of a checkpoint (ours, or an official StarGAN G file); `channels_last`,
     `compile`: see Translator."""
-    speed = {"channels_last": channels_last, "compile": compile}
     path = resolve_checkpoint_path(checkpoint)
-    obj = load_file(path)
+    return domain_translator_from(load_file(path), path, request, test_mode, device, official, precision, use_ema,
+                                  channels_last, compile)
+
+
+def domain_translator_from(obj: dict, path: Path, request: DomainRequest, test_mode: str | None = None,
+                           device: torch.device | str = "cpu", official: OfficialStarGAN | None = None,
+                           precision: str = "fp32", use_ema: bool = True, channels_last: bool | None = None,
+                           compile: bool = False) -> DomainTranslator:
+    """load_domain_translator's translator from the dict `obj` already read from `path`."""
+    speed = {"channels_last": channels_last, "compile": compile}
     device = torch.device(device)
     if not is_translation_checkpoint(obj):
         return _load_official(path, obj, request, test_mode, device, official or OfficialStarGAN(), precision,

@@ -77,6 +77,15 @@ def load_onnx_translator(path, direction: str | None = None, test_mode: str | No
                          compile: bool = False) -> Translator:
     """A Translator (or DomainTranslator, with `to`) that runs the exported file `path`."""
     session, meta = open_session(path, device)
+    return onnx_translator_from(session, meta, path, direction, test_mode, to, source, precision, use_ema,
+                                channels_last, compile)
+
+
+def onnx_translator_from(session, meta: dict, path, direction: str | None = None, test_mode: str | None = None,
+                         to: list[str] | None = None, source: list[str] | None = None, precision: str = "fp32",
+                         use_ema: bool = True, channels_last: bool | None = None,
+                         compile: bool = False) -> Translator:
+    """load_onnx_translator's translator from a session open_session opened (a server keeps it)."""
     task = meta["task"]
     _refuse_what_was_fixed(path, meta, direction, test_mode, to, source)
     _refuse_runtime_options(meta, precision, use_ema, channels_last, compile)
@@ -98,9 +107,15 @@ def load_onnx_sampler(path, device: str = "auto", use_ema: bool = True, generato
                       precision: str = "fp32", channels_last: bool | None = None, compile: bool = False):
     """A Sampler that draws with the exported noise generator `path`: the same seed gives the same z, hence
     the checkpoint's images (within float rounding)."""
+    session, meta = open_session(path, device)
+    return onnx_sampler_from(session, meta, path, use_ema, generator, precision, channels_last, compile)
+
+
+def onnx_sampler_from(session, meta: dict, path, use_ema: bool = True, generator: str | None = None,
+                      precision: str = "fp32", channels_last: bool | None = None, compile: bool = False):
+    """load_onnx_sampler's sampler from a session open_session opened."""
     from translation.inference.sampling import Sampler
 
-    session, meta = open_session(path, device)
     if meta["task"] != "sample":
         raise ExportError(f"{path} translates images rather than drawing them from noise: use "
                           f"`translation translate {path} INPUT OUTPUT`")

@@ -115,7 +115,14 @@ def load_sampler(checkpoint, device: torch.device | str = "cpu", use_ema: bool =
                  compile: bool = False) -> Sampler:
     """The checkpoint's noise generators (all, or the one `generator` names), ready to draw."""
     path = resolve_checkpoint_path(checkpoint)
-    obj = upgrade(load_file(path), path)
+    return sampler_from(load_file(path), path, device, use_ema, generator, precision, channels_last, compile)
+
+
+def sampler_from(obj: dict, path, device: torch.device | str = "cpu", use_ema: bool = True,
+                 generator: str | None = None, precision: str = "fp32", channels_last: bool | None = None,
+                 compile: bool = False) -> Sampler:
+    """load_sampler's sampler from the dict `obj` already read from `path`."""
+    obj = upgrade(obj, path)
     keys = [key for key, record in obj["generators"].items() if record["task"] == "sample"]
     if not keys:
         raise CheckpointError(f"{path}: its generators translate images rather than draw them from noise; "

@@ -179,9 +179,18 @@ def load_translator(checkpoint, direction: str | None = None, test_mode: str | N
     A checkpoint with an exponential moving average of that generator's weights gives the average (the
     translator's `weights` says "ema") unless use_ema is False. `channels_last`, `compile`: see Translator.
     """
-    speed = {"channels_last": channels_last, "compile": compile}
     path = resolve_checkpoint_path(checkpoint)
-    obj = load_file(path)
+    return translator_from(load_file(path), path, direction, test_mode, device, official, precision, use_ema,
+                           channels_last, compile)
+
+
+def translator_from(obj: dict, path: Path, direction: str | None = None, test_mode: str | None = None,
+                    device: torch.device | str = "cpu", official: OfficialFlags | None = None,
+                    precision: str = "fp32", use_ema: bool = True, channels_last: bool | None = None,
+                    compile: bool = False) -> Translator:
+    """load_translator's translator from the dict `obj` already read from `path` (a server keeps it, so that
+    another direction or test mode does not read the file again)."""
+    speed = {"channels_last": channels_last, "compile": compile}
     device = torch.device(device)
     if not is_translation_checkpoint(obj):
         return _load_official(path, obj, direction or "AtoB", test_mode, device, official, precision, speed)
