@@ -1,0 +1,641 @@
+// The `translation serve` page: pick a model, draw or drop an image, see it translated. Plain JavaScript, no
+// build step and nothing from other origins (the server's content security policy allows only this file).
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+
+const NAMES = {
+  pix2pix: "pix2pix", cyclegan: "CycleGAN", stargan: "StarGAN", gan: "GAN", dcgan: "DCGAN", wgan: "WGAN",
+  "wgan-gp": "WGAN-GP", lsgan: "LSGAN", sngan: "SNGAN", cgan: "cGAN", madgan: "MAD-GAN", mrgan: "MRGAN",
+  imported: "imported weights", onnx: "ONNX file",
+};
+const KINDS = {
+  translate: "image → image", translate_to_domain: "image → named domains", sample: "noise → image",
+};
+const GROUPS = { translate: "Image to image", translate_to_domain: "Image to domains", sample: "Noise to image" };
+const LIVE_DELAY_MS = 150;   // debounce: a live request waits for this long a pause in the drawing
+const UNDO_DEPTH = 40;
+
+// the token comes in the URL fragment (#token=...), which browsers never send to a server or in a Referer
+const fragment = new URLSearchParams(location.hash.slice(1));
+const token = fragment.get("token");
+
+const state = {
+  models: [],
+  model: null,
+  input: "draw",         // "draw" | "image"
+  file: null,            // the chosen File, sent as its own bytes
+  tool: "pen",
+  undo: [],
+  drawn: false,          // the canvas holds strokes (a model switch then keeps them)
+  busy: false,           // a request is in flight (at most one)
+  again: false,          // another was asked for meanwhile: sent when this one ends, with the newest input
+  epoch: 0,              // bumped on a model switch: answers for an older model are dropped
+  liveTimer: 0,
+  urls: {},              // object URLs in use, revoked when replaced
+};
+
+// ---------- small helpers ----------
+
+function api(path, options = {}) {
+  const headers = new Headers(options.headers || {});
+  if (token) headers.set("Authorization", `Bearer ${token}`);
+  return fetch(path, { ...options, headers, cache: "no-store" });
+}
+
+function setURL(slot, blob) {
+  if (state.urls[slot]) URL.revokeObjectURL(state.urls[slot]);
+  state.urls[slot] = blob ? URL.createObjectURL(blob) : null;
+  return state.urls[slot];
+}
+
+function element(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (key === "class") node.className = value;
+    else if (key in node) node[key] = value;
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function showError(message) {
+  const box = $("error");
+  box.textContent = message;
+  box.hidden = !message;
+  $("output-image").classList.toggle("stale", Boolean(message));
+}
+
+function setStatus(text) { $("status").textContent = text; }
+
+function formatBytes(n) {
+  return n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1048576).toFixed(1)} MB`;
+}
+
+// What a failed response says, in words: the JSON `error` if there is one, else the status and some text.
+async function failure(response) {
+  let detail = "";
+  const type = response.headers.get("Content-Type") || "";
+  try {
+    if (type.includes("json")) detail = (await response.json()).error || "";
+    else detail = (await response.text()).trim().slice(0, 200);
+  } catch (err) { detail = ""; }
+  let message = `${response.status} ${response.statusText || "error"}${detail ? ": " + detail : ""}`;
+  if (response.status === 401) {
+    message += token ? " (the token in this page's address was refused)"
+      : " (this server needs a token: open the address `translation serve` printed, which ends in #token=…)";
+  } else if (response.status === 503) {
+    const wait = response.headers.get("Retry-After");
+    message += ` (the server is busy${wait ? `: try again in ${wait} s` : ""})`;
+  }
+  return message;
+}
+
+function networkFailure(err) {
+  return `Could not reach the server (${err.message}): is \`translation serve\` still running?`;
+}
+
+// ---------- models ----------
+
+async function loadModels() {
+  let response;
+  try {
+    response = await api("api/models");
+  } catch (err) {
+    showError(networkFailure(err));
+    return;
+  }
+  if (!response.ok) { showError(`Could not list the models: ${await failure(response)}`); return; }
+  state.models = (await response.json()).models || [];
+  const select = $("model-select");
+  select.replaceChildren();
+  if (!state.models.length) {
+    select.append(element("option", { textContent: "no models" }));
+    showError("The server found no models: train one (translation train …) or name checkpoint folders or files " +
+              "on the `translation serve` command line.");
+    return;
+  }
+  for (const kind of Object.keys(GROUPS)) {
+    const models = state.models.filter((m) => m.kind === kind);
+    if (!models.length) continue;
+    const group = element("optgroup", { label: GROUPS[kind] });
+    for (const m of models) group.append(element("option", { value: m.id, textContent: optionText(m) }));
+    select.append(group);
+  }
+  for (const m of state.models.filter((m) => !GROUPS[m.kind])) {
+    select.append(element("option", { value: m.id, textContent: optionText(m) }));
+  }
+  select.disabled = false;
+  const wanted = fragment.get("model");
+  select.value = state.models.some((m) => m.id === wanted) ? wanted : state.models[0].id;
+  chooseModel(select.value);
+}
+
+function optionText(m) {
+  return `${m.id} — ${NAMES[m.model] || m.model}${m.step != null ? `, step ${m.step}` : ""}`;
+}
+
+function chooseModel(id) {
+  const m = state.models.find((entry) => entry.id === id);
+  if (!m) return;
+  state.model = m;
+  state.epoch += 1;
+  showError("");
+  fragment.set("model", id);
+  history.replaceState(null, "", `#${fragment.toString()}`);
+  describe(m);
+  buildControls(m);
+  const size = m.image_size || 256;
+  if (!state.drawn || canvas.width !== size) resizeCanvas(size, size, state.drawn);
+  fillSizes(size);
+  clearOutput();
+  if (liveOn()) scheduleLive(0);
+}
+
+function describe(m) {
+  $("info-model").textContent = NAMES[m.model] || m.model;
+  $("info-kind").textContent = KINDS[m.kind] || m.kind;
+  $("info-file").textContent = m.file || m.id;
+  const chips = [];
+  if (m.nets) chips.push(["net", nets(m.nets)]);
+  if (m.parameters) chips.push(["params", `${formatCount(m.parameters)} parameters`]);
+  if (m.step != null) chips.push(["step", `step ${m.step.toLocaleString("en")}`]);
+  chips.push(["weights", m.ema ? "EMA weights" : "raw weights"]);
+  if (m.kind !== "sample") {
+    chips.push(["size", `size multiple ${m.size_multiple}`]);
+    if (m.input_nc != null) chips.push(["channels", `${m.input_nc} → ${m.output_nc} channels`]);
+  } else if (m.z_dim) {
+    chips.push(["z", `z: ${m.z_dim}-d`]);
+  }
+  if (m.image_size) chips.push(["trained", `trained at ${m.image_size} px`]);
+  if (m.small && m.kind !== "sample") chips.push(["live", "live drawing"]);
+  $("info-chips").replaceChildren(...chips.map(([kind, text]) => element("li", { class: `chip ${kind}`, textContent: text })));
+  let domains = "";
+  if (m.kind === "translate" && m.directions?.length) domains = `Directions: ${m.directions.join(", ")}`;
+  if (m.kind === "translate_to_domain") {
+    domains = `Domains (${m.label_kind === "multi_label" ? "attributes, several at once" : "one at a time"}): ` +
+              m.domains.join(", ");
+    if (m.exclusive?.length) domains += ` · exclusive: ${m.exclusive.map((g) => g.join("/")).join("; ")}`;
+  }
+  if (m.kind === "sample" && m.classes?.length) domains = `Classes: ${m.classes.join(", ")}`;
+  $("info-domains").textContent = domains;
+  loadThumbnail(m);
+}
+
+// {G_A: "resnet_9blocks", G_B: "resnet_9blocks", D_A: "basic"} -> "G_A, G_B resnet_9blocks · D_A basic"
+function nets(specs) {
+  if (Array.isArray(specs)) return specs.join(" · ");
+  const byName = new Map();
+  for (const [key, name] of Object.entries(specs)) byName.set(name, [...(byName.get(name) || []), key]);
+  return [...byName].map(([name, keys]) => `${keys.join(", ")} ${name}`.trim()).join(" · ");
+}
+
+function formatCount(n) {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(1)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : String(n);
+}
+
+async function loadThumbnail(m) {
+  const link = $("info-thumb-link");
+  link.hidden = true;
+  if (!m.thumbnail) return;
+  try {
+    const response = await api(m.thumbnail);
+    if (!response.ok || state.model !== m) return;  // no sheet yet: nothing to show
+    const url = setURL("thumb", await response.blob());
+    $("info-thumb").src = url;
+    link.href = url;
+    link.hidden = false;
+  } catch (err) { /* the thumbnail is a nicety; the model list already worked */ }
+}
+
+// ---------- per-kind controls ----------
+
+function radio(name, value, text, checked) {
+  return element("label", { class: "choice" },
+    element("input", { type: "radio", name, value, checked }), document.createTextNode(` ${text}`));
+}
+
+function buildControls(m) {
+  const sample = m.kind === "sample";
+  $("input-modes").hidden = sample;
+  $("drawing").hidden = sample || state.input !== "draw";
+  $("upload").hidden = sample || state.input !== "image";
+  $("sampling").hidden = !sample;
+  $("input-title").textContent = sample ? "Settings" : "Input";
+  $("translate").textContent = sample ? "Sample" : "Translate";
+
+  const directions = m.kind === "translate" ? (m.directions || []) : [];
+  $("ctl-direction").hidden = directions.length < 2;
+  $("direction-choices").replaceChildren(...directions.map((d, i) => radio("direction", d, d.replace("to", " → "), i === 0)));
+
+  $("ctl-targets").hidden = m.kind !== "translate_to_domain";
+  if (m.kind === "translate_to_domain") buildTargets(m);
+
+  $("ctl-sample").hidden = !sample;
+  if (sample) {
+    $("sample-label-wrap").hidden = !m.classes?.length;
+    $("sample-label").replaceChildren(element("option", { value: "", textContent: "any (random)" }),
+      ...(m.classes || []).map((c) => element("option", { value: c, textContent: c })));
+  }
+
+  fillSelect("test-mode", sample ? [] : m.test_modes || [], m.test_mode);
+  fillSelect("precision", m.precisions || [], (m.precisions || [])[0]);
+  $("tile-wrap").hidden = m.kind !== "translate";
+  $("tile").value = "";
+  $("live-wrap").hidden = sample || !m.small;
+  $("ctl-run").hidden = [$("test-mode-wrap"), $("precision-wrap"), $("tile-wrap")].every((w) => w.hidden);
+  $("translate").disabled = false;
+}
+
+function fillSelect(id, values, chosen) {
+  $(`${id}-wrap`).hidden = values.length < 2;
+  $(id).replaceChildren(...values.map((v) => element("option", { value: v, textContent: v, selected: v === chosen })));
+}
+
+// StarGAN targets: multi-label attributes as checkboxes, each exclusive group (hair colours) as radio buttons
+// with "as the input" first; single-label domains as one set of radio buttons.
+function buildTargets(m) {
+  const box = $("target-choices");
+  box.replaceChildren();
+  $("target-all").checked = false;
+  if (m.label_kind !== "multi_label") {
+    box.append(...m.domains.map((d, i) => radio("target", d, d, i === 0)));
+    return;
+  }
+  const groups = m.exclusive || [];
+  const done = new Set();
+  m.domains.forEach((d, i) => {
+    const group = groups.find((g) => g.includes(d));
+    if (!group) {
+      box.append(element("label", { class: "choice" },
+        element("input", { type: "checkbox", name: "target", value: d, checked: i === 0 }), document.createTextNode(` ${d}`)));
+    } else if (!done.has(group)) {
+      done.add(group);
+      const name = `group-${done.size}`;
+      box.append(element("span", { class: "group" },
+        radio(name, "", "as the input", i !== 0),
+        ...group.map((g) => radio(name, g, g, i === 0 && g === d))));
+    }
+  });
+}
+
+function targets() {
+  if ($("target-all").checked) return ["all"];
+  return [...$("target-choices").querySelectorAll("input:checked")].map((i) => i.value).filter(Boolean);
+}
+
+// ---------- the drawing canvas ----------
+
+const canvas = $("input-canvas");
+const ctx = canvas.getContext("2d", { willReadFrequently: true });
+let stroke = null;  // {x, y} while the pointer is down
+
+function whiteCanvas() {
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+}
+
+// A new size; `keep` scales the drawing to it (a model switch), else the canvas starts white.
+function resizeCanvas(width, height, keep) {
+  const old = keep ? copyCanvas() : null;
+  canvas.width = width;
+  canvas.height = height;
+  whiteCanvas();
+  if (old) { ctx.imageSmoothingQuality = "high"; ctx.drawImage(old, 0, 0, width, height); }
+  state.undo = [];
+  $("undo").disabled = true;
+  const width1 = Math.max(1, Math.round(width / 128));
+  $("stroke-width").max = Math.max(8, Math.round(width / 8));
+  $("stroke-width").value = width1;
+  $("stroke-width-value").textContent = width1;
+  fit();
+}
+
+function copyCanvas() {
+  const copy = element("canvas", { width: canvas.width, height: canvas.height });
+  copy.getContext("2d").drawImage(canvas, 0, 0);
+  return copy;
+}
+
+function fillSizes(modelSize) {
+  const sizes = [...new Set([modelSize, 128, 256, 512])].sort((a, b) => a - b);
+  $("canvas-size").replaceChildren(...sizes.map((s) => element("option", {
+    value: s, textContent: `${s} px${s === modelSize ? " (model)" : ""}`, selected: s === canvas.width,
+  })));
+}
+
+function point(event) {
+  const box = canvas.getBoundingClientRect();
+  return { x: (event.clientX - box.left) * canvas.width / box.width, y: (event.clientY - box.top) * canvas.height / box.height };
+}
+
+function pushUndo() {
+  state.undo.push(ctx.getImageData(0, 0, canvas.width, canvas.height));
+  if (state.undo.length > UNDO_DEPTH) state.undo.shift();
+  $("undo").disabled = false;
+}
+
+function line(from, to) {
+  ctx.strokeStyle = ctx.fillStyle = state.tool === "pen" ? "#000" : "#fff";
+  ctx.lineWidth = Number($("stroke-width").value);
+  ctx.lineCap = ctx.lineJoin = "round";
+  ctx.beginPath();
+  ctx.moveTo(from.x, from.y);
+  ctx.lineTo(to.x, to.y);
+  ctx.stroke();
+}
+
+canvas.addEventListener("pointerdown", (event) => {
+  if (event.button !== 0) return;
+  canvas.setPointerCapture(event.pointerId);
+  pushUndo();
+  stroke = point(event);
+  line(stroke, stroke);  // a click leaves a dot
+  changed();
+});
+
+canvas.addEventListener("pointermove", (event) => {
+  if (!stroke) return;
+  const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
+  for (const e of events.length ? events : [event]) {
+    const next = point(e);
+    line(stroke, next);
+    stroke = next;
+  }
+  changed();
+});
+
+for (const type of ["pointerup", "pointercancel"]) {
+  canvas.addEventListener(type, () => { if (stroke) { stroke = null; changed(); } });
+}
+
+function changed() {
+  state.drawn = true;
+  if (liveOn()) scheduleLive(LIVE_DELAY_MS);
+}
+
+function undo() {
+  const last = state.undo.pop();
+  if (!last) return;
+  ctx.putImageData(last, 0, 0);
+  $("undo").disabled = !state.undo.length;
+  changed();
+}
+
+function setTool(tool) {
+  state.tool = tool;
+  for (const name of ["pen", "eraser"]) {
+    $(`tool-${name}`).classList.toggle("active", name === tool);
+    $(`tool-${name}`).setAttribute("aria-pressed", String(name === tool));
+  }
+  canvas.classList.toggle("erasing", tool === "eraser");
+}
+
+// ---------- image input: picker, drop, paste ----------
+
+function setMode(mode) {
+  state.input = mode;
+  const sample = state.model?.kind === "sample";
+  $("drawing").hidden = sample || mode !== "draw";
+  $("upload").hidden = sample || mode !== "image";
+  for (const name of ["draw", "image"]) {
+    $(`mode-${name}`).classList.toggle("active", name === mode);
+    $(`mode-${name}`).setAttribute("aria-selected", String(name === mode));
+  }
+  fit();
+}
+
+function useFile(file) {
+  if (!file) return;
+  state.file = file;
+  setMode("image");
+  const img = $("input-image");
+  $("drop-hint").hidden = true;
+  $("input-meta").textContent = `${file.name || "pasted image"} · ${formatBytes(file.size)}`;
+  img.onload = () => {
+    img.hidden = false;
+    $("input-meta").textContent = `${file.name || "pasted image"} · ${img.naturalWidth} × ${img.naturalHeight} px · ${formatBytes(file.size)}`;
+    fit();
+  };
+  img.onerror = () => {
+    img.hidden = true;
+    $("drop-hint").hidden = false;  // the server may still read it (it has more decoders); it says so if not
+    $("input-meta").textContent = `${file.name || "pasted file"} · ${formatBytes(file.size)} · this browser cannot show it`;
+  };
+  img.src = setURL("input", file);
+  if (liveOn()) scheduleLive(0);
+}
+
+function firstImage(items) {
+  for (const item of items || []) {
+    const file = item instanceof File ? item : item.kind === "file" ? item.getAsFile() : null;
+    if (file) return file;
+  }
+  return null;
+}
+
+// ---------- translating ----------
+
+function liveOn() {
+  const m = state.model;
+  return Boolean(m && m.small && m.kind !== "sample" && $("live").checked && (state.input === "draw" ? state.drawn : state.file));
+}
+
+function scheduleLive(delay) {
+  clearTimeout(state.liveTimer);
+  state.liveTimer = setTimeout(run, delay);
+}
+
+// One request at a time: asked for while one is in flight, the page remembers only that it must run again, and
+// reads the newest input then; a stroke never queues a request of its own.
+async function run() {
+  clearTimeout(state.liveTimer);
+  if (!state.model) return;
+  if (state.busy) { state.again = true; setStatus("Waiting to send the newest input…"); return; }
+  state.busy = true;
+  $("busy").hidden = false;
+  try {
+    await send(state.model, state.epoch);
+  } finally {
+    state.busy = false;
+    $("busy").hidden = true;
+    if (state.again) { state.again = false; run(); }
+  }
+}
+
+function query(m) {
+  const q = new URLSearchParams({ model: m.id });
+  const get = (id) => (($(`${id}-wrap`) && $(`${id}-wrap`).hidden) ? "" : $(id).value.trim());
+  if (m.kind === "sample") {
+    q.set("n", $("sample-n").value || "16");
+    q.set("seed", $("sample-seed").value || "0");
+    if (get("sample-label")) q.set("label", get("sample-label"));
+    if ($("sample-truncation").value.trim()) q.set("truncation", $("sample-truncation").value.trim());
+    return q;
+  }
+  if (m.kind === "translate") {
+    const direction = document.querySelector("input[name=direction]:checked");
+    if (direction) q.set("direction", direction.value);
+    if (get("tile")) q.set("tile", get("tile"));
+  } else {
+    const to = targets();
+    if (!to.length) throw new Error("Choose at least one domain to translate to, or All domains.");
+    q.set("to", to.join(","));
+  }
+  if (get("test-mode")) q.set("test_mode", get("test-mode"));
+  if (get("precision")) q.set("precision", get("precision"));
+  return q;
+}
+
+function inputBody(m) {
+  if (m.kind === "sample") return Promise.resolve(null);
+  if (state.input === "image") {
+    if (!state.file) return Promise.reject(new Error("Choose an image first: drop one, paste one or pick a file."));
+    return Promise.resolve(state.file);
+  }
+  return new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+}
+
+async function send(m, epoch) {
+  let q, body;
+  try {
+    q = query(m);
+    body = await inputBody(m);
+  } catch (err) { showError(err.message); setStatus(""); return; }
+  const path = m.kind === "sample" ? "api/sample" : "api/translate";
+  setStatus(m.kind === "sample" ? "Sampling…" : "Translating…");
+  const started = performance.now();
+  let response, blob;
+  try {
+    response = await api(`${path}?${q}`, {
+      method: "POST", body,
+      headers: body ? { "Content-Type": body.type || "application/octet-stream" } : {},
+    });
+    if (response.ok) blob = await response.blob();
+  } catch (err) {
+    if (epoch === state.epoch) { showError(networkFailure(err)); setStatus(""); }
+    return;
+  }
+  if (epoch !== state.epoch) return;  // the model was switched meanwhile: the answer is for the old one
+  if (!response.ok) { showError(await failure(response)); setStatus(""); return; }
+  const type = response.headers.get("Content-Type") || "";
+  if (!type.startsWith("image/")) {
+    showError(`The server answered with ${type || "no content type"} instead of an image.`);
+    setStatus("");
+    return;
+  }
+  const roundTrip = performance.now() - started;
+  await showOutput(blob, response, roundTrip, m);
+}
+
+function showOutput(blob, response, roundTrip, m) {
+  return new Promise((resolve) => {
+    const img = $("output-image");
+    img.onload = () => {
+      img.hidden = false;
+      $("output-placeholder").hidden = true;
+      showError("");
+      const parts = [`${img.naturalWidth} × ${img.naturalHeight} px`];
+      const elapsed = response.headers.get("X-Elapsed-Ms");
+      if (elapsed) parts.push(`model ${Math.round(Number(elapsed))} ms`);
+      parts.push(`round trip ${Math.round(roundTrip)} ms`);
+      const weights = response.headers.get("X-Weights");
+      if (weights) parts.push(`${weights === "ema" ? "EMA" : weights} weights`);
+      $("output-meta").textContent = parts.join(" · ");
+      setStatus("");
+      const download = $("download");
+      download.href = img.src;
+      download.download = `${m.id.replace(/[^\w.-]+/g, "_")}-${m.kind === "sample" ? "samples" : "translated"}.png`;
+      download.hidden = false;
+      fit();
+      resolve();
+    };
+    img.onerror = () => {
+      showError(`The server answered with ${response.headers.get("Content-Type")}, but this browser cannot read it as an image.`);
+      setStatus("");
+      resolve();
+    };
+    img.src = setURL("output", blob);
+  });
+}
+
+function clearOutput() {
+  const img = $("output-image");
+  img.hidden = true;
+  img.removeAttribute("src");
+  setURL("output", null);
+  $("output-placeholder").hidden = false;
+  $("output-placeholder").textContent = state.model?.kind === "sample"
+    ? "Press Sample: a grid of generated images appears here." : "The translation appears here.";
+  $("output-meta").textContent = "";
+  $("download").hidden = true;
+}
+
+// ---------- layout: every picture as large as its pane allows, whole pixels kept sharp ----------
+
+function fitInto(node, width, height, stage) {
+  if (!width || !height || stage.hidden || !stage.clientWidth) return;
+  const scale = Math.min(stage.clientWidth / width, stage.clientHeight / height);
+  node.style.width = `${Math.floor(width * scale)}px`;
+  node.style.height = `${Math.floor(height * scale)}px`;
+  node.classList.toggle("pixelated", scale >= 2);
+}
+
+function fit() {
+  fitInto(canvas, canvas.width, canvas.height, $("draw-stage"));
+  const input = $("input-image");
+  if (!input.hidden) fitInto(input, input.naturalWidth, input.naturalHeight, $("drop-zone"));
+  const output = $("output-image");
+  if (!output.hidden) fitInto(output, output.naturalWidth, output.naturalHeight, $("output-stage"));
+}
+
+// ---------- wiring ----------
+
+$("model-select").addEventListener("change", (e) => chooseModel(e.target.value));
+$("controls").addEventListener("submit", (e) => { e.preventDefault(); run(); });
+$("controls").addEventListener("change", (e) => {
+  if (e.target.id === "target-all") {
+    for (const i of $("target-choices").querySelectorAll("input")) i.disabled = e.target.checked;
+  }
+  if (e.target.id !== "live" && liveOn()) scheduleLive(0);
+});
+$("mode-draw").addEventListener("click", () => { setMode("draw"); if (liveOn()) scheduleLive(0); });
+$("mode-image").addEventListener("click", () => setMode("image"));
+$("tool-pen").addEventListener("click", () => setTool("pen"));
+$("tool-eraser").addEventListener("click", () => setTool("eraser"));
+$("undo").addEventListener("click", undo);
+$("clear").addEventListener("click", () => { pushUndo(); whiteCanvas(); changed(); });
+$("stroke-width").addEventListener("input", (e) => { $("stroke-width-value").textContent = e.target.value; });
+$("canvas-size").addEventListener("change", (e) => {
+  const size = Number(e.target.value);
+  resizeCanvas(size, size, state.drawn);
+  if (liveOn()) scheduleLive(0);
+});
+$("reseed").addEventListener("click", () => { $("sample-seed").value = Math.floor(Math.random() * 1e6); });
+$("file-input").addEventListener("change", (e) => { useFile(e.target.files[0]); e.target.value = ""; });
+
+const pane = $("input-pane");
+pane.addEventListener("dragover", (e) => { e.preventDefault(); pane.classList.add("dragging"); });
+pane.addEventListener("dragleave", (e) => { if (!pane.contains(e.relatedTarget)) pane.classList.remove("dragging"); });
+pane.addEventListener("drop", (e) => {
+  e.preventDefault();
+  pane.classList.remove("dragging");
+  const file = firstImage(e.dataTransfer.files);
+  if (file) useFile(file); else showError("What was dropped holds no file: drop an image file.");
+});
+document.addEventListener("paste", (e) => {
+  const file = firstImage(e.clipboardData?.items);
+  if (file) { e.preventDefault(); useFile(file); }
+});
+document.addEventListener("keydown", (e) => {
+  if (e.target.closest("input, select, textarea")) return;
+  if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "z") { e.preventDefault(); undo(); }
+  else if (e.key === "p" && !e.ctrlKey) setTool("pen");
+  else if (e.key === "e" && !e.ctrlKey) setTool("eraser");
+});
+window.addEventListener("resize", fit);
+if (window.ResizeObserver) new ResizeObserver(fit).observe($("draw-stage"));
+
+whiteCanvas();
+loadModels();
