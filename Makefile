@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 # when make started: `make demo` reports its wall time with the set-up of a fresh .venv included
 START := $(shell date +%s)
 
-.PHONY: demo demo-pix2pix demo-cyclegan demo-stargan demo-gan test clean-demo
+.PHONY: demo demo-pix2pix demo-cyclegan demo-stargan demo-gan serve test clean-demo
 
 $(VENV)/.base: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,10 @@ $(VENV)/.base: setup.cfg pyproject.toml
 
 $(VENV)/.test: $(VENV)/.base
 	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(VENV)/.serve: $(VENV)/.base
+	$(PY) -m pip install --quiet -e '.[serve]'
 	touch $@
 
 demo: demo-pix2pix
@@ -31,6 +35,10 @@ demo-stargan: $(VENV)/.base
 
 demo-gan: $(VENV)/.base
 	$(VENV)/bin/translation demo gan
+
+# the page and HTTP API over the demos' runs (`make demo`, demo-cyclegan, ...): open the URL it prints
+serve: $(VENV)/.serve
+	$(VENV)/bin/translation serve demo_output/checkpoints
 
 # two pytest workers for the 2 cores the suite is timed on (`make test TEST_WORKERS=4` on a larger machine),
 # a test on whichever worker is free, a file's tests that share a module fixture on one (tests/conftest.py); the

@@ -18,7 +18,7 @@ from translation.runtime import configure_cpu_threads
 # `check` (args -> None, raises ValueError): the checks of its options that argparse cannot do, run before
 # anything else (no torch, no files written).
 COMMANDS = ("train", "translate", "sample", "evaluate", "import_weights", "prepare", "data", "download", "demo",
-            "export")
+            "export", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -46,7 +46,7 @@ def run(args) -> int:
     import torch
 
     from translation.data.io import write_image
-    from translation.inference.sampling import grid, load_sampler, slerp
+    from translation.inference.sampling import class_labels, draw, grid, load_sampler, slerp
     from translation.utils.device import select_device
 
     if args.html:  # before any work: an index.html someone else wrote is not replaced without --overwrite
@@ -75,17 +75,10 @@ def run(args) -> int:
                          for r in range(rows) for t in range(args.interpolate)])
         which = torch.arange(rows).repeat_interleave(args.interpolate) % k
         n = len(z)
+        images = sampler.generate(z, class_labels(sampler, n, args.label, k), which=which)
+        columns = args.interpolate
     else:  # image i: z number i // k, generator i mod k
-        z = sampler.noise(-(-n // k), args.seed, args.truncation).repeat_interleave(k, dim=0)[:n]
-        which = torch.arange(n) % k
-    labels = None
-    if sampler.classes:
-        chosen = [sampler.label_index(args.label)] if args.label is not None else range(len(sampler.classes))
-        chosen = list(chosen)
-        labels = torch.tensor([chosen[i // k % len(chosen)] for i in range(n)])
-    elif args.label is not None:
-        raise ValueError("--label: this model is not conditional (it was trained without labels)")
-    images = sampler.generate(z, labels, which=which)
+        images, columns = draw(sampler, n, args.seed, args.truncation, args.label)
     names = [f"sample_{i:04d}.png" for i in range(n)] if k == 1 else \
         [f"sample_{i // k:04d}_{keys[i % k]}.png" for i in range(n)]
     targets = [out / "grid.png"] if (args.grid or args.interpolate) else [out / name for name in names]
@@ -94,8 +87,6 @@ def run(args) -> int:
         raise ValueError(f"{existing[0]} exists (and {len(existing) - 1} more); use --overwrite or another OUTPUT"
                          if len(existing) > 1 else f"{existing[0]} exists; use --overwrite or another OUTPUT")
     if args.grid or args.interpolate:
-        columns = args.interpolate or (k if k > 1 else None) or (
-            len(sampler.classes) if labels is not None and args.label is None else None)
         write_image(targets[0], grid(images, columns))
     else:
         for target, image in zip(targets, images):

@@ -80,6 +80,29 @@ class Sampler:
         return images
 
 
+def class_labels(sampler: Sampler, n: int, label: str | None = None, turns: int = 1) -> torch.Tensor | None:
+    """The class of each of n images of a conditional model: `label` (a name or index) for all, else the classes
+    in turn, each for `turns` images in a row (several generators draw the same class); None when unconditional."""
+    if not sampler.classes:
+        if label is not None:
+            raise ValueError("--label: this model is not conditional (it was trained without labels)")
+        return None
+    chosen = [sampler.label_index(label)] if label is not None else list(range(len(sampler.classes)))
+    return torch.tensor([chosen[i // turns % len(chosen)] for i in range(n)])
+
+
+def draw(sampler: Sampler, n: int, seed: int = 0, truncation: float | None = None,
+         label: str | None = None) -> tuple[list[np.ndarray], int | None]:
+    """n images as `translation sample -n N --grid` draws them, and the grid's columns: one per generator when
+    there are several (each draws from the same z), one per class when the classes take turns."""
+    k = len(sampler.nets)
+    z = sampler.noise(-(-n // k), seed, truncation).repeat_interleave(k, dim=0)[:n]
+    labels = class_labels(sampler, n, label, k)
+    images = sampler.generate(z, labels, which=torch.arange(n) % k)
+    columns = k if k > 1 else len(sampler.classes) if labels is not None and label is None else None
+    return images, columns
+
+
 def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
     """Spherical interpolation: stays at the typical norm of Gaussian z, where a straight line would not."""
     omega = torch.arccos((a / a.norm() * b / b.norm()).sum().clamp(-1, 1))

@@ -1,0 +1,198 @@
+"""What `translation serve` serves: the models found under the folders and files it was given, each with an id
+and a description (the JSON the page builds its controls from).
+
+Ids are the only way a request names a model: the relative path of a run folder under the folder given (its
+latest.pt), or "file:NAME" for a file given by itself. A request's id is looked up in this table and never
+joined to a path, so `..`, absolute paths and the like find nothing. Files that resolve outside the folder
+they were found in (a symlink out of it) are left out, and checked again when a model is loaded.
+"""
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from translation.checkpoint import LATEST, is_translation_checkpoint, load_file, upgrade
+from translation.names import GENERATOR_SIZE_MULTIPLES, PRECISIONS, TEST_MODES
+
+CHECKPOINT_SUFFIXES = (".pt", ".pth", ".onnx")
+# a forward at 256 px well under ~0.3 s on a CPU: translate while the user draws
+SMALL_PARAMETERS = 20_000_000
+SAMPLES = "samples"  # the training sheets' folder in a run (trainer.py)
+
+
+class CatalogError(ValueError):
+    """A path given to serve that holds nothing to serve."""
+
+
+@dataclass
+class Model:
+    id: str
+    path: Path            # the checkpoint or ONNX file, resolved
+    root: Path            # the folder (or the file's own folder) it must stay inside
+    info: dict            # the JSON entry of GET /api/models
+    run_dir: Path | None = None  # where its training sheets are
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return self.info["kind"]
+
+    @property
+    def onnx(self) -> bool:
+        return self.path.suffix.lower() == ".onnx"
+
+    def checked_path(self) -> Path:
+        """The file, once more confirmed inside its root (the file system may have changed since listing)."""
+        return inside(self.path, self.root)
+
+    def latest_sheet(self) -> Path | None:
+        """The run's newest training sheet (samples/step_*.png), inside the run folder; None when there is none."""
+        if self.run_dir is None:
+            return None
+        folder = self.run_dir / SAMPLES
+        sheets = sorted(folder.glob("step_*.png")) if folder.is_dir() else []
+        for sheet in reversed(sheets):
+            try:
+                return inside(sheet, self.root)
+            except CatalogError:
+                continue
+        return None
+
+
+def inside(path: Path, root: Path) -> Path:
+    """`path` resolved, refused (CatalogError) when it leads out of `root` (a symlink out of the folder)."""
+    resolved = Path(os.path.realpath(path))
+    if resolved != root and root not in resolved.parents:
+        raise CatalogError(f"{path} leads out of {root}")
+    return resolved
+
+
+def find_models(paths: list[str], device_type: str = "cpu", warn=print) -> dict[str, Model]:
+    """Every model under `paths` by id. A path that does not exist is an error; a file that cannot be read as a
+    checkpoint is skipped with a line through `warn`. `device_type`: where checkpoints will run (fp16 on a GPU)."""
+    models: dict[str, Model] = {}
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            root = Path(os.path.realpath(path))
+            for run in _run_folders(path):
+                relative = run.relative_to(path).as_posix()
+                _add(models, relative if relative != "." else path.resolve().name, run / LATEST, root, run,
+                     device_type, warn)
+        elif path.is_file():
+            if path.suffix.lower() not in CHECKPOINT_SUFFIXES:
+                raise CatalogError(f"{path}: not a checkpoint ({', '.join(CHECKPOINT_SUFFIXES)}) or a folder of runs")
+            root = Path(os.path.realpath(path.parent))
+            run = path.parent if path.name == LATEST else None
+            _add(models, _unique(models, "file:" + _slug(path.name)), path, root, run, device_type, warn)
+        else:
+            raise CatalogError(f"{path}: no such folder or checkpoint file")
+    return models
+
+
+def _run_folders(folder: Path) -> list[Path]:
+    """Folders with a latest.pt under `folder` (itself included), hidden ones and symlinked folders skipped."""
+    found = []
+    for current, subdirs, files in os.walk(folder):  # followlinks=False: a linked folder is not entered
+        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
+        if LATEST in files:
+            found.append(Path(current))
+    return found
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+
+
+def _unique(models: dict, wanted: str) -> str:
+    candidate, n = wanted, 2
+    while candidate in models:
+        candidate, n = f"{wanted}-{n}", n + 1
+    return candidate
+
+
+def _add(models: dict, model_id: str, path: Path, root: Path, run: Path | None, device_type: str, warn) -> None:
+    try:
+        resolved = inside(path, root)
+        info = describe_onnx(resolved) if resolved.suffix.lower() == ".onnx" else \
+            describe_checkpoint(resolved, device_type)
+    except (ValueError, OSError) as error:  # CheckpointError, ExportError, CatalogError: the reason, named
+        warn(f"skipped {path}: {error}", file=sys.stderr)
+        return
+    models[model_id] = Model(model_id, resolved, root, {"id": model_id, **info}, run)
+    sheet = models[model_id].latest_sheet()
+    models[model_id].info["thumbnail"] = f"/api/models/{model_id}/sheet" if sheet else None
+    models[model_id].info["file"] = _shown(path, root, run)
+
+
+def _shown(path: Path, root: Path, run: Path | None) -> str:
+    """The file as the user knows it: relative to the folder served where it is under it."""
+    try:
+        return Path(os.path.abspath(path)).relative_to(os.path.abspath(root)).as_posix()
+    except ValueError:
+        return path.name
+
+
+def describe_checkpoint(path: Path, device_type: str = "cpu") -> dict:
+    """The entry of a checkpoint of ours (read with weights_only, as everywhere)."""
+    obj = load_file(path)
+    if not is_translation_checkpoint(obj):
+        raise CatalogError("a bare state dict (official pix2pix/CycleGAN/StarGAN weights): import it first with "
+                           "`translation import`, which records its architecture")
+    obj = upgrade(obj, path)
+    generators = obj["generators"]
+    tasks = {record["task"] for record in generators.values()}
+    kind = "translate" if "translate" in tasks else "translate_to_domain" if "translate_to_domain" in tasks \
+        else "sample"
+    keys = [key for key, record in generators.items() if record["task"] == kind]
+    record, spec = generators[keys[0]], obj["net_specs"][keys[0]]
+    kwargs = spec.get("kwargs", {})
+    parameters = sum(t.numel() for t in obj["nets"][keys[0]].values() if hasattr(t, "numel"))
+    config = obj.get("config") or {}
+    info = {"model": obj.get("model", "imported"), "kind": kind, "step": obj.get("step"),
+            "ema": record.get("weights") == "ema", "nets": {key: s["name"] for key, s in obj["net_specs"].items()},
+            "size_multiple": GENERATOR_SIZE_MULTIPLES.get(spec["name"], 1),
+            "input_nc": kwargs.get("in_channels"), "output_nc": kwargs.get("out_channels", kwargs.get("channels")),
+            "image_size": config.get("crop_size") if kind == "translate" else
+            kwargs.get("image_size") or config.get("image_size"),
+            "parameters": int(parameters), "small": parameters < SMALL_PARAMETERS,
+            "test_modes": list(TEST_MODES), "test_mode": obj.get("test_mode", "eval"),
+            "precisions": [name for name in PRECISIONS if name != "fp16" or device_type == "cuda"]}
+    if kind == "translate":
+        info["directions"] = [generators[key]["direction"] for key in keys]
+    elif kind == "translate_to_domain":
+        info.update(domains=list(record["domains"]), label_kind=record["label_kind"],
+                    exclusive=[list(group) for group in record.get("exclusive", [])])
+    else:
+        info.update(z_dim=record["z_dim"], classes=list(record.get("classes") or []) or None,
+                    generators=keys, test_modes=[], test_mode=None, input_nc=None)
+    return info
+
+
+def describe_onnx(path: Path) -> dict:
+    """The entry of a file from `translation export`: what it was exported with is all it offers."""
+    import json
+
+    from translation.inference.onnx_translator import open_session
+
+    _, meta = open_session(path, "cpu")
+    kind = meta["task"]
+    info = {"model": "onnx", "kind": kind, "step": None, "ema": meta.get("weights") == "ema",
+            "nets": {meta.get("generator", "G"): meta.get("architecture", "")}, "image_size": None,
+            "parameters": None, "small": True, "test_modes": [], "test_mode": None, "precisions": ["fp32"]}
+    if kind == "sample":
+        info.update(z_dim=int(meta["z_dim"]), classes=json.loads(meta["classes"]) or None,
+                    generators=[meta["generator"]], input_nc=None, output_nc=None, size_multiple=1)
+        return info
+    info.update(size_multiple=int(meta["size_multiple"]), input_nc=int(meta["in_channels"]),
+                output_nc=int(meta["out_channels"]), test_modes=[meta["test_mode"]], test_mode=meta["test_mode"])
+    if kind == "translate":
+        info["directions"] = [meta["direction"]]
+    else:
+        info.update(domains=json.loads(meta["domains"]), label_kind=meta["label_kind"],
+                    exclusive=json.loads(meta["exclusive"]))
+    return info
+
