@@ -80,12 +80,12 @@ class Server:
                 chunk = body[start:]
                 if server.drop.get(path, 0) > 0:
                     server.drop[path] -= 1
+                    if server.after_drop_status:  # before the cut: the client's retry may come at once
+                        server.status[path] = server.after_drop_status
                     self.wfile.write(chunk[: len(chunk) // 2])
                     self.wfile.flush()
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)  # the client sees a cut body
-                    if server.after_drop_status:
-                        server.status[path] = server.after_drop_status
                     return
                 self.wfile.write(chunk)
 
