@@ -235,7 +235,7 @@ function buildControls(m) {
   $("ctl-sample").hidden = !sample;
   if (sample) {
     $("sample-label-wrap").hidden = !m.classes?.length;
-    $("sample-label").replaceChildren(element("option", { value: "", textContent: "any (random)" }),
+    $("sample-label").replaceChildren(element("option", { value: "", textContent: "each in turn" }),
       ...(m.classes || []).map((c) => element("option", { value: c, textContent: c })));
   }
 
@@ -472,6 +472,7 @@ function query(m) {
     q.set("seed", $("sample-seed").value || "0");
     if (get("sample-label")) q.set("label", get("sample-label"));
     if ($("sample-truncation").value.trim()) q.set("truncation", $("sample-truncation").value.trim());
+    if (get("precision")) q.set("precision", get("precision"));
     return q;
   }
   if (m.kind === "translate") {

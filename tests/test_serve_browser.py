@@ -1,0 +1,385 @@
+"""`translation serve`'s page in a real browser: headless Chromium (Debian's /usr/bin/chromium, which `.ci/run`
+installs) driven by Playwright, against the real command serving tiny real runs (tests/serve_fixtures.py).
+
+It draws on the canvas, translates by the button and live, uploads a file of an odd size, sees errors in words,
+uses StarGAN's target controls, and saves a screenshot: $TMPDIR/translation-serve.png, and SERVE_SCREENSHOT=PATH
+(README's docs/serve.png) as well. SERVE_RUNS=FOLDER serves that folder instead of the tiny runs (the demos'
+runs for README's screenshot: `SERVE_RUNS=demo_output/checkpoints SERVE_SCREENSHOT=docs/serve.png pytest
+tests/test_serve_browser.py -k screenshot`).
+"""
+from __future__ import annotations
+
+import io
+import os
+import queue
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from serve_fixtures import pix2pix_run, stargan_run
+
+CHROMIUM = Path("/usr/bin/chromium")
+# no GPU, no sandbox (containers), and nothing fetched from the network by the browser itself
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TOKEN = "page-test-token"
+START_TIMEOUT_S = 120  # the server's first line: torch imports and the checkpoints' descriptions
+WAIT_MS = 30_000       # one translation of a tiny model, with the machine busy with other tests
+
+
+def _playwright():
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: the browser test runs Debian's chromium, which .ci/run installs "
+                    "(apt-get install -y --no-install-recommends chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("the browser test needs Playwright's Python package: pip install -e '.[test]'")
+    return sync_playwright
+
+
+# ---------- the server and the browser, one each for the module ----------
+
+class Server:
+    """`python -m translation serve FOLDER --port 0 --token T` as a subprocess; `url` is the page's address with
+    the token in its fragment, as the command prints it."""
+
+    def __init__(self, folder: Path):
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "translation", "serve", str(folder), "--port", "0", "--token", TOKEN],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        self.lines: list[str] = []
+        found: queue.Queue = queue.Queue()
+        # the reader keeps draining the pipe (access log lines) so the server never blocks on a full one
+        threading.Thread(target=self._read, args=(found,), daemon=True).start()
+        try:
+            url = found.get(timeout=START_TIMEOUT_S)
+        except queue.Empty:
+            url = None
+        if url is None:
+            self.stop()
+            pytest.fail("translation serve printed no URL:\n" + "".join(self.lines))
+        self.url = url if "#token=" in url else f"{url.split('#')[0]}#token={TOKEN}"
+
+    def _read(self, found: queue.Queue) -> None:
+        announced = False
+        for line in self.process.stdout:
+            self.lines.append(line)
+            match = re.search(r"(http://\S+)", line)
+            if match and not announced:
+                announced = True
+                found.put(match.group(1))
+        if not announced:
+            found.put(None)  # the server ended first: its output says why
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> Path:
+    if os.environ.get("SERVE_RUNS"):
+        return Path(os.environ["SERVE_RUNS"])
+    root = tmp_path_factory.mktemp("serve_browser")
+    pix2pix_run(root / "runs", root / "data")
+    stargan_run(root / "runs", root / "data")  # multi-label: Black_Hair/Blond_Hair exclusive, Young
+    return root / "runs"
+
+
+@pytest.fixture(scope="module")
+def server(runs):
+    server = Server(runs)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with _playwright()() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A fresh page on the served URL, its models listed; a page error (an exception in app.js, a refused
+    script or style) fails the test."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("console", lambda message: "Content Security Policy" in message.text and problems.append(message.text))
+    page.goto(server.url)
+    page.wait_for_selector("[data-testid=model-select]:not([disabled])")
+    yield page
+    context.close()
+    assert not problems, problems
+
+
+# ---------- what the tests do on the page ----------
+
+def models(page) -> list[dict]:
+    return page.evaluate("() => state.models")
+
+
+def choose(page, model: str) -> dict:
+    """Select the first served model of this `model` name ("pix2pix", "stargan"); its entry."""
+    entry = next((m for m in models(page) if m["model"] == model), None)
+    assert entry is not None, f"no {model} model served: {[m['id'] for m in models(page)]}"
+    page.get_by_test_id("model-select").select_option(entry["id"])
+    return entry
+
+
+def set_live(page, on: bool) -> None:
+    if page.locator("#live").is_visible():
+        page.locator("#live").set_checked(on)
+
+
+def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
+    """Mouse strokes through points given as fractions of the canvas's displayed box."""
+    box = page.get_by_test_id("input-canvas").bounding_box()
+    at = lambda x, y: (box["x"] + x * box["width"], box["y"] + y * box["height"])
+    for stroke in strokes:
+        page.mouse.move(*at(*stroke[0]))
+        page.mouse.down()
+        for point in stroke[1:]:
+            page.mouse.move(*at(*point), steps=3)
+        page.mouse.up()
+
+
+SHOE = [[(0.15, 0.70), (0.20, 0.45), (0.35, 0.40), (0.55, 0.55), (0.85, 0.62), (0.88, 0.75), (0.15, 0.75),
+         (0.15, 0.70)], [(0.30, 0.42), (0.33, 0.25), (0.45, 0.25), (0.48, 0.48)]]
+
+
+def bottle(n: int = 24) -> list[list[tuple[float, float]]]:
+    """A closed bottle outline, one stroke (the pix2pix demo's photos are bottles, vases and fruit)."""
+    def half(t):  # t from the neck's top (0) to the base (1): the half-width and the height
+        shoulder = min(1.0, max(0.0, (t - 0.3) / 0.15)) ** 0.7
+        return 0.07 + 0.16 * shoulder, 0.12 + 0.76 * t
+
+    points = [half(i / n) for i in range(n + 1)]
+    right = [(0.5 + w, y) for w, y in points]
+    left = [(0.5 - w, y) for w, y in reversed(points)]
+    return [right + left + [right[0]]]
+
+
+def translate(page, click: bool = True) -> dict:
+    """Click translate (or not: live) and wait for a new output image; its size and how many colours it has.
+    Fails with the page's error text when one shows instead."""
+    before = page.get_by_test_id("output-image").get_attribute("src")
+    if click:
+        page.get_by_test_id("translate-button").click()
+    page.wait_for_function("""before => {
+        const img = document.querySelector('[data-testid=output-image]');
+        const error = document.querySelector('[data-testid=error]');
+        return !error.hidden || (!img.hidden && img.src !== before && img.complete && img.naturalWidth > 0);
+    }""", arg=before)
+    error = page.get_by_test_id("error")
+    assert error.is_hidden(), f"the page shows an error: {error.text_content()}"
+    return page.get_by_test_id("output-image").evaluate("""img => {
+        const c = document.createElement('canvas');
+        c.width = img.naturalWidth; c.height = img.naturalHeight;
+        const ctx = c.getContext('2d');
+        ctx.drawImage(img, 0, 0);
+        const data = ctx.getImageData(0, 0, c.width, c.height).data;
+        const colours = new Set();
+        for (let i = 0; i < data.length; i += 4) colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+        return {width: img.naturalWidth, height: img.naturalHeight, colours: colours.size};
+    }""")
+
+
+def canvas_size(page) -> tuple[int, int]:
+    return tuple(page.get_by_test_id("input-canvas").evaluate("c => [c.width, c.height]"))
+
+
+def dark_pixels(page) -> int:
+    return page.get_by_test_id("input-canvas").evaluate("""c => {
+        const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 0; i < data.length; i += 4) n += data[i] < 128;
+        return n;
+    }""")
+
+
+def error_after(page, action) -> str:
+    """Run `action` and wait for the error element to show a new text; that text."""
+    before = page.get_by_test_id("error").text_content()
+    action()
+    page.wait_for_function("""before => {
+        const error = document.querySelector('[data-testid=error]');
+        return !error.hidden && error.textContent !== before;
+    }""", arg=before)
+    return page.get_by_test_id("error").text_content()
+
+
+def png(width: int, height: int) -> bytes:
+    pixels = np.random.default_rng(0).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, format="PNG")
+    return out.getvalue()
+
+
+# ---------- the tests ----------
+
+def test_the_page_lists_the_runs_and_describes_the_chosen_one(page):
+    entry = choose(page, "pix2pix")
+    assert page.locator("#info-model").text_content() == "pix2pix"
+    assert entry["file"] in page.locator("#info-file").text_content()
+    chips = page.locator("#info-chips").text_content()
+    assert f"step {entry['step']}" in chips and f"size multiple {entry['size_multiple']}" in chips
+    if entry["thumbnail"]:  # the training sheet, fetched with the token: a real image
+        page.wait_for_selector("#info-thumb-link:not([hidden])")
+        assert page.locator("#info-thumb").evaluate("img => img.naturalWidth") > 0
+    # the canvas starts at the model's training size
+    assert canvas_size(page) == (entry["image_size"] or 256,) * 2
+
+
+def test_a_drawing_translates_at_the_canvas_size(page):
+    choose(page, "pix2pix")
+    set_live(page, False)
+    draw(page, SHOE)
+    assert dark_pixels(page) > 0  # the strokes are on the canvas, black on white
+    output = translate(page)
+    assert (output["width"], output["height"]) == canvas_size(page)
+    assert output["colours"] > 1, "the translated image is blank (one colour)"
+    assert "ms" in page.locator("#output-meta").text_content()  # the time it took
+    assert page.locator("#download").get_attribute("href").startswith("blob:")
+
+
+def test_undo_and_clear_change_the_canvas(page):
+    choose(page, "pix2pix")
+    set_live(page, False)
+    draw(page, SHOE[:1])
+    one = dark_pixels(page)
+    draw(page, SHOE[1:])
+    assert dark_pixels(page) > one
+    page.locator("#undo").click()
+    assert dark_pixels(page) == one
+    page.locator("#clear").click()
+    assert dark_pixels(page) == 0
+    page.locator("#undo").click()
+    assert dark_pixels(page) == one
+
+
+def test_live_drawing_keeps_one_request_in_flight_and_sends_the_newest_drawing_after_it(page):
+    """Strokes while a live request is in flight send nothing; when it ends, one request carries the newest
+    canvas (never a queue of the strokes in between). The server's answers are held back to make that window."""
+    entry = choose(page, "pix2pix")
+    assert entry["small"], "the tiny pix2pix should be offered live translation"
+    held = []
+    page.route("**/api/translate*", lambda route: held.append(route))
+    set_live(page, True)
+    with page.expect_request("**/api/translate*"):
+        draw(page, SHOE[:1])  # no click: the pause after the stroke sends it
+    draw(page, SHOE[1:])
+    draw(page, bottle())
+    page.wait_for_function("() => document.querySelector('#status').textContent.startsWith('Waiting')")
+    assert len(held) == 1, f"{len(held)} requests in flight at once"
+    with page.expect_request("**/api/translate*") as second:
+        held[0].continue_()
+    sent = np.asarray(Image.open(io.BytesIO(second.value.post_data_buffer)))
+    assert (sent[..., 0] < 128).sum() == dark_pixels(page)  # the canvas as it is now, every stroke on it
+    held[1].continue_()
+    output = translate(page, click=False)
+    assert (output["width"], output["height"]) == canvas_size(page)
+    assert page.evaluate("() => [state.busy, state.again]") == [False, False] and len(held) == 2
+
+
+def test_an_uploaded_image_translates_at_its_own_odd_size(page):
+    choose(page, "pix2pix")
+    set_live(page, False)
+    page.get_by_test_id("file-input").set_input_files(
+        {"name": "odd.png", "mimeType": "image/png", "buffer": png(45, 37)})
+    assert page.locator("#upload").is_visible()  # the page switched to the image input
+    output = translate(page)
+    assert (output["width"], output["height"]) == (45, 37)
+    assert output["colours"] > 1
+
+
+def test_errors_show_in_words(page):
+    choose(page, "pix2pix")
+    set_live(page, False)
+    page.get_by_test_id("file-input").set_input_files(
+        {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not an image at all"})
+    text = error_after(page, lambda: page.get_by_test_id("translate-button").click())
+    assert re.match(r"400\b.*: \S.{10,}", text), text  # the status and the server's sentence
+
+    page.get_by_test_id("file-input").set_input_files({"name": "ok.png", "mimeType": "image/png",
+                                                       "buffer": png(20, 20)})
+    page.route("**/api/translate*", lambda route: route.abort())  # the server gone
+    text = error_after(page, lambda: page.get_by_test_id("translate-button").click())
+    assert "Could not reach the server" in text
+    page.unroute("**/api/translate*")
+
+    page.route("**/api/translate*", lambda route: route.fulfill(status=200, content_type="text/html",
+                                                                 body="<p>a proxy's page</p>"))
+    text = error_after(page, lambda: page.get_by_test_id("translate-button").click())
+    assert "text/html instead of an image" in text
+
+
+def test_a_page_without_the_token_says_it_needs_one(browser, server):
+    page = browser.new_page()
+    page.goto(server.url.split("#")[0])
+    page.wait_for_selector("[data-testid=error]:not([hidden])")
+    text = page.get_by_test_id("error").text_content()
+    page.close()
+    assert "401" in text and "token" in text
+
+
+def test_stargan_targets_are_checkboxes_and_exclusive_groups_radio_buttons(page):
+    entry = choose(page, "stargan")
+    assert entry["label_kind"] == "multi_label" and entry["exclusive"] == [["Black_Hair", "Blond_Hair"]]
+    assert page.locator("#ctl-targets").is_visible() and page.locator("#ctl-direction").is_hidden()
+    hair = page.locator("#target-choices input[type=radio]")
+    assert hair.evaluate_all("inputs => inputs.map(i => i.value)") == ["", "Black_Hair", "Blond_Hair"]
+    young = page.locator("#target-choices input[type=checkbox][value=Young]")
+    page.locator("#target-choices input[value=Blond_Hair]").check()
+    assert not page.locator("#target-choices input[value=Black_Hair]").is_checked()  # one hair colour
+    young.check()
+    set_live(page, False)
+    draw(page, SHOE)
+    with page.expect_request("**/api/translate*") as sent:
+        output = translate(page)
+    assert "to=Blond_Hair%2CYoung" in sent.value.url
+    assert (output["width"], output["height"]) == canvas_size(page)
+    assert output["colours"] > 1
+
+    page.locator("#target-all").check()  # every domain: a sheet, the input first
+    assert young.is_disabled()
+    with page.expect_request("**/api/translate*") as sent:
+        sheet = translate(page)
+    assert "to=all" in sent.value.url
+    assert sheet["width"] > canvas_size(page)[0]
+
+
+def test_screenshot(page):
+    """The page as README shows it: a drawing on the first pix2pix model, translated."""
+    choose(page, "pix2pix")
+    set_live(page, False)
+    draw(page, bottle())
+    output = translate(page)
+    assert output["colours"] > 1
+    page.mouse.move(0, 0)  # no hover highlight in the picture
+    paths = [Path(tempfile.gettempdir()) / "translation-serve.png"]
+    if os.environ.get("SERVE_SCREENSHOT"):
+        paths.append(Path(os.environ["SERVE_SCREENSHOT"]))
+    shot = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+    for path in paths:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # a palette PNG: the page is a few flat colours and two small pictures, and README's copy stays small
+        shot.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(path, optimize=True)
+    assert paths[-1].stat().st_size < 150_000
