@@ -10,11 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-
 from tiny_configs import tiny_data, tiny_options
 
 # one step, the checkpoint and the sheet at its end; no moving average (EMA runs add one with ema_decay=0.9)
-ONE_STEP = dict(steps=1, log_every=1000, image_every=1000, save_every=1000, seed=1)
+ONE_STEP = {"steps": 1, "log_every": 1000, "image_every": 1000, "save_every": 1000, "seed": 1}
 # the multi-label StarGAN's attributes: the two hair colours form the default exclusive group
 ATTRIBUTES = ("Black_Hair", "Blond_Hair", "Young")
 

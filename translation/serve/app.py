@@ -37,7 +37,7 @@ from starlette.schemas import SchemaGenerator
 from starlette.staticfiles import StaticFiles
 
 from translation import __version__
-from translation.serve.catalog import find_models
+from translation.serve.catalog import CatalogError, find_models
 from translation.serve.loaded import LoadedModels
 from translation.serve.work import Busy, WorkPool
 
@@ -67,7 +67,7 @@ class Server:
     """What the endpoints share: the catalog, the loaded models, the pool, the limits."""
     models: LoadedModels
     pool: WorkPool
-    max_upload: int  # bytes
+    max_upload_mb: float
     token: str | None
 
     @property
@@ -167,10 +167,11 @@ def model_of(query: Query, server: Server, kinds: tuple[str, ...]):
     return model
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The body, refused (413) as soon as it is known to be over `limit`: from Content-Length before a byte is
-    read, else while it streams in; never held whole beyond the limit."""
-    too_large = ApiError(413, f"the upload is larger than the server's limit of {limit / 2 ** 20:g} MB "
+async def read_body(request: Request, limit_mb: float) -> bytes:
+    """The body, refused (413) as soon as it is known to be over `limit_mb`: from Content-Length before a byte
+    is read, else while it streams in; never held whole beyond the limit."""
+    limit = int(limit_mb * 2 ** 20)
+    too_large = ApiError(413, f"the upload is larger than the server's limit of {limit_mb:g} MB "
                               "(translation serve --max-upload-mb)")
     length = request.headers.get("content-length")
     if length is not None:
@@ -281,7 +282,7 @@ async def translate(request: Request, server: Server):
             if name not in info["domains"]:
                 raise ApiError(400, f"from={name}: not a domain of this model; it knows {', '.join(info['domains'])}")
     check_room(server)
-    body = await read_body(request, server.max_upload)
+    body = await read_body(request, server.max_upload_mb)
     png, elapsed, weights = await server.pool.run(run_translation, server, model, job, body)
     return Response(png, media_type="image/png", headers={
         "X-Elapsed-Ms": f"{elapsed * 1000:.1f}", "X-Weights": weights, "Cache-Control": "no-store"})
@@ -303,6 +304,14 @@ def _targets(names: list[str] | None, info: dict) -> list[str]:
     return names
 
 
+def loaded(server: Server, model):
+    """The model loaded (read from disk on its first use); 404 if its file now leads out of the folder."""
+    try:
+        return server.models.get(model.id)
+    except CatalogError:  # replaced by a link out of the folder since it was listed
+        raise ApiError(404, f"unknown model {model.id!r}: its file no longer lies in the folder served") from None
+
+
 def run_translation(server: Server, model, job: dict, body: bytes) -> tuple[bytes, float, str]:
     """On a worker thread: decode, translate with the loaded model, encode the PNG."""
     from translation.data.arrays import decode_channels
@@ -313,7 +322,7 @@ def run_translation(server: Server, model, job: dict, body: bytes) -> tuple[byte
         image = decode_channels(body, model.info["input_nc"], name="the uploaded image")
     except ImageReadError as error:
         raise ApiError(400, str(error)) from None
-    entry = server.models.get(model.id)
+    entry = loaded(server, model)
     with entry.lock:
         try:
             if model.kind == "translate":
@@ -394,7 +403,7 @@ def run_sampling(server: Server, model, job: dict) -> tuple[bytes, float, str]:
     from translation.data.io import encode_image
     from translation.inference.sampling import draw, grid
 
-    entry = server.models.get(model.id)
+    entry = loaded(server, model)
     with entry.lock:
         try:
             sampler = entry.sampler(job["precision"])
@@ -453,7 +462,7 @@ def create_app(paths: list[str], *, max_models: int = 4, workers: int = 1, queue
     torch_device = select_device(device)
     catalog = find_models([str(p) for p in paths], torch_device.type)
     server = Server(LoadedModels(catalog, torch_device, max_models), WorkPool(workers, queue),
-                    int(max_upload_mb * 2 ** 20), token or None)
+                    max_upload_mb, token or None)
 
     @asynccontextmanager
     async def lifespan(app):

@@ -1,0 +1,443 @@
+"""`translation serve`'s HTTP API, in process (Starlette's TestClient) on tiny real runs: every status it
+answers, round trips equal to what the inference code gives for the same image, the limits, the token, the
+ids (never a path), the bounded queue and the event loop that stays free while a model runs."""
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+import threading
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+with warnings.catch_warnings():  # Starlette 1.x would rather its TestClient ran on httpx2; httpx works the same
+    warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient` is deprecated")
+    from starlette.testclient import TestClient
+
+from serve_fixtures import make_runs
+
+from translation.data.arrays import read_channels
+from translation.data.io import decode_image, encode_image
+from translation.inference.domain_translator import DomainRequest, load_domain_translator
+from translation.inference.sampling import draw, grid, load_sampler
+from translation.inference.translator import load_translator
+from translation.serve import loaded as loaded_module
+from translation.serve.app import SECURITY_HEADERS, create_app
+
+HEIGHT, WIDTH = 37, 53  # odd, and no multiple of any net's size multiple
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("serve")
+    make_runs(root)
+    return root / "runs"
+
+
+@pytest.fixture(scope="module")
+def client(runs):
+    with TestClient(create_app([runs], device="cpu")) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory) -> Path:
+    """A 37 x 53 PNG on disk, for the inference code's own reading."""
+    rng = np.random.default_rng(7)
+    path = tmp_path_factory.mktemp("photo") / "photo.png"
+    path.write_bytes(encode_image(".png", rng.random((HEIGHT, WIDTH, 3)).astype(np.float32)))
+    return path
+
+
+def post(client, path: str, body: bytes = b"", **headers):
+    return client.post(path, content=body, headers=headers)
+
+
+def error_of(response, status: int) -> str:
+    assert response.status_code == status, (response.status_code, response.text)
+    assert response.headers["content-type"] == "application/json"
+    return response.json()["error"]
+
+
+# --- listing -------------------------------------------------------------------------------------------------
+def test_the_listing_says_what_each_model_is_and_what_its_controls_need(client):
+    response = client.get("/api/models")
+    assert response.status_code == 200
+    models = {m["id"]: m for m in response.json()["models"]}
+    assert sorted(models) == ["cgan", "cyclegan", "pix2pix", "stargan"]
+    assert (models["pix2pix"]["model"], models["pix2pix"]["kind"]) == ("pix2pix", "translate")
+    assert models["pix2pix"]["directions"] == ["AtoB"] and models["pix2pix"]["size_multiple"] == 32
+    assert models["pix2pix"]["test_mode"] == "paper" and models["pix2pix"]["step"] == 1
+    assert models["cyclegan"]["directions"] == ["AtoB", "BtoA"] and models["cyclegan"]["size_multiple"] == 4
+    star = models["stargan"]
+    assert star["kind"] == "translate_to_domain" and star["label_kind"] == "multi_label"
+    assert star["domains"] == ["Black_Hair", "Blond_Hair", "Young"]
+    assert star["exclusive"] == [["Black_Hair", "Blond_Hair"]]
+    gan = models["cgan"]
+    assert (gan["kind"], gan["z_dim"], gan["classes"]) == ("sample", 8, ["dark", "light"])
+    assert all(m["small"] and m["ema"] is False and "fp32" in m["precisions"] for m in models.values())
+    assert all(m["thumbnail"] == f"/api/models/{i}/sheet" for i, m in models.items())
+    for name, value in SECURITY_HEADERS.items():
+        assert response.headers[name] == value
+    assert "access-control-allow-origin" not in response.headers
+
+
+def test_a_sheet_is_the_runs_latest_training_sheet(client, runs):
+    response = client.get("/api/models/cyclegan/sheet")
+    assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+    assert response.content == (runs / "cyclegan" / "samples" / "step_00000001.png").read_bytes()
+    assert "unknown model" in error_of(client.get("/api/models/nothing/sheet"), 404)
+
+
+def test_the_page_and_its_files_are_served_with_the_security_headers(client):
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert page.headers["content-security-policy"].startswith("default-src 'self'")
+    assert client.get("/static/app.js").status_code == 200
+    missing = client.get("/static/nothing.js")
+    assert missing.status_code == 404 and missing.headers["x-content-type-options"] == "nosniff"
+
+
+def test_openapi_describes_the_endpoints(client):
+    paths = client.get("/api/openapi.json").json()["paths"]
+    assert {"/api/models", "/api/translate", "/api/sample", "/api/models/{model_id}/sheet"} <= set(paths)
+    names = {p["name"] for p in paths["/api/translate"]["post"]["parameters"]}
+    assert {"model", "direction", "to", "test_mode", "tile"} <= names
+
+
+# --- ids, never paths ----------------------------------------------------------------------------------------
+def test_models_are_named_by_listed_ids_only_never_by_a_path(runs, tmp_path, photo):
+    outside = tmp_path / "outside"
+    shutil.copytree(runs / "pix2pix", outside / "secret")
+    served = tmp_path / "served"
+    shutil.copytree(runs / "cyclegan", served / "mine")
+    (served / "linked_folder").symlink_to(outside / "secret", target_is_directory=True)  # not entered
+    (served / "linked_file").mkdir()
+    (served / "linked_file" / "latest.pt").symlink_to(outside / "secret" / "latest.pt")  # leads out: left out
+    client = TestClient(create_app([served], device="cpu"))
+    assert [m["id"] for m in client.get("/api/models").json()["models"]] == ["mine"]
+    body = photo.read_bytes()
+    for model_id in ("linked_file", "linked_folder", "../outside/secret", "mine/../../outside/secret",
+                     str(outside / "secret"), str(outside / "secret" / "latest.pt"), "/etc/passwd",
+                     "%2e%2e/outside/secret", "mine/", "MINE"):
+        response = client.post("/api/translate", params={"model": model_id}, content=body)
+        assert "unknown model" in error_of(response, 404), model_id
+        assert client.get(f"/api/models/{model_id}/sheet").status_code == 404, model_id
+    assert client.post("/api/translate", params={"model": "mine"}, content=body).status_code == 200
+
+
+def test_a_file_replaced_by_a_link_out_of_the_folder_after_listing_is_refused(runs, tmp_path, photo):
+    served = tmp_path / "served"
+    shutil.copytree(runs / "cyclegan", served / "run")
+    client = TestClient(create_app([served], device="cpu"))
+    (served / "run" / "latest.pt").unlink()
+    (served / "run" / "latest.pt").symlink_to(runs / "pix2pix" / "latest.pt")
+    response = client.post("/api/translate?model=run", content=photo.read_bytes())
+    assert "no longer lies in the folder served" in error_of(response, 404)
+
+
+# --- translating ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("model, params", [("pix2pix", {}), ("pix2pix", {"test_mode": "eval", "seed": "3"}),
+                                           ("cyclegan", {"direction": "BtoA"})])
+def test_a_png_comes_back_at_its_size_as_the_translator_gives_it(client, runs, photo, model, params):
+    response = client.post("/api/translate", params={"model": model, **params}, content=photo.read_bytes(),
+                           headers={"Content-Type": "image/png"})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "image/png" and response.headers["x-weights"] == "raw"
+    assert float(response.headers["x-elapsed-ms"]) > 0
+    translator = load_translator(runs / model, params.get("direction"), params.get("test_mode"))
+    expected = translator.translate(read_channels(photo, 3), seed=int(params.get("seed", 0)))
+    assert expected.shape[:2] == (HEIGHT, WIDTH)
+    assert response.content == encode_image(".png", expected)
+
+
+def test_a_jpeg_gray_or_transparent_upload_is_read_as_translate_reads_the_file(client, runs, tmp_path):
+    rng = np.random.default_rng(3)
+    translator = load_translator(runs / "cyclegan")
+    for name, image in (("x.jpg", rng.random((HEIGHT, WIDTH, 3))), ("gray.png", rng.random((HEIGHT, WIDTH, 1))),
+                        ("alpha.png", rng.random((HEIGHT, WIDTH, 4)))):
+        path = tmp_path / name
+        path.write_bytes(encode_image(path.suffix, image.astype(np.float32)))
+        response = client.post("/api/translate?model=cyclegan", content=path.read_bytes())
+        assert response.status_code == 200, response.text
+        assert response.content == encode_image(".png", translator.translate(read_channels(path, 3))), name
+        assert decode_image(response.content).shape == (HEIGHT, WIDTH, 3)
+
+
+def test_tiles_as_translate_tile_and_refused_where_batch_norm_would_see_each_tile(client, runs, photo):
+    response = client.post("/api/translate?model=cyclegan&tile=32", content=photo.read_bytes())
+    assert response.status_code == 200, response.text
+    translator = load_translator(runs / "cyclegan")
+    tiling = translator.tiling(32, 16)  # translate's 32 px overlap, at most half the tile
+    assert tiling.needed(HEIGHT, WIDTH)
+    expected = translator.translate_tiled(read_channels(photo, 3), tiling)
+    assert decode_image(response.content).shape == (HEIGHT, WIDTH, 3)
+    assert response.content == encode_image(".png", expected)
+    assert response.content != encode_image(".png", translator.translate(read_channels(photo, 3)))
+    refused = client.post("/api/translate?model=pix2pix&tile=64", content=photo.read_bytes())
+    assert "batch norm" in error_of(refused, 400)
+    assert "tile=8: must be between 32" in error_of(post(client, "/api/translate?model=cyclegan&tile=8", b"x"), 400)
+
+
+def test_stargan_translates_to_the_named_domains_and_to_all_as_a_sheet(client, runs, photo):
+    image = read_channels(photo, 3)
+    for to in ("Blond_Hair", "Black_Hair,Young"):
+        response = client.post("/api/translate", params={"model": "stargan", "to": to}, content=photo.read_bytes())
+        assert response.status_code == 200, response.text
+        expected = load_domain_translator(runs / "stargan", DomainRequest(to.split(","))).translate(image)
+        assert response.content == encode_image(".png", expected), to
+    given = client.post("/api/translate?model=stargan&to=Young&from=Blond_Hair", content=photo.read_bytes())
+    translator = load_domain_translator(runs / "stargan", DomainRequest(["Young"], ["Blond_Hair"]))
+    assert given.content == encode_image(".png", translator.translate(image))
+    sheet = client.post("/api/translate?model=stargan&to=all", content=photo.read_bytes())
+    expected = load_domain_translator(runs / "stargan", DomainRequest(["all"])).translate(image)
+    assert expected.shape[1] > 4 * WIDTH  # the input and one column per domain
+    assert sheet.content == encode_image(".png", expected)
+
+
+def test_changing_direction_mode_or_target_never_reads_the_file_again(runs, photo, monkeypatch):
+    reads = []
+    real = loaded_module.load_file
+    monkeypatch.setattr(loaded_module, "load_file", lambda path: (reads.append(Path(path).parent.name), real(path))[1])
+    client = TestClient(create_app([runs], device="cpu", max_models=4))
+    body = photo.read_bytes()
+    for query in ("model=pix2pix", "model=pix2pix&test_mode=eval", "model=pix2pix&seed=2",
+                  "model=cyclegan", "model=cyclegan&direction=BtoA", "model=cyclegan&test_mode=paper",
+                  "model=stargan&to=Young", "model=stargan&to=all", "model=stargan&to=Black_Hair&from=Young",
+                  "model=stargan&to=Young&test_mode=eval"):
+        assert client.post(f"/api/translate?{query}", content=body).status_code == 200, query
+    assert client.post("/api/sample?model=cgan&n=2").status_code == 200
+    assert client.post("/api/sample?model=cgan&n=3&seed=4").status_code == 200
+    assert sorted(reads) == ["cgan", "cyclegan", "pix2pix", "stargan"]
+
+
+def test_the_least_recently_used_model_is_dropped_beyond_max_models(runs, photo):
+    app = create_app([runs], device="cpu", max_models=2)
+    client = TestClient(app)
+    models = app.state.server.models
+    for model_id, expected in (("pix2pix", ["pix2pix"]), ("cyclegan", ["pix2pix", "cyclegan"]),
+                               ("pix2pix", ["cyclegan", "pix2pix"]), ("stargan", ["pix2pix", "stargan"]),
+                               ("cyclegan", ["stargan", "cyclegan"])):
+        query = f"model={model_id}" + ("&to=Young" if model_id == "stargan" else "")
+        assert client.post(f"/api/translate?{query}", content=photo.read_bytes()).status_code == 200
+        assert models.loaded_ids() == expected
+    assert models.reads == 4  # pix2pix was still loaded its second time, cyclegan no longer
+
+
+# --- sampling ------------------------------------------------------------------------------------------------
+def test_a_sample_grid_is_what_translation_sample_draws(client, runs):
+    response = client.post("/api/sample?model=cgan&n=5&seed=3")
+    assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+    sheet = decode_image(response.content)
+    assert sheet.shape == (3 * 16 + 2 * 2, 2 * 16 + 2, 3)  # the classes in turn: a column each
+    sampler = load_sampler(runs / "cgan")
+    assert response.content == encode_image(".png", grid(*draw(sampler, 5, seed=3)))
+    one_class = client.post("/api/sample?model=cgan&n=4&label=light&truncation=0.5")
+    assert decode_image(one_class.content).shape == (2 * 16 + 2, 2 * 16 + 2, 3)
+    assert one_class.content == encode_image(".png", grid(*draw(sampler, 4, 0, 0.5, "light")))
+
+
+# --- errors --------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("query, body, status, words", [
+    ("model=pix2pix", b"not an image", 400, "the uploaded image: not an image file"),
+    ("model=pix2pix", b"", 400, "no image"),
+    ("model=pix2pix&colour=red", b"x", 400, "unknown parameter 'colour'"),
+    ("model=pix2pix&seed=-1", b"x", 400, "seed=-1: must be between 0"),
+    ("model=pix2pix&seed=one", b"x", 400, "seed=one: not a whole number"),
+    ("model=pix2pix&direction=BtoA", b"x", 400, "direction=BtoA: this model translates AtoB"),
+    ("model=pix2pix&to=Young", b"x", 400, "to: this model translates between two domains"),
+    ("model=pix2pix&test_mode=fast", b"x", 400, "test_mode=fast: this model's test modes are paper, eval"),
+    ("model=pix2pix&precision=fp16", b"x", 400, "precision=fp16: this model runs in fp32, bf16"),
+    ("model=stargan", b"x", 400, "to: missing; name the domains"),
+    ("model=stargan&to=Bald", b"x", 400, "to=Bald: not a domain of this model"),
+    ("model=stargan&to=all,Young", b"x", 400, "to=all stands alone"),
+    ("model=stargan&to=Young&direction=AtoB", b"x", 400, "direction: this model translates to named domains"),
+    ("model=cgan", b"x", 400, "draws images from noise: POST /api/sample"),
+    ("", b"x", 400, "model: missing"),
+    ("model=nothing", b"x", 404, "unknown model 'nothing'"),
+])
+def test_bad_requests_are_named(client, query, body, status, words):
+    assert words in error_of(post(client, f"/api/translate?{query}", body), status)
+
+
+@pytest.mark.parametrize("query, status, words", [
+    ("model=cgan&n=0", 400, "n=0: must be between 1 and 256"),
+    ("model=cgan&label=blue", 400, "label=blue: this model's classes are dark, light"),
+    ("model=cgan&truncation=0", 400, "truncation=0: must be above 0"),
+    ("model=pix2pix", 400, "translates images: POST /api/translate"),
+    ("model=../cgan", 404, "unknown model"),
+])
+def test_bad_sample_requests_are_named(client, query, status, words):
+    assert words in error_of(post(client, f"/api/sample?{query}"), status)
+
+
+def test_the_decompression_bomb_guard_applies_to_uploads(client, photo, monkeypatch):
+    monkeypatch.setenv("TRANSLATION_MAX_PIXELS", "1000")
+    assert "decompression bombs" in error_of(post(client, "/api/translate?model=cyclegan", photo.read_bytes()), 400)
+
+
+def test_a_failure_inside_is_a_500_with_its_message(runs, photo, monkeypatch):
+    app = create_app([runs], device="cpu")
+    monkeypatch.setattr(app.state.server.models, "get", lambda model_id: 1 / 0)
+    response = TestClient(app).post("/api/translate?model=cyclegan", content=photo.read_bytes())
+    assert "ZeroDivisionError: division by zero" in error_of(response, 500)
+
+
+# --- limits --------------------------------------------------------------------------------------------------
+def test_a_body_over_the_limit_is_refused_from_its_content_length(runs, photo):
+    client = TestClient(create_app([runs], device="cpu", max_upload_mb=0.001))  # 1,048 bytes
+    assert len(photo.read_bytes()) > 1048
+    response = post(client, "/api/translate?model=pix2pix", photo.read_bytes())
+    assert "larger than the server's limit of 0.001 MB" in error_of(response, 413)
+    assert post(client, "/api/translate?model=pix2pix", b"\x00" * 1048).status_code == 400  # within: read
+
+
+def test_a_streamed_body_is_refused_before_it_is_read_whole(runs):
+    """No Content-Length (chunked): the app stops reading at the limit; the client would send forever."""
+    app = create_app([runs], device="cpu", max_upload_mb=0.01)  # 10,485 bytes: 11 chunks of 1 KB
+    received, sent = [], []
+
+    async def receive():
+        received.append(1024)
+        return {"type": "http.request", "body": b"\x00" * 1024, "more_body": True}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "scheme": "http", "path": "/api/translate", "raw_path": b"/api/translate", "root_path": "",
+             "query_string": b"model=pix2pix", "headers": [(b"host", b"test")], "client": ("127.0.0.1", 1),
+             "server": ("test", 80)}
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 413
+    assert sum(received) == 11 * 1024
+
+
+def test_a_full_queue_answers_503_and_the_listing_answers_while_a_model_runs(runs, photo, monkeypatch):
+    app = create_app([runs], device="cpu", workers=1, queue=0)
+    server = app.state.server
+    running, release = threading.Event(), threading.Event()
+    real_get = server.models.get
+
+    def blocked_get(model_id):
+        running.set()
+        assert release.wait(30)
+        return real_get(model_id)
+
+    monkeypatch.setattr(server.models, "get", blocked_get)
+    results = {}
+    with TestClient(app) as client:
+        first = threading.Thread(target=lambda: results.update(
+            first=client.post("/api/translate?model=cyclegan", content=photo.read_bytes())))
+        first.start()
+        assert running.wait(30)  # the worker holds the first request
+        assert client.get("/api/models").status_code == 200  # the event loop is free
+        busy = client.post("/api/translate?model=cyclegan", content=photo.read_bytes())
+        assert "busy" in error_of(busy, 503) and busy.headers["retry-after"] == "1"
+        assert "busy" in error_of(client.post("/api/sample?model=cgan"), 503)
+        release.set()
+        first.join(30)
+        assert results["first"].status_code == 200
+        assert server.pool.wait_for(0)
+        assert client.post("/api/translate?model=cyclegan", content=photo.read_bytes()).status_code == 200
+
+
+def test_a_queued_request_waits_for_the_worker(runs, photo, monkeypatch):
+    app = create_app([runs], device="cpu", workers=1, queue=1)
+    server = app.state.server
+    release = threading.Event()
+    real_get = server.models.get
+    monkeypatch.setattr(server.models, "get", lambda model_id: (release.wait(30), real_get(model_id))[1])
+    results = []
+    with TestClient(app) as client:
+        def send():
+            results.append(client.post("/api/translate?model=cyclegan", content=photo.read_bytes()).status_code)
+
+        threads = [threading.Thread(target=send) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        assert server.pool.wait_for(2)  # one running, one waiting
+        assert error_of(client.post("/api/translate?model=cyclegan", content=photo.read_bytes()), 503)
+        release.set()
+        for thread in threads:
+            thread.join(30)
+    assert results == [200, 200]
+
+
+# --- token and CORS ------------------------------------------------------------------------------------------
+def test_with_a_token_every_api_call_must_carry_it(runs, photo):
+    client = TestClient(create_app([runs], device="cpu", token="s3cret"))
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret"},
+                    {"Authorization": "Basic s3cret"}):
+        for response in (client.get("/api/models", headers=headers),
+                         client.get("/api/models/pix2pix/sheet", headers=headers),
+                         client.post("/api/translate?model=pix2pix", content=photo.read_bytes(), headers=headers),
+                         client.post("/api/sample?model=cgan", headers=headers)):
+            assert "missing or wrong token" in error_of(response, 401), headers
+            assert response.headers["www-authenticate"] == "Bearer"
+    right = {"Authorization": "Bearer s3cret"}
+    assert client.get("/api/models", headers=right).status_code == 200
+    assert client.post("/api/translate?model=pix2pix", content=photo.read_bytes(), headers=right).status_code == 200
+    assert client.get("/").status_code == 200  # the page itself: it reads the token from the URL's fragment
+
+
+def test_cors_only_for_the_origin_asked_for(runs, client):
+    preflight = {"Origin": "http://elsewhere.example", "Access-Control-Request-Method": "POST"}
+    assert "access-control-allow-origin" not in client.options("/api/translate", headers=preflight).headers
+    allowed = TestClient(create_app([runs], device="cpu", cors_origin="http://elsewhere.example"))
+    answer = allowed.options("/api/translate", headers=preflight)
+    assert answer.headers["access-control-allow-origin"] == "http://elsewhere.example"
+    other = allowed.get("/api/models", headers={"Origin": "http://third.example"})
+    assert "access-control-allow-origin" not in other.headers
+
+
+# --- the command ---------------------------------------------------------------------------------------------
+def test_the_command_binds_a_free_port_prints_the_url_and_warns_off_loopback(runs, monkeypatch, capsys):
+    import uvicorn
+
+    from translation.cli import main
+
+    served = []
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets: served.extend(sockets))
+    assert main(["serve", str(runs), "--port", "0", "--device", "cpu"]) == 0
+    out, err = capsys.readouterr()
+    port = served[0].getsockname()[1]
+    assert port > 0 and out.strip() == f"serving 4 models at http://127.0.0.1:{port}/" and "warning" not in err
+    assert main(["serve", str(runs), "--host", "0.0.0.0", "--port", "0", "--token", "t0k", "--device", "cpu"]) == 0
+    out, err = capsys.readouterr()
+    assert out.strip().endswith(f":{served[1].getsockname()[1]}/#token=t0k") and "warning" not in err
+    assert main(["serve", str(runs), "--host", "0.0.0.0", "--port", "0", "--device", "cpu"]) == 0
+    assert "warning: --host 0.0.0.0 can be reached from other machines and there is no --token" in \
+        capsys.readouterr().err
+    for sock in served:
+        sock.close()
+
+
+def test_without_the_serve_extra_the_command_says_how_to_install_it(runs, monkeypatch, capsys):
+    from translation.cli import main
+
+    monkeypatch.setitem(sys.modules, "starlette", None)  # import starlette raises ImportError
+    assert main(["serve", str(runs)]) == 2
+    assert capsys.readouterr().err.strip() == "translation serve needs the serve extra: pip install -e '.[serve]'"
+
+
+def test_parsing_the_command_loads_neither_torch_nor_starlette():
+    import subprocess
+
+    code = ("import sys\nfrom translation.cli import build_parser\n"
+            "build_parser().parse_args(['serve', 'runs', '--port', '0'])\n"
+            "print(sorted(m for m in ('torch', 'starlette', 'uvicorn') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+    assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_a_path_with_nothing_to_serve_is_an_error(tmp_path, capsys):
+    from translation.cli import main
+
+    assert main(["serve", str(tmp_path / "missing"), "--device", "cpu"]) == 1
+    assert "no such folder or checkpoint file" in capsys.readouterr().err
