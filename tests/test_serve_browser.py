@@ -369,10 +369,10 @@ def test_stargan_targets_are_checkboxes_and_exclusive_groups_radio_buttons(page)
 def test_screenshot(page):
     """The page as README shows it: a drawing on the first pix2pix model, translated."""
     choose(page, "pix2pix")
-    set_live(page, False)
-    draw(page, bottle())
+    draw(page, bottle())  # live, as a user draws: the click then waits for or follows the live request
     output = translate(page)
     assert output["colours"] > 1
+    page.wait_for_function("() => !state.busy && !state.again")  # the last answer shown, no spinner
     page.mouse.move(0, 0)  # no hover highlight in the picture
     paths = [Path(tempfile.gettempdir()) / "translation-serve.png"]
     if os.environ.get("SERVE_SCREENSHOT"):

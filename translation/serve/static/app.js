@@ -64,6 +64,7 @@ function showError(message) {
   const box = $("error");
   box.textContent = message;
   box.hidden = !message;
+  if (message) box.scrollIntoView({ block: "nearest" });  // seen even when the page was scrolled to the button
   $("output-image").classList.toggle("stale", Boolean(message));
 }
 
@@ -133,7 +134,10 @@ async function loadModels() {
 }
 
 function optionText(m) {
-  return `${m.id} — ${NAMES[m.model] || m.model}${m.step != null ? `, step ${m.step}` : ""}`;
+  const name = NAMES[m.model] || m.model;
+  const step = m.step != null ? `step ${m.step}` : "";
+  const what = m.id.toLowerCase() === String(m.model).toLowerCase() ? [step] : [name, step];
+  return [m.id, what.filter(Boolean).join(", ")].filter(Boolean).join(" — ");
 }
 
 function chooseModel(id) {
@@ -172,7 +176,9 @@ function describe(m) {
   if (m.small && m.kind !== "sample") chips.push(["live", "live drawing"]);
   $("info-chips").replaceChildren(...chips.map(([kind, text]) => element("li", { class: `chip ${kind}`, textContent: text })));
   let domains = "";
-  if (m.kind === "translate" && m.directions?.length) domains = `Directions: ${m.directions.join(", ")}`;
+  if (m.kind === "translate" && m.directions?.length > 1) {
+    domains = `Directions: ${m.directions.map((d) => d.replace("to", " → ")).join(", ")}`;
+  }
   if (m.kind === "translate_to_domain") {
     domains = `Domains (${m.label_kind === "multi_label" ? "attributes, several at once" : "one at a time"}): ` +
               m.domains.join(", ");
