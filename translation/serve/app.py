@@ -123,29 +123,28 @@ class Query:
             raise ApiError(400, f"{name}={value}: {what} {offered}")
         return value
 
-    def integer(self, name: str, default: int | None, low: int, high: int | None = None) -> int | None:
-        value = self.text(name)
-        if value is None:
-            return default
-        try:
-            number = int(value)
-        except ValueError:
-            raise ApiError(400, f"{name}={value}: not a whole number") from None
-        if number < low or (high is not None and number > high):
-            raise ApiError(400, f"{name}={value}: must be {low} or more" if high is None else
-                           f"{name}={value}: must be between {low} and {high}")
-        return number
-
-    def number(self, name: str) -> float | None:
+    def _converted(self, name: str, kind: type, what: str):
         value = self.text(name)
         if value is None:
             return None
         try:
-            number = float(value)
+            return kind(value)
         except ValueError:
-            raise ApiError(400, f"{name}={value}: not a number") from None
-        if not number > 0:
-            raise ApiError(400, f"{name}={value}: must be above 0")
+            raise ApiError(400, f"{name}={value}: not {what}") from None
+
+    def integer(self, name: str, default: int | None, low: int, high: int | None = None) -> int | None:
+        number = self._converted(name, int, "a whole number")
+        if number is None:
+            return default
+        if number < low or (high is not None and number > high):
+            raise ApiError(400, f"{name}={number}: must be {low} or more" if high is None else
+                           f"{name}={number}: must be between {low} and {high}")
+        return number
+
+    def positive(self, name: str) -> float | None:
+        number = self._converted(name, float, "a number")
+        if number is not None and not number > 0:  # NaN too
+            raise ApiError(400, f"{name}={self.text(name)}: must be above 0")
         return number
 
     def names(self, name: str) -> list[str] | None:
@@ -384,7 +383,7 @@ async def sample(request: Request, server: Server):
     model = model_of(query, server, ("sample",))
     info = model.info
     job = {"n": query.integer("n", 16, 1, MAX_SAMPLES), "seed": query.integer("seed", 0, 0, 2 ** 31 - 1),
-           "truncation": query.number("truncation"), "label": query.text("label"),
+           "truncation": query.positive("truncation"), "label": query.text("label"),
            "precision": query.choice("precision", info["precisions"], "this model runs in") or "fp32"}
     classes = info.get("classes") or []
     if job["label"] is not None:
