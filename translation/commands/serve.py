@@ -25,13 +25,13 @@ def register(subparsers) -> None:
                    help="address to listen on (default: 127.0.0.1, this machine only); another one warns "
                         "unless --token is set")
     p.add_argument("--port", type=int_at_least(0, 65535), default=7860, help="port (default: 7860; 0: a free one)")
-    p.add_argument("--max-models", type=int_at_least(1), default=4,
+    p.add_argument("--max-models", type=int_at_least(1), default=4, metavar="N",
                    help="models kept loaded, the least recently used dropped (default: 4)")
-    p.add_argument("--workers", type=int_at_least(1), default=1,
+    p.add_argument("--workers", type=int_at_least(1), default=1, metavar="N",
                    help="inference threads (default: 1: torch already uses every core for one image)")
-    p.add_argument("--queue", type=int_at_least(0), default=8,
+    p.add_argument("--queue", type=int_at_least(0), default=8, metavar="N",
                    help="requests that may wait for a worker; more are answered 503 (default: 8)")
-    p.add_argument("--max-upload-mb", type=float_above(0), default=25,
+    p.add_argument("--max-upload-mb", type=float_above(0), default=25, metavar="MB",
                    help="largest request body in MB, refused with 413 beyond (default: 25)")
     p.add_argument("--token", help="every API call must send `Authorization: Bearer TOKEN` (the page reads it "
                                    "from the URL printed, after #token=)")
