@@ -130,6 +130,18 @@ def test_models_are_named_by_listed_ids_only_never_by_a_path(runs, tmp_path, pho
     assert client.post("/api/translate", params={"model": "mine"}, content=body).status_code == 200
 
 
+def test_files_named_by_themselves_and_runs_of_one_name_in_two_folders_each_get_an_id(runs, tmp_path, capsys):
+    for folder in ("one", "two"):
+        shutil.copytree(runs / "cyclegan", tmp_path / folder / "run")
+    (tmp_path / "broken.pt").write_bytes(b"PK\x03\x04 cut short")
+    app = create_app([tmp_path / "one", tmp_path / "two", runs / "cgan" / "latest.pt", tmp_path / "broken.pt"],
+                     device="cpu")
+    models = TestClient(app).get("/api/models").json()["models"]
+    assert [(m["id"], m["file"]) for m in models] == [("run", "run/latest.pt"), ("run-2", "run/latest.pt"),
+                                                      ("file:cgan-latest.pt", "latest.pt")]
+    assert "skipped " + str(tmp_path / "broken.pt") + ": " in capsys.readouterr().err
+
+
 def test_a_file_replaced_by_a_link_out_of_the_folder_after_listing_is_refused(runs, tmp_path, photo):
     served = tmp_path / "served"
     shutil.copytree(runs / "cyclegan", served / "run")

@@ -30,7 +30,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.schemas import SchemaGenerator
@@ -89,6 +89,8 @@ def api(endpoint):
             return error_response(error.status, error.message, error.headers)
         except Busy as error:
             return error_response(503, str(error), {"Retry-After": "1"})
+        except ClientDisconnect:  # the client left while sending: no one to answer
+            return Response(status_code=400)
         except Exception as error:  # noqa: BLE001 (never a silent 500: the message goes to the client)
             traceback.print_exc(file=sys.stderr)
             return error_response(500, f"internal error: {type(error).__name__}: {error}")

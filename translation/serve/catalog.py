@@ -80,14 +80,16 @@ def find_models(paths: list[str], device_type: str = "cpu", warn=print) -> dict[
             root = Path(os.path.realpath(path))
             for run in _run_folders(path):
                 relative = run.relative_to(path).as_posix()
-                _add(models, relative if relative != "." else path.resolve().name, run / LATEST, root, run,
+                # two folders given may hold runs of one name: the second gets a suffix
+                _add(models, _unique(models, relative if relative != "." else root.name), run / LATEST, root, run,
                      device_type, warn)
         elif path.is_file():
             if path.suffix.lower() not in CHECKPOINT_SUFFIXES:
                 raise CatalogError(f"{path}: not a checkpoint ({', '.join(CHECKPOINT_SUFFIXES)}) or a folder of runs")
             root = Path(os.path.realpath(path.parent))
             run = path.parent if path.name == LATEST else None
-            _add(models, _unique(models, "file:" + _slug(path.name)), path, root, run, device_type, warn)
+            name = f"{Path(os.path.abspath(path)).parent.name}-{LATEST}" if run else path.name  # not all "latest.pt"
+            _add(models, _unique(models, "file:" + _slug(name)), path, root, run, device_type, warn)
         else:
             raise CatalogError(f"{path}: no such folder or checkpoint file")
     return models
