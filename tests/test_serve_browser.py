@@ -244,6 +244,10 @@ def test_the_page_lists_the_runs_and_describes_the_chosen_one(page):
     if entry["thumbnail"]:  # the training sheet, fetched with the token: a real image
         page.wait_for_selector("#info-thumb-link:not([hidden])")
         assert page.locator("#info-thumb").evaluate("img => img.naturalWidth") > 0
+        page.locator("#info-thumb-link").click()  # full size, over the page
+        assert page.locator("#sheet-full").is_visible()
+        page.keyboard.press("Escape")
+        assert page.locator("#sheet-full").is_hidden()
     # the canvas starts at the model's training size
     assert canvas_size(page) == (entry["image_size"] or 256,) * 2
 

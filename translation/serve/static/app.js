@@ -210,7 +210,7 @@ async function loadThumbnail(m) {
     if (!response.ok || state.model !== m) return;  // no sheet yet: nothing to show
     const url = setURL("thumb", await response.blob());
     $("info-thumb").src = url;
-    link.href = url;
+    $("sheet-full").src = url;
     link.hidden = false;
   } catch (err) { /* the thumbnail is a nicety; the model list already worked */ }
 }
@@ -619,6 +619,8 @@ $("canvas-size").addEventListener("change", (e) => {
   resizeCanvas(size, size, state.drawn);
   if (liveOn()) scheduleLive(0);
 });
+$("info-thumb-link").addEventListener("click", () => $("sheet-dialog").showModal());
+$("sheet-dialog").addEventListener("click", (e) => { if (e.target === $("sheet-dialog")) $("sheet-dialog").close(); });
 $("reseed").addEventListener("click", () => { $("sample-seed").value = Math.floor(Math.random() * 1e6); });
 $("file-input").addEventListener("change", (e) => { useFile(e.target.files[0]); e.target.value = ""; });
 
