@@ -448,8 +448,16 @@ def test_parsing_the_command_loads_neither_torch_nor_starlette():
     assert out.stdout.strip() == "[]", out.stderr
 
 
-def test_a_path_with_nothing_to_serve_is_an_error(tmp_path, capsys):
+def test_a_path_with_nothing_to_serve_is_an_error_and_an_empty_folder_says_so(tmp_path, monkeypatch, capsys):
+    import uvicorn
+
     from translation.cli import main
 
     assert main(["serve", str(tmp_path / "missing"), "--device", "cpu"]) == 1
     assert "no such folder or checkpoint file" in capsys.readouterr().err
+    served = []
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets: served.extend(sockets))
+    assert main(["serve", str(tmp_path), "--port", "0", "--device", "cpu"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("serving 0 models at http://127.0.0.1:") and f"note: no models under {tmp_path}" in err
+    served[0].close()

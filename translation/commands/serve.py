@@ -81,6 +81,9 @@ def run(args) -> int:
     sock.listen(128)
     port = sock.getsockname()[1]
     count = len(app.state.server.catalog)
+    if not count:
+        print(f"note: no models under {', '.join(args.paths)}: a run folder holds a latest.pt (translation train, "
+              "make demo); checkpoint and .onnx files can be named too", file=sys.stderr)
     print(f"serving {count} model{'s' if count != 1 else ''} at {url(args.host, port, args.token)}", flush=True)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     server.run(sockets=[sock])
