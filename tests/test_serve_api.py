@@ -180,6 +180,23 @@ def test_a_jpeg_gray_or_transparent_upload_is_read_as_translate_reads_the_file(c
         assert decode_image(response.content).shape == (HEIGHT, WIDTH, 3)
 
 
+@pytest.mark.parametrize("suffix, channels, bits", [(".png", 3, 16), (".png", 2, 8), (".webp", 3, 8), (".bmp", 3, 8),
+                                                    (".tif", 4, 16), (".tif", 5, 32)])
+def test_uploads_decode_as_the_same_files_read_from_disk(tmp_path, suffix, channels, bits):
+    from translation.data.io import read_image
+
+    image = np.random.default_rng(channels).random((HEIGHT, WIDTH, channels)).astype(np.float32)
+    path = tmp_path / f"image{suffix}"
+    if bits == 32:  # a float multi-channel TIFF: only tifffile reads it, from the bytes' TIFF signature
+        import tifffile
+
+        tifffile.imwrite(path, image, photometric="minisblack", planarconfig="contig")
+    else:
+        path.write_bytes(encode_image(suffix, image, bit_depth=bits))
+    for options in ({}, {"channels": 3} if channels < 5 else {"channels": 5}, {"alpha": "keep"}):
+        assert np.array_equal(decode_image(path.read_bytes(), **options), read_image(path, **options)), options
+
+
 def test_tiles_as_translate_tile_and_refused_where_batch_norm_would_see_each_tile(client, runs, photo):
     response = client.post("/api/translate?model=cyclegan&tile=32", content=photo.read_bytes())
     assert response.status_code == 200, response.text
