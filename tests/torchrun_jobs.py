@@ -61,6 +61,7 @@ def main(jobs_file: str, out: str) -> int:
         (Path(out) / f"{job['name']}.rank{rank}.status").write_text(str(status))
         if status:
             return status
+    dist.barrier()  # both processes done with every job before either tears the group down
     _destroy()
     return 0
 
