@@ -325,7 +325,7 @@ function copyCanvas() {
 }
 
 function fillSizes(modelSize) {
-  const sizes = [...new Set([modelSize, 128, 256, 512])].sort((a, b) => a - b);
+  const sizes = [...new Set([modelSize, 64, 128, 256, 512])].sort((a, b) => a - b);
   $("canvas-size").replaceChildren(...sizes.map((s) => element("option", {
     value: s, textContent: `${s} px${s === modelSize ? " (model)" : ""}`, selected: s === canvas.width,
   })));
