@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from serve_fixtures import pix2pix_run, stargan_run
+from serve_fixtures import gan_run, pix2pix_run, stargan_run
 
 CHROMIUM = Path("/usr/bin/chromium")
 # no GPU, no sandbox (containers), and nothing fetched from the network by the browser itself
@@ -95,6 +95,7 @@ def runs(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("serve_browser")
     pix2pix_run(root / "runs", root / "data")
     stargan_run(root / "runs", root / "data")  # multi-label: Black_Hair/Blond_Hair exclusive, Young
+    gan_run(root / "runs", root / "data")  # cgan: classes dark and light
     return root / "runs"
 
 
@@ -368,6 +369,19 @@ def test_stargan_targets_are_checkboxes_and_exclusive_groups_radio_buttons(page)
         sheet = translate(page)
     assert "to=all" in sent.value.url
     assert sheet["width"] > canvas_size(page)[0]
+
+
+def test_a_noise_gan_samples_a_grid_with_its_seed_count_and_class(page):
+    entry = choose(page, "cgan")
+    assert page.locator("#drawing").is_hidden() and page.locator("#ctl-sample").is_visible()
+    assert page.get_by_test_id("translate-button").text_content() == "Sample"
+    page.locator("#sample-seed").fill("3")
+    page.locator("#sample-n").fill("4")
+    page.locator("#sample-label").select_option(entry["classes"][1])
+    with page.expect_request("**/api/sample*") as sent:
+        grid = translate(page)
+    assert "seed=3" in sent.value.url and "n=4" in sent.value.url and f"label={entry['classes'][1]}" in sent.value.url
+    assert grid["width"] >= 2 * entry["image_size"] and grid["colours"] > 1  # a grid of several images
 
 
 def test_screenshot(page):
