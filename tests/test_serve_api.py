@@ -27,6 +27,7 @@ from translation.inference.sampling import draw, grid, load_sampler
 from translation.inference.translator import load_translator
 from translation.serve import loaded as loaded_module
 from translation.serve.app import SECURITY_HEADERS, create_app
+from translation.serve.catalog import training_size
 
 HEIGHT, WIDTH = 37, 53  # odd, and no multiple of any net's size multiple
 
@@ -84,6 +85,17 @@ def test_the_listing_says_what_each_model_is_and_what_its_controls_need(client):
     for name, value in SECURITY_HEADERS.items():
         assert response.headers[name] == value
     assert "access-control-allow-origin" not in response.headers
+
+
+def test_the_canvas_size_is_the_size_the_model_trained_at(tmp_path):
+    train = tmp_path / "data" / "train"
+    train.mkdir(parents=True)
+    (train / "0.png").write_bytes(encode_image(".png", np.zeros((40, 80, 3), np.float32)))  # an A|B pair
+    crop = {"preprocess": "resize_and_crop", "load_size": 286, "crop_size": 128, "data": str(tmp_path / "data")}
+    assert training_size(crop) == 128
+    assert training_size({**crop, "preprocess": "scale_width", "load_size": 300}) == 300
+    assert training_size({**crop, "preprocess": "none"}) == 40  # the images as they are: one half's height
+    assert training_size({**crop, "preprocess": "none", "data": str(tmp_path / "moved")}) is None
 
 
 def test_a_sheet_is_the_runs_latest_training_sheet(client, runs):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from translation.checkpoint import LATEST, is_translation_checkpoint, load_file, upgrade
+from translation.data.io import image_size, is_image_file
 from translation.names import GENERATOR_SIZE_MULTIPLES, PRECISIONS, TEST_MODES
 
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".onnx")
@@ -138,6 +139,41 @@ def _shown(path: Path, root: Path, run: Path | None) -> str:
         return path.name
 
 
+def training_size(config: dict) -> int | None:
+    """The size of the images a paired/unpaired model trained on (the page's canvas): the crop for the modes
+    that crop, the width for scale_width, and for --preprocess none the first training image's shorter side
+    (an aligned A|B pair's height), when its data folder is still there."""
+    preprocess = config.get("preprocess")
+    if preprocess and preprocess.endswith("crop"):
+        return config.get("crop_size")
+    if preprocess == "scale_width":
+        return config.get("load_size")
+    image = first_image(Path(config["data"])) if config.get("data") else None
+    if image is None:
+        return None
+    try:
+        return min(image_size(image))
+    except (OSError, ValueError):  # unreadable: the page falls back to its default canvas
+        return None
+
+
+def first_image(folder: Path, depth: int = 3) -> Path | None:
+    """The first image in name order (train folders first), without listing a whole data set."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: (not e.name.startswith("train"), e.name))
+    except OSError:
+        return None
+    for entry in entries:
+        if entry.is_file() and is_image_file(entry.path):
+            return Path(entry.path)
+    for entry in entries:
+        if depth > 0 and entry.is_dir():
+            found = first_image(Path(entry.path), depth - 1)
+            if found is not None:
+                return found
+    return None
+
+
 def describe_checkpoint(path: Path, device_type: str = "cpu") -> dict:
     """The entry of a checkpoint of ours (read with weights_only, as everywhere)."""
     obj = load_file(path)
@@ -158,7 +194,7 @@ def describe_checkpoint(path: Path, device_type: str = "cpu") -> dict:
             "ema": record.get("weights") == "ema", "nets": {key: s["name"] for key, s in obj["net_specs"].items()},
             "size_multiple": GENERATOR_SIZE_MULTIPLES.get(spec["name"], 1),
             "input_nc": kwargs.get("in_channels"), "output_nc": kwargs.get("out_channels", kwargs.get("channels")),
-            "image_size": config.get("crop_size") if kind == "translate" else
+            "image_size": training_size(config) if kind == "translate" else
             kwargs.get("image_size") or config.get("image_size"),
             "parameters": int(parameters), "small": parameters < SMALL_PARAMETERS,
             "test_modes": list(TEST_MODES), "test_mode": obj.get("test_mode", "eval"),
