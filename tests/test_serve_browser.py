@@ -315,6 +315,24 @@ def test_an_uploaded_image_translates_at_its_own_odd_size(page):
     assert output["colours"] > 1
 
 
+@pytest.mark.parametrize("how", ["drop", "paste"])
+def test_a_dropped_or_pasted_image_is_the_input(page, how):
+    """The browser's own drop and paste events, carrying a file as a user's would."""
+    choose(page, "pix2pix")
+    set_live(page, False)
+    page.evaluate("""([how, bytes]) => {
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([new Uint8Array(bytes)], "photo.png", {type: "image/png"}));
+        const target = document.querySelector(how === "drop" ? "#input-pane" : "body");
+        const event = how === "drop" ? new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true})
+            : new ClipboardEvent("paste", {clipboardData: transfer, bubbles: true, cancelable: true});
+        target.dispatchEvent(event);
+    }""", [how, list(png(33, 21))])
+    page.wait_for_selector("#input-image:not([hidden])")
+    output = translate(page)
+    assert (output["width"], output["height"]) == (33, 21)
+
+
 def test_errors_show_in_words(page):
     choose(page, "pix2pix")
     set_live(page, False)
