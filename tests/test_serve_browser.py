@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from serve_fixtures import gan_run, pix2pix_run, stargan_run
+from serve_fixtures import cyclegan_run, gan_run, pix2pix_run, stargan_run
 
 CHROMIUM = Path("/usr/bin/chromium")
 # no GPU, no sandbox (containers), and nothing fetched from the network by the browser itself
@@ -95,6 +95,7 @@ def runs(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("serve_browser")
     pix2pix_run(root / "runs", root / "data")
     stargan_run(root / "runs", root / "data")  # multi-label: Black_Hair/Blond_Hair exclusive, Young
+    cyclegan_run(root / "runs", root / "data")  # AtoB and BtoA
     gan_run(root / "runs", root / "data")  # cgan: classes dark and light
     return root / "runs"
 
@@ -387,6 +388,20 @@ def test_stargan_targets_are_checkboxes_and_exclusive_groups_radio_buttons(page)
         sheet = translate(page)
     assert "to=all" in sent.value.url
     assert sheet["width"] > canvas_size(page)[0]
+
+
+def test_cyclegan_translates_the_way_chosen(page):
+    choose(page, "cyclegan")
+    ways = page.locator("#direction-choices input[type=radio]")
+    assert ways.evaluate_all("inputs => inputs.map(i => i.value)") == ["AtoB", "BtoA"]
+    assert page.locator("#ctl-targets").is_hidden()
+    page.locator("#direction-choices input[value=BtoA]").check()
+    set_live(page, False)
+    draw(page, SHOE)
+    with page.expect_request("**/api/translate*") as sent:
+        output = translate(page)
+    assert "direction=BtoA" in sent.value.url
+    assert (output["width"], output["height"]) == canvas_size(page) and output["colours"] > 1
 
 
 def test_a_noise_gan_samples_a_grid_with_its_seed_count_and_class(page):
