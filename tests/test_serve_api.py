@@ -224,6 +224,22 @@ def test_tiles_as_translate_tile_and_refused_where_batch_norm_would_see_each_til
     assert "tile=8: must be between 32" in error_of(post(client, "/api/translate?model=cyclegan&tile=8", b"x"), 400)
 
 
+def test_an_image_over_1024_px_a_side_goes_in_512_px_tiles_where_the_net_can_take_them(client, runs):
+    image = np.random.default_rng(3).random((40, 1030, 3), dtype=np.float32)
+    body = encode_image(".png", image)
+    image = decode_image(body)  # as the server reads it: 8-bit
+    response = client.post("/api/translate?model=cyclegan", content=body)
+    assert response.status_code == 200, response.text
+    assert response.headers["X-Tiles"] == "512"
+    translator = load_translator(runs / "cyclegan")
+    assert response.content == encode_image(".png", translator.translate_tiled(image, translator.tiling(512, 32)))
+    small = client.post("/api/translate?model=cyclegan", content=encode_image(".png", image[:, :1000]))
+    assert "X-Tiles" not in small.headers
+    whole = client.post("/api/translate?model=pix2pix", content=body)  # batch norm in paper mode: no tiles
+    assert whole.status_code == 200 and "X-Tiles" not in whole.headers
+    assert decode_image(whole.content).shape == (40, 1030, 3)
+
+
 def test_stargan_translates_to_the_named_domains_and_to_all_as_a_sheet(client, runs, photo):
     image = read_channels(photo, 3)
     for to in ("Blond_Hair", "Black_Hair,Young"):

@@ -50,6 +50,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 MAX_SAMPLES = 256
+AUTO_TILE_ABOVE, AUTO_TILE = 1024, 512  # px: uploads larger than this a side go in tiles unless told otherwise
 
 
 class ApiError(Exception):
@@ -249,7 +250,8 @@ async def translate(request: Request, server: Server):
       - {name: tile_overlap, in: query, schema: {type: integer}}
     requestBody: {required: true, content: {'image/*': {schema: {type: string, format: binary}}}}
     responses:
-      200: {description: 'image/png; headers X-Elapsed-Ms (model time) and X-Weights (ema or raw)'}
+      200: {description: 'image/png; headers X-Elapsed-Ms (model time), X-Weights (ema or raw), X-Tiles (the tile
+        size, when tiled: asked for, or automatic above 1024 px a side)'}
       400: {description: unreadable image or bad parameter}
       401: {description: missing or wrong token}
       404: {description: unknown model}
@@ -284,9 +286,10 @@ async def translate(request: Request, server: Server):
                 raise ApiError(400, f"from={name}: not a domain of this model; it knows {', '.join(info['domains'])}")
     check_room(server)
     body = await read_body(request, server.max_upload_mb)
-    png, elapsed, weights = await server.pool.run(run_translation, server, model, job, body)
+    png, elapsed, weights, tile = await server.pool.run(run_translation, server, model, job, body)
+    tiles = {"X-Tiles": str(tile)} if tile else {}
     return Response(png, media_type="image/png", headers={
-        "X-Elapsed-Ms": f"{elapsed * 1000:.1f}", "X-Weights": weights, "Cache-Control": "no-store"})
+        "X-Elapsed-Ms": f"{elapsed * 1000:.1f}", "X-Weights": weights, "Cache-Control": "no-store", **tiles})
 
 
 def _targets(names: list[str] | None, info: dict) -> list[str]:
@@ -313,7 +316,7 @@ def loaded(server: Server, model):
         raise ApiError(404, f"unknown model {model.id!r}: its file no longer lies in the folder served") from None
 
 
-def run_translation(server: Server, model, job: dict, body: bytes) -> tuple[bytes, float, str]:
+def run_translation(server: Server, model, job: dict, body: bytes) -> tuple[bytes, float, str, int | None]:
     """On a worker thread: decode, translate with the loaded model, encode the PNG."""
     from translation.data.arrays import decode_channels
     from translation.data.io import ImageReadError, encode_image
@@ -328,7 +331,7 @@ def run_translation(server: Server, model, job: dict, body: bytes) -> tuple[byte
         try:
             if model.kind == "translate":
                 translator = entry.translator(job["direction"], job["test_mode"], job["precision"])
-                tiling = _tiling(translator, job)
+                tiling = _tiling(translator, job, image.shape[:2])
             else:
                 translator = entry.domain_translator(DomainRequest(job["to"], job["source"]), job["test_mode"],
                                                      job["precision"])
@@ -336,27 +339,39 @@ def run_translation(server: Server, model, job: dict, body: bytes) -> tuple[byte
         except ValueError as error:  # a precision the device cannot run, an ONNX file's fixed options
             raise ApiError(400, str(error)) from None
         start = time.perf_counter()
-        if tiling is not None and tiling.needed(*image.shape[:2]):
+        tiled = tiling is not None and tiling.needed(*image.shape[:2])
+        if tiled:
             out = translator.translate_tiled(image, tiling, job["seed"])
         else:
             out = translator.translate(image, job["seed"])
         elapsed = time.perf_counter() - start
-    return encode_image(".png", out), elapsed, translator.weights
+    return encode_image(".png", out), elapsed, translator.weights, tiling.tile if tiled else None
 
 
-def _tiling(translator, job: dict):
-    from translation.inference.tiles import UNET_OVERLAP_FRACTION
-
-    if job["tile"] is None:
+def _tiling(translator, job: dict, size: tuple[int, int]):
+    """The tiles asked for; none asked, an image over AUTO_TILE_ABOVE px a side gets AUTO_TILE px tiles where
+    the net can take them (one forward over a phone photo would take gigabytes), else is translated whole."""
+    tile = job["tile"]
+    if tile is None and max(size) > AUTO_TILE_ABOVE:
+        try:
+            return translator.tiling(AUTO_TILE, _default_overlap(translator, AUTO_TILE))
+        except ValueError:  # batch norm seeing each tile, an ONNX file of fixed size: the image whole
+            return None
+    if tile is None:
         return None
     overlap = job["tile_overlap"]
-    if overlap is None:  # translate's 32 px, or a quarter of the tile for a U-Net, which sees all of each tile
-        unet = translator.spec.get("name", "").startswith("unet_")
-        overlap = min(job["tile"] // 2, max(32, int(UNET_OVERLAP_FRACTION * job["tile"]) if unet else 32))
     try:
-        return translator.tiling(job["tile"], overlap)
+        return translator.tiling(tile, _default_overlap(translator, tile) if overlap is None else overlap)
     except ValueError as error:
         raise ApiError(400, str(error).replace("--tile-overlap", "tile_overlap").replace("--tile", "tile")) from None
+
+
+def _default_overlap(translator, tile: int) -> int:
+    """translate's 32 px, or a quarter of the tile for a U-Net, which sees all of each tile."""
+    from translation.inference.tiles import UNET_OVERLAP_FRACTION
+
+    unet = translator.spec.get("name", "").startswith("unet_")
+    return min(tile // 2, max(32, int(UNET_OVERLAP_FRACTION * tile)) if unet else 32)
 
 
 SAMPLE_PARAMS = ("model", "n", "seed", "label", "truncation", "precision")
@@ -474,7 +489,7 @@ def create_app(paths: list[str], *, max_models: int = 4, workers: int = 1, queue
     if cors_origin:  # no CORS headers at all unless asked for: other sites' pages cannot read the API
         middleware.append(Middleware(CORSMiddleware, allow_origins=[cors_origin], allow_methods=["GET", "POST"],
                                      allow_headers=["Authorization", "Content-Type"],
-                                     expose_headers=["X-Elapsed-Ms", "X-Weights"]))
+                                     expose_headers=["X-Elapsed-Ms", "X-Weights", "X-Tiles"]))
     routes = [
         Route("/", page, include_in_schema=False),
         Route("/api/models", list_models),

@@ -549,6 +549,8 @@ function showOutput(blob, response, roundTrip, m) {
       parts.push(`round trip ${Math.round(roundTrip)} ms`);
       const weights = response.headers.get("X-Weights");
       if (weights) parts.push(`${weights === "ema" ? "EMA" : weights} weights`);
+      const tiles = response.headers.get("X-Tiles");
+      if (tiles) parts.push(`in ${tiles} px tiles`);
       $("output-meta").textContent = parts.join(" · ");
       setStatus("");
       const download = $("download");
