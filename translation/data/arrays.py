@@ -23,6 +23,15 @@ def resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
     return np.clip(out, 0.0, 1.0)
 
 
+def resize_nearest(ids: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Resize an HxWx1 map of integer ids (labels, instances) to the nearest pixel's id: no new ids appear."""
+    h, w = ids.shape[:2]
+    if (h, w) == (height, width):
+        return ids
+    out = cv2.resize(ids.astype(np.int32), (width, height), interpolation=cv2.INTER_NEAREST)
+    return out.reshape(height, width, -1)
+
+
 def to_tensor(image: np.ndarray) -> torch.Tensor:
     """HxWxC float in [0, 1] -> CxHxW float in [-1, 1]."""
     return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float() * 2.0 - 1.0

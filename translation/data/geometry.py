@@ -16,18 +16,29 @@ DEFAULT_PREPROCESS, DEFAULT_LOAD_SIZE, DEFAULT_CROP_SIZE = "resize_and_crop", 28
 _RESIZING_CROPS = ("resize_and_crop", "scale_width_and_crop")
 
 
-def preprocess_size(height: int, width: int, preprocess: str, load_size: int, crop_size: int) -> tuple[int, int]:
-    """(height, width) of an image after --preprocess resizing, before the random crop (the official rules)."""
+def preprocess_size(height: int, width: int, preprocess: str, load_size: int, crop_size: int,
+                    multiple: Optional[int] = None) -> tuple[int, int]:
+    """(height, width) of an image after --preprocess resizing, before the random crop (the official rules).
+    `multiple`: a net that halves the size n times (pix2pixHD) needs sides that are multiples of 2^n; the modes
+    that do not crop round to it (the official pix2pixHD's __make_power_2), those that crop leave it to the crop."""
     if preprocess == "resize_and_crop":
         return load_size, load_size
     if preprocess in ("scale_width", "scale_width_and_crop"):
         # the official scale_width keeps the height at least crop_size, so a wide image still crops
-        return max(int(round(load_size * height / width)), crop_size), load_size
+        height = max(int(round(load_size * height / width)), crop_size)
+        if multiple and preprocess == "scale_width":
+            return _round_to(height, multiple), _round_to(load_size, multiple)
+        return height, load_size
     if preprocess == "none":  # sizes a multiple of 4 so the ResNet generator's strides line up
-        return max(4, int(round(height / 4)) * 4), max(4, int(round(width / 4)) * 4)
+        m = multiple or 4
+        return _round_to(height, m), _round_to(width, m)
     if preprocess == "crop":
         return height, width
     raise ValueError(f"unknown --preprocess {preprocess!r}; choose one of {', '.join(PREPROCESS_MODES)}")
+
+
+def _round_to(side: int, multiple: int) -> int:
+    return max(multiple, round(side / multiple) * multiple)
 
 
 def flags_error(preprocess: str, load_size: int, crop_size: int) -> Optional[str]:
