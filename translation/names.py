@@ -13,15 +13,20 @@ DIRECTIONS = ("AtoB", "BtoA")  # A -> B and B -> A, the official naming
 # nets/
 # generator -> what its height and width must be a multiple of (2 ** halvings; the translator pads to it)
 GENERATOR_SIZE_MULTIPLES = {"unet_32": 32, "unet_64": 64, "unet_128": 128, "unet_256": 256,
-                            "resnet_6blocks": 4, "resnet_9blocks": 4, "stargan": 4}
+                            "resnet_6blocks": 4, "resnet_9blocks": 4, "stargan": 4,
+                            # pix2pixHD's, at their default 4 halvings (+1 for the local enhancer's pooled input)
+                            "global": 16, "local": 32}
 # generators that draw images from noise (G(z) or G(z, label)), and the critics that go with them
 NOISE_GENERATORS = ("mlp", "dcgan")
 SAMPLE_DISCRIMINATORS = ("mlp", "dcgan")
 GENERATORS = tuple(GENERATOR_SIZE_MULTIPLES) + NOISE_GENERATORS
-DISCRIMINATORS = ("basic", "n_layers", "pixel", "stargan") + SAMPLE_DISCRIMINATORS
+DISCRIMINATORS = ("basic", "n_layers", "pixel", "stargan", "multiscale") + SAMPLE_DISCRIMINATORS
 # what pix2pix and CycleGAN can use: G(image) -> image, and D(image) -> patch scores
 IMAGE_GENERATORS = ("unet_32", "unet_64", "unet_128", "unet_256", "resnet_6blocks", "resnet_9blocks")
 PATCH_DISCRIMINATORS = ("basic", "n_layers", "pixel")
+# pix2pixHD's: G(image) -> image without dropout, and a D whose output is a list per scale of its layers' outputs
+HD_GENERATORS = ("global", "local")
+MULTISCALE_DISCRIMINATORS = ("multiscale",)
 NORMS = ("batch", "instance", "none")
 INITS = ("normal", "xavier", "kaiming", "orthogonal", "pytorch")  # pytorch: the layers' defaults (StarGAN)
 CONDITIONS = ("concat", "projection")  # how a conditional noise GAN's D sees the label

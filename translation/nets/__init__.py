@@ -1,13 +1,16 @@
-"""Generators and discriminators: the official pix2pix/CycleGAN and StarGAN architectures, and noise GANs.
+"""Generators and discriminators: the official pix2pix/CycleGAN, pix2pixHD and StarGAN architectures, noise GANs.
 
     create_generator("unet_256", in_channels=3, out_channels=3, ngf=64, norm="batch", dropout=True)
     create_discriminator("basic", in_channels=6, ndf=64, norm="batch")
+    create_generator("global", ngf=64, n_downsample_global=4, n_blocks_global=9)       # pix2pixHD's G1
+    create_discriminator("multiscale", in_channels=6, num_D=2)   # D(x) -> per scale, its layers' outputs
     create_generator("stargan", ngf=64, n_labels=5, n_blocks=6, init="pytorch")   # G(x, labels)
     create_generator("dcgan", z_dim=100, image_size=64, n_classes=10)                 # G(z, labels) -> images
     create_discriminator("dcgan", image_size=64, norm="none", spectral_norm=True)     # D(x) -> logits (N,)
     build_net(spec_of(net))   # the same architecture again, from the description checkpoints store
 """
-from . import dcgan, discriminators, generators, mlp, stargan  # noqa: F401  (importing registers the architectures)
+# importing registers the architectures
+from . import dcgan, discriminators, generators, mlp, pix2pixhd, stargan  # noqa: F401
 from .layers import INITS, NORMS, apply_spectral_norm
 from .minibatch import MinibatchDiscrimination, MinibatchStdDev
 from .noise import CONDITIONS, NoiseGenerator, SampleDiscriminator

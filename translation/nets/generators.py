@@ -77,9 +77,9 @@ class UnetGenerator(nn.Module):
 class ResnetBlock(nn.Module):
     """Residual block (He et al. 2016) with reflect padding against border artifacts (Johnson et al. 2016)."""
 
-    def __init__(self, dim: int, norm: str = "batch", dropout: bool = False):
+    def __init__(self, dim: int, norm: str = "batch", dropout: bool = False, bias: Optional[bool] = None):
         super().__init__()
-        bias = conv_bias(norm)
+        bias = conv_bias(norm) if bias is None else bias  # pix2pixHD's convs always have one
         make_norm = norm_layer(norm)
         layers = [nn.ReflectionPad2d(1), nn.Conv2d(dim, dim, kernel_size=3, bias=bias), make_norm(dim), nn.ReLU(True)]
         if dropout:
