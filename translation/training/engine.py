@@ -4,8 +4,9 @@ Models declare nets, optimizers, phases and losses (models/base.py); this file i
 touches requires_grad, zero_grad, autocast, the gradient scaler, backward and step. One step is:
 
     1. move the batch to the device (NHWC with --channels-last, which bf16 on a CPU takes unless told not to)
-    2. freeze every net that no phase due this step trains, then run the model's shared forward once under
-       autocast: graphs are built only through nets that will be trained
+    2. freeze every net that no phase due this step trains (and the parameters a phase holds back until a later
+       step: Phase.frozen_until), then run the model's shared forward once under autocast: graphs are built
+       only through nets that will be trained
     3. for each due phase, in the model's order:
          freeze all nets but the phase's; zero its optimizer's gradients; compute its loss terms under
          autocast; backward the scaled objective; with several processes, sum the gradients over them
@@ -114,16 +115,17 @@ class Engine:
         `share`: this process's fraction of the global batch (1 for a single process)."""
         batch = self._to_device(batch)
         due = [phase for phase in self.phases if phase.due(step)]
-        self._train_only({key for phase in due for key in phase.nets})
+        self._train_only({key for phase in due for key in phase.nets},
+                         tuple(prefix for phase in due for prefix in phase.frozen_at(step)))
         with self.precision.autocast():
             outputs = self.model.forward(batch)
         for phase in due:
-            self._run_phase(phase, outputs, share)
+            self._run_phase(phase, outputs, share, step)
         self.processes.broadcast_buffers(self.model.nets.values())
         return outputs
 
-    def _run_phase(self, phase: Phase, outputs: dict, share: float) -> None:
-        self._train_only(set(phase.nets))
+    def _run_phase(self, phase: Phase, outputs: dict, share: float, step: int) -> None:
+        self._train_only(set(phase.nets), phase.frozen_at(step))
         optimizer, scaler = self.optimizers[phase.optimizer], self.scalers[phase.optimizer]
         optimizer.zero_grad(set_to_none=True)
         with self.precision.autocast():
@@ -156,9 +158,13 @@ class Engine:
             raise StepError(f"fp16: phase {phase.name} overflowed on {MAX_CONSECUTIVE_SKIPS} steps in a row "
                                "(the loss itself is not finite in float16); use --precision bf16 or fp32")
 
-    def _train_only(self, keys: set) -> None:
+    def _train_only(self, keys: set, held: tuple[str, ...] = ()) -> None:
         for key, net in self.model.nets.items():
             net.requires_grad_(key in keys)
+            if held and key in keys:
+                for name, param in net.named_parameters():
+                    if f"{key}.{name}".startswith(held):
+                        param.requires_grad_(False)
 
     def _to_device(self, batch: dict) -> dict:
         moved = {}

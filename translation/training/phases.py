@@ -69,6 +69,10 @@ class Phase:
     every: int = 1
     weight: float = 1.0
     after_step: tuple[Callable[[], None], ...] = field(default=())  # e.g. weight clipping
+    # (prefix, step): the parameters named "net.param..." that start with prefix are not trained before that
+    # step (pix2pixHD's --niter-fix-global: the local enhancer's global part, "G.model."); they get no gradient,
+    # so the optimizer leaves them, and their moments, alone until then
+    frozen_until: tuple[tuple[str, int], ...] = field(default=())
 
     def __post_init__(self):
         if self.every < 1:
@@ -76,3 +80,7 @@ class Phase:
 
     def due(self, step: int) -> bool:
         return (step + 1) % self.every == 0
+
+    def frozen_at(self, step: int) -> tuple[str, ...]:
+        """The parameter-name prefixes this phase does not train at `step`."""
+        return tuple(prefix for prefix, until in self.frozen_until if step < until)
