@@ -16,9 +16,7 @@ Uploads are decoded in memory and never written to disk.
 """
 from __future__ import annotations
 
-import hmac
 import sys
-import time
 import traceback
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -37,8 +35,10 @@ from starlette.schemas import SchemaGenerator
 from starlette.staticfiles import StaticFiles
 
 from translation import __version__
-from translation.serve.catalog import CatalogError, find_models
+from translation.serve.catalog import find_models
+from translation.serve.jobs import run_sampling, run_translation
 from translation.serve.loaded import LoadedModels
+from translation.serve.protocol import ApiError, Query, check_token, error_response, read_body
 from translation.serve.work import Busy, WorkPool
 
 STATIC = Path(__file__).parent / "static"
@@ -50,17 +50,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 MAX_SAMPLES = 256
-AUTO_TILE_ABOVE, AUTO_TILE = 1024, 512  # px: uploads larger than this a side go in tiles unless told otherwise
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, message: str, headers: dict | None = None):
-        super().__init__(message)
-        self.status, self.message, self.headers = status, message, headers or {}
-
-
-def error_response(status: int, message: str, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse({"error": message}, status, headers={"Cache-Control": "no-store", **(headers or {})})
 
 
 @dataclass
@@ -98,61 +87,6 @@ def api(endpoint):
     return wrapper
 
 
-def check_token(request: Request, token: str) -> None:
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
-        raise ApiError(401, "missing or wrong token: send the header Authorization: Bearer <token> (the token "
-                            "`translation serve --token` was started with)", {"WWW-Authenticate": "Bearer"})
-
-
-# --- parameters ----------------------------------------------------------------------------------------------
-class Query:
-    """The query string, every parameter checked against what the endpoint knows, unknown ones refused."""
-
-    def __init__(self, request: Request, known: tuple[str, ...]):
-        self.params = request.query_params
-        unknown = sorted(set(self.params) - set(known))
-        if unknown:
-            raise ApiError(400, f"unknown parameter {unknown[0]!r}; this endpoint takes {', '.join(known)}")
-
-    def text(self, name: str) -> str | None:
-        value = self.params.get(name)
-        return None if value is None or value == "" else value
-
-    def choice(self, name: str, choices: list, what: str) -> str | None:
-        value = self.text(name)
-        if value is not None and value not in choices:
-            offered = ", ".join(str(c) for c in choices) or "none"
-            raise ApiError(400, f"{name}={value}: {what} {offered}")
-        return value
-
-    def _converted(self, name: str, kind: type, what: str):
-        value = self.text(name)
-        if value is None:
-            return None
-        try:
-            return kind(value)
-        except ValueError:
-            raise ApiError(400, f"{name}={value}: not {what}") from None
-
-    def integer(self, name: str, default: int | None, low: int, high: int | None = None) -> int | None:
-        number = self._converted(name, int, "a whole number")
-        if number is None:
-            return default
-        if number < low or (high is not None and number > high):
-            raise ApiError(400, f"{name}={number}: must be {low} or more" if high is None else
-                           f"{name}={number}: must be between {low} and {high}")
-        return number
-
-    def positive(self, name: str) -> float | None:
-        number = self._converted(name, float, "a number")
-        if number is not None and not number > 0:  # NaN too
-            raise ApiError(400, f"{name}={self.text(name)}: must be above 0")
-        return number
-
-    def names(self, name: str) -> list[str] | None:
-        value = self.text(name)
-        return None if value is None else [part.strip() for part in value.split(",") if part.strip()]
 
 
 def model_of(query: Query, server: Server, kinds: tuple[str, ...]):
@@ -167,29 +101,6 @@ def model_of(query: Query, server: Server, kinds: tuple[str, ...]):
             "translates images: POST /api/translate"
         raise ApiError(400, f"model {model_id}: this model {does}")
     return model
-
-
-async def read_body(request: Request, limit_mb: float) -> bytes:
-    """The body, refused (413) as soon as it is known to be over `limit_mb`: from Content-Length before a byte
-    is read, else while it streams in; never held whole beyond the limit."""
-    limit = int(limit_mb * 2 ** 20)
-    too_large = ApiError(413, f"the upload is larger than the server's limit of {limit_mb:g} MB "
-                              "(translation serve --max-upload-mb)")
-    length = request.headers.get("content-length")
-    if length is not None:
-        if not length.isdigit():
-            raise ApiError(400, f"Content-Length: {length!r} is not a size in bytes")
-        if int(length) > limit:
-            raise too_large
-    chunks, total = [], 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > limit:
-            raise too_large
-        chunks.append(chunk)
-    if not total:
-        raise ApiError(400, "no image: send the image file's bytes as the request body")
-    return b"".join(chunks)
 
 
 def check_room(server: Server) -> None:
@@ -267,7 +178,8 @@ async def translate(request: Request, server: Server):
     if model.kind == "translate":
         for name in ("to", "from"):
             if query.text(name) is not None:
-                raise ApiError(400, f"{name}: this model translates between two domains ({', '.join(info['directions'])}); "
+                directions = ", ".join(info["directions"])
+                raise ApiError(400, f"{name}: this model translates between two domains ({directions}); "
                                     "choose with direction")
         job["direction"] = query.choice("direction", info["directions"], "this model translates")
         job["tile"] = query.integer("tile", None, 32, 16384)
@@ -286,7 +198,7 @@ async def translate(request: Request, server: Server):
                 raise ApiError(400, f"from={name}: not a domain of this model; it knows {', '.join(info['domains'])}")
     check_room(server)
     body = await read_body(request, server.max_upload_mb)
-    png, elapsed, weights, tile = await server.pool.run(run_translation, server, model, job, body)
+    png, elapsed, weights, tile = await server.pool.run(run_translation, server.models, model, job, body)
     tiles = {"X-Tiles": str(tile)} if tile else {}
     return Response(png, media_type="image/png", headers={
         "X-Elapsed-Ms": f"{elapsed * 1000:.1f}", "X-Weights": weights, "Cache-Control": "no-store", **tiles})
@@ -306,72 +218,6 @@ def _targets(names: list[str] | None, info: dict) -> list[str]:
     if info["label_kind"] == "single_label" and len(names) > 1:
         raise ApiError(400, f"to={','.join(names)}: this model's domains are exclusive: name one, or all")
     return names
-
-
-def loaded(server: Server, model):
-    """The model loaded (read from disk on its first use); 404 if its file now leads out of the folder."""
-    try:
-        return server.models.get(model.id)
-    except CatalogError:  # replaced by a link out of the folder since it was listed
-        raise ApiError(404, f"unknown model {model.id!r}: its file no longer lies in the folder served") from None
-
-
-def run_translation(server: Server, model, job: dict, body: bytes) -> tuple[bytes, float, str, int | None]:
-    """On a worker thread: decode, translate with the loaded model, encode the PNG."""
-    from translation.data.arrays import decode_channels
-    from translation.data.io import ImageReadError, encode_image
-    from translation.inference.domain_translator import DomainRequest
-
-    try:
-        image = decode_channels(body, model.info["input_nc"], name="the uploaded image")
-    except ImageReadError as error:
-        raise ApiError(400, str(error)) from None
-    entry = loaded(server, model)
-    with entry.lock:
-        try:
-            if model.kind == "translate":
-                translator = entry.translator(job["direction"], job["test_mode"], job["precision"])
-                tiling = _tiling(translator, job, image.shape[:2])
-            else:
-                translator = entry.domain_translator(DomainRequest(job["to"], job["source"]), job["test_mode"],
-                                                     job["precision"])
-                tiling = None
-        except ValueError as error:  # a precision the device cannot run, an ONNX file's fixed options
-            raise ApiError(400, str(error)) from None
-        start = time.perf_counter()
-        tiled = tiling is not None and tiling.needed(*image.shape[:2])
-        if tiled:
-            out = translator.translate_tiled(image, tiling, job["seed"])
-        else:
-            out = translator.translate(image, job["seed"])
-        elapsed = time.perf_counter() - start
-    return encode_image(".png", out), elapsed, translator.weights, tiling.tile if tiled else None
-
-
-def _tiling(translator, job: dict, size: tuple[int, int]):
-    """The tiles asked for; none asked, an image over AUTO_TILE_ABOVE px a side gets AUTO_TILE px tiles where
-    the net can take them (one forward over a phone photo would take gigabytes), else is translated whole."""
-    tile = job["tile"]
-    if tile is None and max(size) > AUTO_TILE_ABOVE:
-        try:
-            return translator.tiling(AUTO_TILE, _default_overlap(translator, AUTO_TILE))
-        except ValueError:  # batch norm seeing each tile, an ONNX file of fixed size: the image whole
-            return None
-    if tile is None:
-        return None
-    overlap = job["tile_overlap"]
-    try:
-        return translator.tiling(tile, _default_overlap(translator, tile) if overlap is None else overlap)
-    except ValueError as error:
-        raise ApiError(400, str(error).replace("--tile-overlap", "tile_overlap").replace("--tile", "tile")) from None
-
-
-def _default_overlap(translator, tile: int) -> int:
-    """translate's 32 px, or a quarter of the tile for a U-Net, which sees all of each tile."""
-    from translation.inference.tiles import UNET_OVERLAP_FRACTION
-
-    unet = translator.spec.get("name", "").startswith("unet_")
-    return min(tile // 2, max(32, int(UNET_OVERLAP_FRACTION * tile)) if unet else 32)
 
 
 SAMPLE_PARAMS = ("model", "n", "seed", "label", "truncation", "precision")
@@ -410,25 +256,9 @@ async def sample(request: Request, server: Server):
             raise ApiError(400, f"label={job['label']}: this model's classes are {', '.join(classes)} "
                                 f"(or 0 to {len(classes) - 1})")
     check_room(server)
-    png, elapsed, weights = await server.pool.run(run_sampling, server, model, job)
+    png, elapsed, weights = await server.pool.run(run_sampling, server.models, model, job)
     return Response(png, media_type="image/png", headers={
         "X-Elapsed-Ms": f"{elapsed * 1000:.1f}", "X-Weights": weights, "Cache-Control": "no-store"})
-
-
-def run_sampling(server: Server, model, job: dict) -> tuple[bytes, float, str]:
-    from translation.data.io import encode_image
-    from translation.inference.sampling import draw, grid
-
-    entry = loaded(server, model)
-    with entry.lock:
-        try:
-            sampler = entry.sampler(job["precision"])
-        except ValueError as error:
-            raise ApiError(400, str(error)) from None
-        start = time.perf_counter()
-        images, columns = draw(sampler, job["n"], job["seed"], job["truncation"], job["label"])
-        elapsed = time.perf_counter() - start
-    return encode_image(".png", grid(images, columns)), elapsed, sampler.weights
 
 
 async def openapi(request: Request):

@@ -1,0 +1,93 @@
+"""The work `translation serve` does on a worker thread, off the event loop: decode the upload, run the loaded
+model (in tiles where asked, or where the image is large and the net can take them), encode the PNG."""
+from __future__ import annotations
+
+import time
+
+from translation.serve.catalog import CatalogError
+from translation.serve.loaded import LoadedModels
+from translation.serve.protocol import ApiError
+
+AUTO_TILE_ABOVE, AUTO_TILE = 1024, 512  # px: uploads larger than this a side go in tiles unless told otherwise
+
+
+def loaded(models: LoadedModels, model):
+    """The model loaded (read from disk on its first use); 404 if its file now leads out of the folder."""
+    try:
+        return models.get(model.id)
+    except CatalogError:  # replaced by a link out of the folder since it was listed
+        raise ApiError(404, f"unknown model {model.id!r}: its file no longer lies in the folder served") from None
+
+
+def run_translation(models: LoadedModels, model, job: dict, body: bytes) -> tuple[bytes, float, str, int | None]:
+    """On a worker thread: decode, translate with the loaded model, encode the PNG."""
+    from translation.data.arrays import decode_channels
+    from translation.data.io import ImageReadError, encode_image
+    from translation.inference.domain_translator import DomainRequest
+
+    try:
+        image = decode_channels(body, model.info["input_nc"], name="the uploaded image")
+    except ImageReadError as error:
+        raise ApiError(400, str(error)) from None
+    entry = loaded(models, model)
+    with entry.lock:
+        try:
+            if model.kind == "translate":
+                translator = entry.translator(job["direction"], job["test_mode"], job["precision"])
+                tiling = _tiling(translator, job, image.shape[:2])
+            else:
+                translator = entry.domain_translator(DomainRequest(job["to"], job["source"]), job["test_mode"],
+                                                     job["precision"])
+                tiling = None
+        except ValueError as error:  # a precision the device cannot run, an ONNX file's fixed options
+            raise ApiError(400, str(error)) from None
+        start = time.perf_counter()
+        tiled = tiling is not None and tiling.needed(*image.shape[:2])
+        if tiled:
+            out = translator.translate_tiled(image, tiling, job["seed"])
+        else:
+            out = translator.translate(image, job["seed"])
+        elapsed = time.perf_counter() - start
+    return encode_image(".png", out), elapsed, translator.weights, tiling.tile if tiled else None
+
+
+def _tiling(translator, job: dict, size: tuple[int, int]):
+    """The tiles asked for; none asked, an image over AUTO_TILE_ABOVE px a side gets AUTO_TILE px tiles where
+    the net can take them (one forward over a phone photo would take gigabytes), else is translated whole."""
+    tile = job["tile"]
+    if tile is None and max(size) > AUTO_TILE_ABOVE:
+        try:
+            return translator.tiling(AUTO_TILE, _default_overlap(translator, AUTO_TILE))
+        except ValueError:  # batch norm seeing each tile, an ONNX file of fixed size: the image whole
+            return None
+    if tile is None:
+        return None
+    overlap = job["tile_overlap"]
+    try:
+        return translator.tiling(tile, _default_overlap(translator, tile) if overlap is None else overlap)
+    except ValueError as error:
+        raise ApiError(400, str(error).replace("--tile-overlap", "tile_overlap").replace("--tile", "tile")) from None
+
+
+def _default_overlap(translator, tile: int) -> int:
+    """translate's 32 px, or a quarter of the tile for a U-Net, which sees all of each tile."""
+    from translation.inference.tiles import UNET_OVERLAP_FRACTION
+
+    unet = translator.spec.get("name", "").startswith("unet_")
+    return min(tile // 2, max(32, int(UNET_OVERLAP_FRACTION * tile)) if unet else 32)
+
+
+def run_sampling(models: LoadedModels, model, job: dict) -> tuple[bytes, float, str]:
+    from translation.data.io import encode_image
+    from translation.inference.sampling import draw, grid
+
+    entry = loaded(models, model)
+    with entry.lock:
+        try:
+            sampler = entry.sampler(job["precision"])
+        except ValueError as error:
+            raise ApiError(400, str(error)) from None
+        start = time.perf_counter()
+        images, columns = draw(sampler, job["n"], job["seed"], job["truncation"], job["label"])
+        elapsed = time.perf_counter() - start
+    return encode_image(".png", grid(images, columns)), elapsed, sampler.weights
