@@ -6,6 +6,7 @@ import sys
 
 from translation.commands.arguments import float_above, int_at_least
 from translation.data import catalog, zoo
+from translation.utils import vgg_weights
 
 
 def register(subparsers) -> None:
@@ -17,8 +18,10 @@ def register(subparsers) -> None:
         epilog="examples:\n  translation download --list\n  translation download facades\n"
                "  translation download model horse2zebra\n"
                "  translation download inception-weights   # for FID/KID/IS, into the torch hub cache\n"
+               "  translation download vgg19-weights       # for the VGG perceptual loss (pix2pixHD)\n"
                "  translation download facades --url http://mirror.example/facades.tar.gz")
-    parser.add_argument("what", nargs="*", metavar="NAME", help="data set name(s), inception-weights, or: model NAME")
+    parser.add_argument("what", nargs="*", metavar="NAME",
+                        help="data set name(s), inception-weights, vgg19-weights, or: model NAME")
     parser.add_argument("--list", action="store_true", help="show the names, kinds and approximate sizes")
     parser.add_argument("--url", help="download from this URL (a mirror) instead of the official server")
     parser.add_argument("--sha256", help="expected SHA-256; a mismatch deletes the file and fails")
@@ -37,6 +40,8 @@ def register(subparsers) -> None:
 def run(args) -> int:
     if args.list:
         print(catalog.table())
+        print(f"{vgg_weights.DOWNLOAD_NAME}: torchvision's VGG19 weights for the VGG perceptual loss, "
+              f"{vgg_weights.SIZE}, into the torch hub cache")
         return 0
     what = list(args.what)
     is_model = bool(what) and what[0] == "model"
@@ -51,9 +56,11 @@ def run(args) -> int:
                    timeout=args.timeout, progress=not args.no_progress)
     try:
         for name in names:
-            single_file = is_model or name == catalog.INCEPTION_WEIGHTS.name
+            single_file = is_model or name in (catalog.INCEPTION_WEIGHTS.name, vgg_weights.DOWNLOAD_NAME)
             if is_model:
                 done = zoo.install_model(name, args.checkpoints_dir, **options)
+            elif name == vgg_weights.DOWNLOAD_NAME:
+                done = vgg_weights.install_vgg19_weights(**options)
             elif single_file:
                 from translation.metrics.weights import install_inception_weights
 

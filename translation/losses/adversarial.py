@@ -4,7 +4,8 @@ Each loss takes raw discriminator outputs (logits / critic scores, any shape) an
   discriminator(real, fake) -> (term on real data, term on fake data): the discriminator minimises their sum
   generator(fake, real)     -> the generator's loss; `real` is used by the relativistic losses only
 Predictions are taken in float32 whatever precision the nets ran at: the logs and squares of a loss
-are where half precision loses most.
+are where half precision loses most. `adversarial_loss(name, multiscale=True)` takes a multi-scale
+discriminator's output instead (pix2pixHD's: per scale, a list of layer outputs ending in the scores).
 """
 from __future__ import annotations
 
@@ -34,10 +35,12 @@ def adversarial_losses() -> list[str]:
     return list(_LOSSES)
 
 
-def adversarial_loss(name: str) -> "AdversarialLoss":
+def adversarial_loss(name: str, multiscale: bool = False) -> "AdversarialLoss":
+    """The loss `name`; multiscale=True: for a multi-scale discriminator's output (see MultiScale)."""
     if name not in _LOSSES:
         raise ValueError(f"unknown GAN loss {name!r}; choose one of {', '.join(_LOSSES)}")
-    return _LOSSES[name]()
+    loss = _LOSSES[name]()
+    return MultiScale(loss) if multiscale else loss
 
 
 def _bce(logits: torch.Tensor, target) -> torch.Tensor:
@@ -173,3 +176,37 @@ def _need_real(real):
         raise ValueError("a relativistic loss needs the discriminator's predictions on real data for the "
                          "generator's loss too")
     return real
+
+
+def scale_scores(outputs) -> list[torch.Tensor]:
+    """Each scale's scores in a multi-scale discriminator's output: the last of each scale's layer outputs (a
+    scale given as one tensor is its scores; a single tensor is one scale)."""
+    if isinstance(outputs, torch.Tensor):
+        return [outputs]
+    return [scale[-1] if isinstance(scale, (list, tuple)) else scale for scale in outputs]
+
+
+class MultiScale(AdversarialLoss):
+    """A loss applied to each scale of a multi-scale discriminator, each term summed over the scales, as
+    pix2pixHD's GANLoss (a sum, not a mean: more scales weigh more). Label targets pass through to each scale."""
+
+    def __init__(self, loss: AdversarialLoss):
+        self.loss = loss
+
+    @property
+    def relativistic(self) -> bool:
+        return self.loss.relativistic
+
+    @property
+    def has_targets(self) -> bool:
+        return self.loss.has_targets
+
+    def discriminator(self, real, fake, real_target=None, fake_target=None):
+        terms = [self.loss.discriminator(r, f, real_target, fake_target)
+                 for r, f in zip(scale_scores(real), scale_scores(fake), strict=True)]
+        return sum(term[0] for term in terms), sum(term[1] for term in terms)
+
+    def generator(self, fake, real=None):
+        fakes = scale_scores(fake)
+        reals = scale_scores(real) if real is not None else [None] * len(fakes)
+        return sum(self.loss.generator(f, r) for f, r in zip(fakes, reals, strict=True))

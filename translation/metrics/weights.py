@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import os
 import pathlib
-import re
 
 from translation.data.catalog import INCEPTION_WEIGHTS
+from translation.utils.hub_weights import digest_in_name, hub_checkpoint, install_hub_file
 
 FILE_NAME = "pt_inception-2015-12-05-6726825d.pth"
 URL = INCEPTION_WEIGHTS.url
 # The whole digest of pytorch-fid's release file (95,628,359 bytes); its name carries the first 8 digits.
 SHA256 = "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2"
 ENV = "TRANSLATION_INCEPTION_WEIGHTS"
-# torch hub's convention, NAME-<first hex digits of the SHA-256>.pth, for Inception files (pytorch-fid's,
-# torch-fidelity's "weights-inception-2015-12-05-6726825d.pth"); other names are not taken as promises.
-_HASH_IN_NAME = re.compile(r"inception.*-([0-9a-f]{8,64})\.pth$")
 
 
 class InceptionWeightsError(RuntimeError):
@@ -33,9 +30,7 @@ class InceptionWeightsNotFound(InceptionWeightsError, FileNotFoundError):
 
 def hub_cache_path() -> pathlib.Path:
     """Where pytorch-fid (torch.hub.load_state_dict_from_url) keeps the file: <hub dir>/checkpoints/NAME."""
-    import torch.hub  # honours torch.hub.set_dir and $TORCH_HOME, as pytorch-fid does
-
-    return pathlib.Path(torch.hub.get_dir()) / "checkpoints" / FILE_NAME
+    return hub_checkpoint(FILE_NAME)
 
 
 def how_to_fetch(target: pathlib.Path | None = None) -> str:
@@ -66,9 +61,11 @@ def find_inception_weights(path=None) -> pathlib.Path:
 
 
 def sha256_in_name(path) -> str | None:
-    """The hex digits a hub-style name promises (``...-6726825d.pth``), or None for other names."""
-    match = _HASH_IN_NAME.search(pathlib.Path(path).name)
-    return match.group(1) if match else None
+    """The hex digits a hub-style name promises (``...-6726825d.pth``), or None for other names.
+
+    Inception files only (pytorch-fid's, torch-fidelity's "weights-inception-2015-12-05-6726825d.pth"): the
+    digits of other names are not taken as promises."""
+    return digest_in_name(path, "inception")
 
 
 def check_weights_file(path) -> str:
@@ -89,22 +86,9 @@ def install_inception_weights(url: str | None = None, sha256: str | None = None,
                               retries: int = 3, timeout: float = 30.0, backoff: float = 2.0,
                               progress: bool = True):
     """Download the weights into the hub cache (resumable, SHA-256 checked); a zoo.Installed back."""
-    from translation.data.download import fetch
-    from translation.data.zoo import Installed, InstallError
+    from translation.data.zoo import InstallError
 
     if sha256 and sha256.lower() != SHA256:
         raise InstallError(f"the FID Inception weights have SHA-256 {SHA256}; --sha256 {sha256} names another file")
-    target, expected = hub_cache_path(), SHA256
-    if target.exists() and not force:
-        try:
-            digest = check_weights_file(target)
-        except InceptionWeightsError:
-            digest = None
-        if digest == expected:
-            return Installed(target, digest, already=True)
-        raise InstallError(f"{target} already exists but is not the expected file (SHA-256 {expected}); "
-                           "pass --force to replace it")
-    # fetch verifies the whole digest before it moves the file into place: a bad download leaves nothing
-    fetched = fetch(url or URL, target, expected, retries=retries, timeout=timeout, backoff=backoff,
-                    progress=progress, desc=FILE_NAME)
-    return Installed(fetched.path, fetched.sha256)
+    return install_hub_file(FILE_NAME, url or URL, SHA256, force=force, retries=retries, timeout=timeout,
+                            backoff=backoff, progress=progress)
