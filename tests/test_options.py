@@ -15,6 +15,7 @@ from translation.models.configs import GANConfig, NoiseGANConfig, StarGANConfig,
 SAME_NAME_OTHER_OPTION = {
     "crop_size": "pix2pix/CycleGAN crop randomly after resizing; StarGAN centre-crops before (None: by layout)",
     "image_size": "StarGAN resizes its crops to it; the noise GANs generate it (DCGAN: a power of two from 16)",
+    "netG": "pix2pix/CycleGAN choose a U-Net or a ResNet; pix2pixHD its global generator or the local enhancer",
 }
 
 

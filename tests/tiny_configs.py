@@ -66,6 +66,9 @@ TINY: dict[str, Tiny] = {
     **{name: Tiny(class_folders, dict(NOISE)) for name in ("gan", "dcgan", "wgan", "wgan-gp", "lsgan", "sngan", "cgan")},
     "madgan": Tiny(class_folders, dict(NOISE, generators=2)),
     "mrgan": Tiny(class_folders, dict(NOISE)),
+    # pix2pixHD's global G halving twice, two 2-layer Ds; no VGG loss (its weights are not downloaded in tests)
+    "pix2pixhd": Tiny(paired_data, dict(ngf=4, ndf=4, n_downsample_global=2, n_blocks_global=1, n_layers_D=2,
+                                        preprocess="resize_and_crop", load_size=32, crop_size=32, lambda_vgg=0.0)),
 }
 
 

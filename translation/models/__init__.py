@@ -8,14 +8,15 @@ from __future__ import annotations
 import importlib
 
 from translation.models.configs import (CGANConfig, CycleGANConfig, DCGANConfig, LSGANConfig, MADGANConfig,
-                                        MRGANConfig, Pix2PixConfig, SNGANConfig, StarGANConfig, VanillaGANConfig,
-                                        WGANConfig, WGANGPConfig)
+                                        MRGANConfig, Pix2PixConfig, Pix2PixHDConfig, SNGANConfig, StarGANConfig,
+                                        VanillaGANConfig, WGANConfig, WGANGPConfig)
 
 # model name -> its options; the model itself is in translation/models/<name>.py, or the module MODULES names
 CONFIGS = {"pix2pix": Pix2PixConfig, "cyclegan": CycleGANConfig, "stargan": StarGANConfig,
            "gan": VanillaGANConfig, "dcgan": DCGANConfig, "wgan": WGANConfig, "wgan-gp": WGANGPConfig,
            "lsgan": LSGANConfig, "sngan": SNGANConfig, "cgan": CGANConfig}
 CONFIGS.update(madgan=MADGANConfig, mrgan=MRGANConfig)  # their own modules: models/madgan.py, models/mrgan.py
+CONFIGS.update(pix2pixhd=Pix2PixHDConfig)
 MODULES = {name: "gan" for name in ("gan", "dcgan", "wgan", "wgan-gp", "lsgan", "sngan", "cgan")}
 
 

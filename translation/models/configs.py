@@ -8,8 +8,8 @@ from typing import ClassVar, Optional
 from translation.config import TrainConfig, default, option
 from translation.data.geometry import DEFAULT_CROP_SIZE, DEFAULT_LOAD_SIZE, DEFAULT_PREPROCESS, flags_error
 from translation.names import (CONDITIONS, DIFFAUGMENT_POLICIES, DIRECTIONS, GAN_MODES, GAN_MODES_WITH_LABELS,
-                               GENERATOR_SIZE_MULTIPLES, IMAGE_GENERATORS, INITS, NOISE_GENERATORS, NORMS,
-                               OPTIMIZERS, PATCH_DISCRIMINATORS, PREPROCESS_MODES, STARGAN_CELEBA_ATTRS,
+                               GENERATOR_SIZE_MULTIPLES, HD_GENERATORS, IMAGE_GENERATORS, INITS, NOISE_GENERATORS,
+                               NORMS, OPTIMIZERS, PATCH_DISCRIMINATORS, PREPROCESS_MODES, STARGAN_CELEBA_ATTRS,
                                STARGAN_HAIR_COLOURS)
 
 
@@ -54,9 +54,24 @@ class ImageTranslationConfig(GANConfig):
                           "layer; the others 2 and 4 times as wide)", minimum=1)
     norm: str = option("batch", "normalisation layers", choices=NORMS)
     dropout: bool = option(False, "dropout in the generator (at test time too for pix2pix, as its paper)")
+    # pix2pixHD's upgrades, off by default so that pix2pix and CycleGAN stay as their papers
+    multiscale_D: int = option(0, "pix2pixHD's multi-scale discriminator in place of --netD: this many n-layer "
+                                  "PatchGANs (--n-layers-D) on the image and its 2x, 4x ... downsampled copies "
+                                  "(0: off)", flag="--multiscale-D", minimum=0)
+    lambda_feat: float = option(0.0, "weight of the discriminator feature matching loss (pix2pixHD; needs a "
+                                     "multi-scale D; CycleGAN matches each cycle's reconstruction to its input)",
+                                flag="--lambda-feat", minimum=0.0)
+    lambda_vgg: float = option(0.0, "weight of the VGG19 perceptual loss (pix2pixHD; CycleGAN: on each cycle's "
+                                    "reconstruction); its weights: `translation download vgg19-weights`",
+                               flag="--lambda-vgg", minimum=0.0)
 
     def check_combinations(self) -> None:
         super().check_combinations()
+        if self.lambda_feat > 0 and not self.multiscale_D:
+            raise ValueError("--lambda-feat matches the features of pix2pixHD's multi-scale discriminator: add "
+                             "--multiscale-D 2 (or 3), or use --lambda-feat 0")
+        if self.multiscale_D and self.spectral_norm:
+            raise ValueError("--spectral-norm applies to --netD's discriminator, not to --multiscale-D's")
         problem = flags_error(self.preprocess, self.load_size, self.crop_size)
         if problem:
             raise ValueError(problem)
@@ -110,6 +125,67 @@ class CycleGANConfig(ImageTranslationConfig):
         if self.lambda_identity > 0 and self.input_nc != self.output_nc:
             raise ValueError(f"the identity loss feeds B images to G_A (A -> B), so it needs --input-nc == "
                              f"--output-nc (got {self.input_nc} and {self.output_nc}); use --lambda-identity 0")
+
+
+@dataclass
+class Pix2PixHDConfig(GANConfig):
+    """pix2pixHD: high-resolution paired translation (label maps or images), multi-scale D, feature matching"""
+
+    # The official pix2pixHD defaults (Adam 2e-4 beta1 0.5, batch 1, 100 + 100 epochs are the shared ones)
+    gan_mode: str = default("lsgan")
+    preprocess: str = default("scale_width", like=ImageTranslationConfig)
+    load_size: int = default(1024, like=ImageTranslationConfig)
+    crop_size: int = default(512, like=ImageTranslationConfig)
+    flip: bool = default(True, like=ImageTranslationConfig)
+    input_nc: int = default(3, like=ImageTranslationConfig)  # with --label-nc 0
+    output_nc: int = default(3, like=ImageTranslationConfig)
+    norm: str = default("instance", like=ImageTranslationConfig)
+    ngf: int = default(64, like=ImageTranslationConfig)
+    ndf: int = default(64, like=ImageTranslationConfig)
+    n_layers_D: int = default(3, like=ImageTranslationConfig)
+    direction: str = default("AtoB", like=Pix2PixConfig)
+    label_nc: int = option(0, "classes of the input label maps, one-hot encoded (integer ids 0..N-1 in one-channel "
+                              "images); 0: the inputs are images, as pix2pix (the official default is 35, "
+                              "Cityscapes')", minimum=0)
+    instance: bool = option(False, "add the boundaries of instance maps (ROOT/train_inst/) as an input channel "
+                                   "(the official default; --no-instance here by default)")
+    netG: str = option("global", "generator: global (G1) or local (G1 inside the local enhancer G2, trained "
+                                 "coarse to fine: see --init-from)", choices=HD_GENERATORS, flag="--netG")
+    n_downsample_global: int = option(4, "stride-2 convolutions of the global generator", minimum=1)
+    n_blocks_global: int = option(9, "residual blocks of the global generator", minimum=0)
+    n_local_enhancers: int = option(1, "local enhancers around the global generator (--netG local)", minimum=1)
+    n_blocks_local: int = option(3, "residual blocks of each local enhancer", minimum=0)
+    num_D: int = option(2, "discriminators, on the image and its 2x, 4x ... downsampled copies (3 for 1024 px)",
+                        flag="--num-D", minimum=1)
+    lambda_feat: float = default(10.0, like=ImageTranslationConfig)
+    lambda_vgg: float = default(10.0, like=ImageTranslationConfig)  # the official weights it by lambda_feat
+    ganFeat_loss: bool = option(True, "the feature matching loss (--no-ganFeat-loss: off, as --lambda-feat 0)",
+                                flag="--ganFeat-loss")
+    vgg_loss: bool = option(True, "the VGG loss (--no-vgg-loss: off, as --lambda-vgg 0)")
+    init_from: Optional[str] = option(None, "--netG local: start the global part from this trained --netG "
+                                            "global run (folder or checkpoint), coarse to fine")
+    niter_fix_global: int = option(0, "epochs in which --netG local trains only its local enhancer, the global "
+                                      "part frozen", flag="--niter-fix-global", minimum=0)
+
+    @property
+    def size_multiple(self) -> int:
+        """What crops and sizes must be a multiple of: the generator halves them this many times."""
+        return 2 ** (self.n_downsample_global + (self.n_local_enhancers if self.netG == "local" else 0))
+
+    def check_combinations(self) -> None:
+        super().check_combinations()
+        problem = flags_error(self.preprocess, self.load_size, self.crop_size)
+        if problem:
+            raise ValueError(problem)
+        multiple = self.size_multiple
+        if "crop" in self.preprocess and self.crop_size % multiple:
+            raise ValueError(f"--crop-size {self.crop_size} is not a multiple of {multiple}, which --netG "
+                             f"{self.netG} needs (its height and width are halved {multiple.bit_length() - 1} "
+                             f"times); choose a multiple of {multiple}")
+        if self.netG == "global" and (self.init_from or self.niter_fix_global):
+            raise ValueError("--init-from and --niter-fix-global start and freeze the global part of --netG local")
+        if self.niter_fix_global and not self.init_from:
+            raise ValueError("--niter-fix-global freezes a global part trained before: give it with --init-from")
 
 
 @dataclass

@@ -12,11 +12,11 @@ import torch.nn.functional as F
 
 from translation.checkpoint import translates
 from translation.data.unpaired import UnpairedDataset
-from translation.losses import adversarial_loss
+from translation.losses import adversarial_loss, feature_matching_loss
 from translation.models.base import GANModel, generator_and_discriminator_optimizers, register_model
 from translation.models.configs import CycleGANConfig
 from translation.models.image_pool import ImagePool
-from translation.models.image_translation import pair_transform
+from translation.models.image_translation import discriminator_net, pair_transform, vgg_loss
 from translation.training.phases import Phase
 
 
@@ -31,14 +31,14 @@ class CycleGANModel(GANModel):
         super().__init__(config, device)
         c = config
         g = {"ngf": c.ngf, "norm": c.norm, "dropout": c.dropout, "init": c.init, "init_gain": c.init_gain}
-        d = {"ndf": c.ndf, "n_layers": c.n_layers_D, "norm": c.norm, "spectral_norm": c.spectral_norm, "init": c.init,
-             "init_gain": c.init_gain}
+        init = {"init": c.init, "init_gain": c.init_gain}
         # created in the official order so a seeded init draws the same weights
         self.add_net("G_A", "generator", c.netG, in_channels=c.input_nc, out_channels=c.output_nc, **g)
         self.add_net("G_B", "generator", c.netG, in_channels=c.output_nc, out_channels=c.input_nc, **g)
-        self.add_net("D_A", "discriminator", c.netD, in_channels=c.output_nc, **d)
-        self.add_net("D_B", "discriminator", c.netD, in_channels=c.input_nc, **d)
-        self.gan = adversarial_loss(c.gan_mode)
+        discriminator_net(self, "D_A", c, c.output_nc, init)
+        discriminator_net(self, "D_B", c, c.input_nc, init)
+        self.gan = adversarial_loss(c.gan_mode, multiscale=bool(c.multiscale_D))
+        self.vgg = vgg_loss(self.device) if c.lambda_vgg > 0 else None
         self.pool_A = ImagePool(c.pool_size)  # fakes of domain A, shown to D_B
         self.pool_B = ImagePool(c.pool_size)  # fakes of domain B, shown to D_A
 
@@ -80,6 +80,14 @@ class CycleGANModel(GANModel):
         terms["G_B"] = gan.generator(self.D_B(fake_a), self.D_B(real_a) if gan.relativistic else None)
         terms["cycle_A"] = F.l1_loss(out["rec_A"].float(), real_a.float()) * c.lambda_A  # paper eq. 2
         terms["cycle_B"] = F.l1_loss(out["rec_B"].float(), real_b.float()) * c.lambda_B
+        # pix2pixHD's losses need an image and its target: unpaired, those are each cycle's reconstruction and
+        # its input (the discriminator of that domain, D_B for A's cycle, gives the features)
+        if c.lambda_feat > 0:
+            terms["feat_A"] = feature_matching_loss(self.D_B(out["rec_A"]), self.D_B(real_a), c.lambda_feat)
+            terms["feat_B"] = feature_matching_loss(self.D_A(out["rec_B"]), self.D_A(real_b), c.lambda_feat)
+        if self.vgg is not None:
+            terms["vgg_A"] = self.vgg(out["rec_A"].float(), real_a.float()) * c.lambda_vgg
+            terms["vgg_B"] = self.vgg(out["rec_B"].float(), real_b.float()) * c.lambda_vgg
         return terms
 
     def loss_D(self, out: dict) -> dict[str, torch.Tensor]:

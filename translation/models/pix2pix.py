@@ -10,10 +10,10 @@ import torch.nn.functional as F
 
 from translation.checkpoint import translates
 from translation.data.datasets import PairedDataset
-from translation.losses import adversarial_loss
+from translation.losses import adversarial_loss, feature_matching_loss
 from translation.models.base import GANModel, generator_and_discriminator_optimizers, register_model
 from translation.models.configs import Pix2PixConfig
-from translation.models.image_translation import pair_transform
+from translation.models.image_translation import discriminator_net, pair_transform, vgg_loss
 from translation.training.phases import Phase
 
 
@@ -32,9 +32,9 @@ class Pix2PixModel(GANModel):
         self.add_net("G", "generator", c.netG, in_channels=c.input_nc, out_channels=c.output_nc, ngf=c.ngf,
                      norm=c.norm, dropout=c.dropout, **init)
         # conditional D sees the input and the (real or fake) output stacked on channels
-        self.add_net("D", "discriminator", c.netD, in_channels=c.input_nc + c.output_nc, ndf=c.ndf,
-                     n_layers=c.n_layers_D, norm=c.norm, spectral_norm=c.spectral_norm, **init)
-        self.gan = adversarial_loss(c.gan_mode)
+        discriminator_net(self, "D", c, c.input_nc + c.output_nc, init)
+        self.gan = adversarial_loss(c.gan_mode, multiscale=bool(c.multiscale_D))
+        self.vgg = vgg_loss(self.device) if c.lambda_vgg > 0 else None
 
     @classmethod
     def build_dataset(cls, config: Pix2PixConfig) -> PairedDataset:
@@ -66,11 +66,18 @@ class Pix2PixModel(GANModel):
 
     def loss_G(self, out: dict) -> dict[str, torch.Tensor]:
         """Fool D and stay close to the target in L1 (paper eq. 4)."""
+        c = self.config
         real_a, fake_b, real_b = out["real_A"], out["fake_B"], out["real_B"]
         pred_fake = self.D(torch.cat([real_a, fake_b], 1))
-        pred_real = self.D(torch.cat([real_a, real_b], 1)) if self.gan.relativistic else None
-        return {"G_GAN": self.gan.generator(pred_fake, pred_real),
-                "G_L1": F.l1_loss(fake_b.float(), real_b.float()) * self.config.lambda_l1}
+        needs_real = self.gan.relativistic or c.lambda_feat > 0
+        pred_real = self.D(torch.cat([real_a, real_b], 1)) if needs_real else None
+        terms = {"G_GAN": self.gan.generator(pred_fake, pred_real if self.gan.relativistic else None),
+                 "G_L1": F.l1_loss(fake_b.float(), real_b.float()) * c.lambda_l1}
+        if c.lambda_feat > 0:  # pix2pixHD's upgrades (--lambda-feat, --lambda-vgg)
+            terms["G_GAN_Feat"] = feature_matching_loss(pred_fake, pred_real, c.lambda_feat)
+        if self.vgg is not None:
+            terms["G_VGG"] = self.vgg(fake_b.float(), real_b.float()) * c.lambda_vgg
+        return terms
 
     def visuals(self, outputs: dict) -> dict[str, torch.Tensor]:
         return {"input": outputs["real_A"], "output": outputs["fake_B"], "target": outputs["real_B"]}
