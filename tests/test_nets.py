@@ -121,6 +121,24 @@ def test_pytorch_init_keeps_the_layers_own_initialisation():
     assert kept.model[0].bias.abs().max() > 0  # PyTorch's default bias init, which "normal" would zero
 
 
+def test_normal_keep_bias_draws_weights_as_normal_and_keeps_the_default_biases_as_pix2pixhd():
+    from translation.nets.discriminators import NLayerDiscriminator
+
+    torch.manual_seed(2)
+    bare = NLayerDiscriminator(3, 8, n_layers=3, norm="batch")
+    torch.manual_seed(2)
+    kept = create_discriminator("basic", in_channels=3, ndf=8, norm="batch", init="normal_keep_bias")
+    torch.manual_seed(2)
+    normal = create_discriminator("basic", in_channels=3, ndf=8, norm="batch", init="normal")
+    for (key, a), b, c in zip(kept.state_dict().items(), bare.state_dict().values(), normal.state_dict().values()):
+        if key.endswith("bias") and a.dim() == 1 and key in dict(kept.named_parameters()):
+            conv = isinstance(dict(kept.named_modules())[key.rsplit(".", 1)[0]], torch.nn.Conv2d)
+            assert torch.equal(a, b if conv else c), key  # conv biases: PyTorch's; batch norm's: 0
+        elif key.endswith("weight"):
+            assert torch.equal(a, c), key  # the same draws as "normal"
+    assert kept.model[0].bias.abs().max() > 0
+
+
 def test_nets_record_the_arguments_that_built_them():
     net = create_generator("unet_32", in_channels=1, ngf=4, norm="instance")
     assert net.config == dict(kind="generator", name="unet_32", in_channels=1, out_channels=3, ngf=4,

@@ -28,7 +28,9 @@ PATCH_DISCRIMINATORS = ("basic", "n_layers", "pixel")
 HD_GENERATORS = ("global", "local")
 MULTISCALE_DISCRIMINATORS = ("multiscale",)
 NORMS = ("batch", "instance", "none")
-INITS = ("normal", "xavier", "kaiming", "orthogonal", "pytorch")  # pytorch: the layers' defaults (StarGAN)
+# pytorch: the layers' defaults (StarGAN); normal_keep_bias: N(0, gain) conv weights with the layers' default
+# biases (pix2pixHD's weights_init touches conv weights only)
+INITS = ("normal", "xavier", "kaiming", "orthogonal", "pytorch", "normal_keep_bias")
 CONDITIONS = ("concat", "projection")  # how a conditional noise GAN's D sees the label
 
 # losses/ and training/

@@ -61,7 +61,9 @@ def init_weights(net: nn.Module, init: str = "normal", gain: float = 0.02) -> nn
 
     N(0, gain) conv weights is the DCGAN recipe (Radford et al. 2016); BatchNorm scale ~ N(1, gain).
     Modules are visited in `net.apply` order so a seeded init matches the official one draw for draw.
-    "pytorch" keeps the layers' own default initialisation, which is what the official StarGAN trains from.
+    "pytorch" keeps the layers' own default initialisation, which is what the official StarGAN trains from;
+    "normal_keep_bias" draws conv/linear weights as "normal" and leaves their biases at the layers' default, as
+    the official pix2pixHD's weights_init.
     """
     check_init(init)
     if init == "pytorch":
@@ -69,7 +71,7 @@ def init_weights(net: nn.Module, init: str = "normal", gain: float = 0.02) -> nn
 
     def init_module(m: nn.Module) -> None:
         if isinstance(m, (nn.modules.conv._ConvNd, nn.Linear)):
-            if init == "normal":
+            if init in ("normal", "normal_keep_bias"):
                 nn.init.normal_(m.weight, 0.0, gain)
             elif init == "xavier":
                 nn.init.xavier_normal_(m.weight, gain=gain)
@@ -77,7 +79,7 @@ def init_weights(net: nn.Module, init: str = "normal", gain: float = 0.02) -> nn
                 nn.init.kaiming_normal_(m.weight, a=0, mode="fan_in")  # official ignores gain here
             else:
                 nn.init.orthogonal_(m.weight, gain=gain)
-            if m.bias is not None:
+            if m.bias is not None and init != "normal_keep_bias":
                 nn.init.zeros_(m.bias)
         elif isinstance(m, nn.modules.batchnorm._BatchNorm) and m.affine:  # 2d, and the MLPs' 1d
             nn.init.normal_(m.weight, 1.0, gain)
