@@ -10,13 +10,15 @@ from torch.utils.data import DataLoader
 from translation.checkpoint import read_checkpoint
 from translation.cli import main
 from translation.config import from_dict
+from translation.data.arrays import to_image
 from translation.data.io import read_image, write_image
+from translation.data.label_maps import one_hot, read_id_map
 from translation.inference.translator import load_translator
 from translation.models import CONFIGS, model_class
 from translation.training.engine import Engine
 from translation.training.trainer import Trainer
 
-from test_label_maps import official_set
+from test_label_maps import official_set, save_ids
 from tiny_configs import tiny_config, tiny_data, tiny_flags
 
 CPU = torch.device("cpu")
@@ -93,6 +95,30 @@ def test_label_maps_with_instances_train_and_a_bad_label_stops_the_run_before_it
     spec = read_checkpoint(tmp_path / "runs" / "labels")["net_specs"]
     assert spec["G"]["kwargs"]["in_channels"] == 6 and spec["D"]["kwargs"]["in_channels"] == 9
     assert (tmp_path / "runs" / "labels" / "samples").is_dir()
+
+    # translate refuses it (it would need instance maps); without --instance a folder of label maps translates
+    assert main(["translate", str(tmp_path / "runs" / "labels"), str(root / "train_label"), str(tmp_path / "o"),
+                 "--no-progress", "--num-workers", "0"]) == 1
+    assert "reads instance maps (trained with --instance), which translate does not read" in capsys.readouterr().err
+    no_instance = [flag for flag in flags if flag != "--instance"]
+    assert main(["train", "pix2pixhd", *no_instance, "--name", "plain"]) == 0
+    rng = np.random.default_rng(0)
+    maps = tmp_path / "maps"
+    for name, (h, w) in {"a": (37, 23), "b": (20, 45)}.items():
+        save_ids(maps / f"{name}.png", rng.integers(0, 5, (h, w)))
+    save_ids(maps / "bad.png", np.full((8, 8), 5))
+    assert main(["translate", str(tmp_path / "runs" / "plain"), str(maps), str(tmp_path / "out"), "--no-progress",
+                 "--num-workers", "0"]) == 1  # one file failed
+    assert "bad.png: label value 5 is outside 0..4" in capsys.readouterr().err
+    translator = load_translator(tmp_path / "runs" / "plain")
+    for name, (h, w) in {"a": (37, 23), "b": (20, 45)}.items():
+        out = read_image(tmp_path / "out" / f"{name}.png")
+        assert out.shape == (h, w, 3)
+        ids = torch.from_numpy(read_id_map(maps / f"{name}.png")[..., 0]).long()
+        padded = torch.nn.functional.pad(ids[None, None].float(), (0, -w % 4, 0, -h % 4), mode="reflect").long()
+        with torch.no_grad():
+            expected = translator.net(one_hot(padded[0], 5)[None])[0, :, :h, :w]
+        assert np.abs(out - to_image(expected)).max() <= 1 / 255 + 1e-6
 
     write_image(root / "train_label" / "city_1_gtFine_labelIds.png", np.full((32, 32, 1), 7 / 255, np.float32))
     assert main(["train", "pix2pixhd", *flags, "--name", "bad"]) == 1

@@ -24,7 +24,8 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from translation.data.arrays import read_channels, resize
+from translation.data.arrays import read_channels, resize, resize_nearest
+from translation.data.label_maps import LabelRangeError, check_label_range, read_id_map
 from translation.data.io import (IMAGE_EXTENSIONS, ImageReadError, read_warnings, scan_images, skipped_not_images,
                                  write_image)
 from translation.data.workers import ignore_stop_signals, start_workers
@@ -96,8 +97,8 @@ def plan_jobs(input_path, output_dir, fmt: str = "png", overwrite: bool = False)
 class _Reader(Dataset):
     """Reads (and optionally resizes) images in worker processes; errors and warnings come back as values."""
 
-    def __init__(self, jobs: list[Job], channels: int, size: int | None):
-        self.jobs, self.channels, self.size = jobs, channels, size
+    def __init__(self, jobs: list[Job], channels: int, size: int | None, label_nc: int = 0):
+        self.jobs, self.channels, self.size, self.label_nc = jobs, channels, size, label_nc
 
     def __len__(self):
         return len(self.jobs)
@@ -106,14 +107,22 @@ class _Reader(Dataset):
         job = self.jobs[i]
         try:
             with read_warnings() as notes:
-                image = read_channels(job.source, self.channels)
-        except ImageReadError as error:
+                image = self._read(job.source)
+        except (ImageReadError, LabelRangeError) as error:
             return i, None, str(error), []
         if self.size:
-            image = resize(image, self.size, self.size)
+            image = (resize_nearest if self.label_nc else resize)(image, self.size, self.size)
         # a tensor crosses from a worker process through shared memory; an array would be pickled, which
         # holds two more copies of a huge image
         return i, torch.from_numpy(image), None, notes
+
+
+    def _read(self, path: Path) -> np.ndarray:
+        if not self.label_nc:
+            return read_channels(path, self.channels)
+        ids = read_id_map(path)  # a label map (pix2pixHD --label-nc): its integer ids
+        check_label_range(ids, self.label_nc, path)
+        return ids
 
 
 def _first(items):
@@ -176,7 +185,8 @@ def translate_folder(translator: Translator, input_path, output_dir, fmt: str = 
     workers = (reader_processes(translator) if num_workers is None else num_workers) if len(jobs) > 1 else 0
     # with tiles, images may be huge: each worker holds one ahead, not two
     ahead = {"prefetch_factor": 1 if tiling else 2} if workers else {}
-    reader = DataLoader(_Reader(jobs, translator.in_channels, size), batch_size=1, collate_fn=_first,
+    label_nc = getattr(translator, "label_nc", 0)  # ONNX and domain translators read images only
+    reader = DataLoader(_Reader(jobs, translator.in_channels, size, label_nc), batch_size=1, collate_fn=_first,
                         num_workers=workers, worker_init_fn=ignore_stop_signals, **ahead)
     per_batch = batch_size if translator.batches_images else 1
     pending: dict[tuple[int, int], list[tuple[Job, np.ndarray]]] = {}

@@ -28,7 +28,8 @@ from torch import nn
 
 from translation.checkpoint import (CheckpointError, is_translation_checkpoint, load_file, resolve_checkpoint_path,
                                    upgrade)
-from translation.data.arrays import resize, to_image, to_tensor
+from translation.data.arrays import resize, resize_nearest, to_image, to_tensor
+from translation.data.label_maps import one_hot
 from translation.inference.tiles import Tiling, blend_tiles
 from translation.inference.weights import choose_weights, load_generator_weights
 from translation.names import TEST_MODES
@@ -54,12 +55,13 @@ class Translator:
 
     def __init__(self, net: nn.Module, spec: dict, direction: str, test_mode: str, device: torch.device,
                  precision: str = "fp32", weights: str = "raw", channels_last: bool | None = None,
-                 compile: bool = False):
+                 compile: bool = False, label_nc: int = 0):
+        """`label_nc` > 0: the net reads label maps one-hot (pix2pixHD --label-nc): images are HxWx1 integer ids."""
         if test_mode not in TEST_MODES:
             raise ValueError(f"test mode must be one of {', '.join(TEST_MODES)}, got {test_mode!r}")
         self.net, self.spec, self.direction, self.test_mode, self.device = net, spec, direction, test_mode, device
         self.precision = precision_for(precision, device)
-        self.weights = weights
+        self.weights, self.label_nc = weights, label_nc
         self.in_channels = spec["kwargs"]["in_channels"]
         self.out_channels = spec["kwargs"]["out_channels"]
         self.size_multiple = int(getattr(net, "size_multiple", 1))
@@ -98,7 +100,7 @@ class Translator:
         """Translate HxWxC float images of one padded size; returns float HxWxC in [0, 1]."""
         sizes = [img.shape[:2] for img in images]
         ph, pw = self.padded_size(*sizes[0])
-        batch = torch.stack([_pad(to_tensor(img), ph, pw) for img in images]).to(self.device)
+        batch = torch.stack([self._input(img, ph, pw) for img in images]).to(self.device)
         batch = batch.contiguous(memory_format=self.layout)
         with self.precision.autocast():
             if self.batches_images:
@@ -111,9 +113,20 @@ class Translator:
                 out = torch.cat(outs)
         return [to_image(o[:, :h, :w]) for o, (h, w) in zip(out, sizes)]
 
+    def _input(self, image: np.ndarray, height: int, width: int) -> torch.Tensor:
+        """The net's input for one image padded to height x width: in [-1, 1], or a label map one-hot."""
+        if not self.label_nc:
+            return _pad(to_tensor(image), height, width)
+        ids = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float()
+        return one_hot(_pad(ids, height, width).round().long(), self.label_nc)  # padding repeats ids only
+
+    def resize(self, image: np.ndarray, height: int, width: int) -> np.ndarray:
+        """An input resized: label maps to the nearest pixel's id."""
+        return resize_nearest(image, height, width) if self.label_nc else resize(image, height, width)
+
     def translate(self, image: np.ndarray, seed: int = 0, size: int | None = None) -> np.ndarray:
         if size:
-            image = resize(image, size, size)
+            image = self.resize(image, size, size)
         return self.translate_batch([image], [seed])[0]
 
     def tiling(self, tile: int, overlap: int) -> Tiling:
@@ -213,10 +226,14 @@ def translator_from(obj: dict, path: Path, direction: str | None = None, test_mo
     key = directions[direction]
     spec = obj["net_specs"][key]
     net = build_net(spec)
-    weights = choose_weights(obj["generators"][key], use_ema)
+    record = obj["generators"][key]
+    if record.get("instance"):
+        raise CheckpointError(f"{path}: this model also reads instance maps (trained with --instance), which "
+                              "translate does not read yet; train without --instance to translate with it")
+    weights = choose_weights(record, use_ema)
     load_generator_weights(net, obj, key, weights)
     return Translator(net, spec, direction, test_mode or obj.get("test_mode", "eval"), device, precision, weights,
-                      **speed)
+                      label_nc=int(record.get("label_nc", 0)), **speed)
 
 
 def _load_official(path: Path, state_dict: dict, direction: str, test_mode, device, flags,

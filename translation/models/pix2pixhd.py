@@ -81,7 +81,10 @@ class Pix2PixHDModel(GANModel):
                              config.max_dataset_size, label_nc=config.label_nc, instance=config.instance)
 
     def generators(self) -> dict[str, dict]:
-        return {"G": translates(self.config.direction, paired=True)}
+        # what translate must feed G: label maps one-hot, instance maps' boundaries
+        inputs = {"label_nc": self.config.label_nc} if self.config.label_nc else {}
+        inputs.update({"instance": True} if self.config.instance else {})
+        return {"G": {**translates(self.config.direction, paired=True), **inputs}}
 
     def optimizers(self):
         return generator_and_discriminator_optimizers(self.config, ("G",), ("D",))
