@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 # when make started: `make demo` reports its wall time with the set-up of a fresh .venv included
 START := $(shell date +%s)
 
-.PHONY: demo demo-pix2pix demo-cyclegan demo-stargan demo-gan serve test clean-demo
+.PHONY: demo demo-pix2pix demo-cyclegan demo-stargan demo-gan demo-pix2pixhd serve test clean-demo
 
 $(VENV)/.base: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ demo-stargan: $(VENV)/.base
 
 demo-gan: $(VENV)/.base
 	$(VENV)/bin/translation demo gan
+
+demo-pix2pixhd: $(VENV)/.base
+	$(VENV)/bin/translation demo pix2pixhd
 
 # the page and HTTP API over the demos' runs (`make demo`, demo-cyclegan, ...): open the URL it prints
 serve: $(VENV)/.serve
