@@ -1,4 +1,4 @@
-"""`translation demo pix2pixhd`: both models train on the same rendered 128 px set and are scored on the held-out
+"""`translation demo pix2pixhd`: the three runs train on the same rendered 128 px set and are scored on the held-out
 photos; the sheet shows them side by side. A few steps here; the real figures are in README."""
 from translation.cli import main
 from translation.data.io import read_image
@@ -13,10 +13,10 @@ def test_the_demo_trains_both_with_the_same_budget_scores_and_draws_them(tmp_pat
     assert set(result["models"]) == set(RUNS) and set(result["train_seconds"]) == set(RUNS)
     for name, figures in result["models"].items():
         assert 0 < figures["psnr"] < 60 and -1 <= figures["ssim"] <= 1, name
-        assert f"{name:9s}: held-out PSNR {figures['psnr']:.2f} dB" in err
+        assert f"{RUNS[name][2]:28s}: held-out PSNR {figures['psnr']:.2f} dB" in err
     sheet = read_image(result["sheet"])
-    assert sheet.shape[1] >= 4 * 128  # edges | pix2pix | pix2pixHD | photo
-    for run in RUNS.values():
+    assert sheet.shape[1] >= 5 * 128  # edges | pix2pix | pix2pix + multi-scale D | pix2pixHD | photo
+    for _, run, _ in RUNS.values():
         assert (tmp_path / "checkpoints" / run / "latest.pt").is_file()
 
 
