@@ -133,6 +133,7 @@ class Pix2PixHDConfig(GANConfig):
 
     # The official pix2pixHD defaults (Adam 2e-4 beta1 0.5, batch 1, 100 + 100 epochs are the shared ones)
     gan_mode: str = default("lsgan")
+    init: str = default("normal_keep_bias")  # the official weights_init leaves conv biases at PyTorch's default
     preprocess: str = default("scale_width", like=ImageTranslationConfig)
     load_size: int = default(1024, like=ImageTranslationConfig)
     crop_size: int = default(512, like=ImageTranslationConfig)
