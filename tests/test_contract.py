@@ -227,6 +227,8 @@ ALLOWED_GRADIENT_CODE = {
     # UnrolledGAN's look-ahead: gradient steps on copies of D's weights, kept in G's graph; D is not touched
     ("losses/unrolled.py", "unrolled_critic", "requires_grad_"),
     ("losses/unrolled.py", "unrolled_critic", "autograd.grad"),
+    # the VGG19 of the perceptual loss is a fixed measuring net, never trained: no gradients for its weights
+    ("losses/vgg.py", "load_vgg19_features", "requires_grad_"),
 }
 
 
