@@ -46,7 +46,8 @@ class ImageTranslationConfig(GANConfig):
     netG: str = option("unet_256", "generator architecture", choices=IMAGE_GENERATORS, flag="--netG")
     netD: str = option("basic", "discriminator architecture: basic (70x70 PatchGAN), n_layers, pixel",
                        choices=PATCH_DISCRIMINATORS, flag="--netD")
-    n_layers_D: int = option(3, "discriminator depth when --netD n_layers", flag="--n-layers-D", minimum=1)
+    n_layers_D: int = option(3, "discriminator depth: strided convs of --netD n_layers and of each multi-scale "
+                                "D (--multiscale-D, pix2pixhd)", flag="--n-layers-D", minimum=1)
     # ngf and ndf are every family's (StarGAN and the noise GANs take them from here)
     ngf: int = option(64, "generator width: filters of its outermost conv layers (the MLP: its first hidden "
                           "layer; the others 2 and 4 times as wide)", minimum=1)
@@ -149,7 +150,7 @@ class Pix2PixHDConfig(GANConfig):
                               "images); 0: the inputs are images, as pix2pix (the official default is 35, "
                               "Cityscapes')", minimum=0)
     instance: bool = option(False, "add the boundaries of instance maps (ROOT/train_inst/) as an input channel "
-                                   "(the official default; --no-instance here by default)")
+                                   "(on by default in the official code)")
     netG: str = option("global", "generator: global (G1) or local (G1 inside the local enhancer G2, trained "
                                  "coarse to fine: see --init-from)", choices=HD_GENERATORS, flag="--netG")
     n_downsample_global: int = option(4, "stride-2 convolutions of the global generator", minimum=1)
