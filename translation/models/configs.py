@@ -71,8 +71,6 @@ class ImageTranslationConfig(GANConfig):
         if self.lambda_feat > 0 and not self.multiscale_D:
             raise ValueError("--lambda-feat matches the features of pix2pixHD's multi-scale discriminator: add "
                              "--multiscale-D 2 (or 3), or use --lambda-feat 0")
-        if self.multiscale_D and self.spectral_norm:
-            raise ValueError("--spectral-norm applies to --netD's discriminator, not to --multiscale-D's")
         problem = flags_error(self.preprocess, self.load_size, self.crop_size)
         if problem:
             raise ValueError(problem)

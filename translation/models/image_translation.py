@@ -18,7 +18,7 @@ def discriminator_net(model, key: str, config: ImageTranslationConfig, in_channe
     c = config
     if c.multiscale_D:
         model.add_net(key, "discriminator", "multiscale", in_channels=in_channels, ndf=c.ndf, n_layers=c.n_layers_D,
-                      num_D=c.multiscale_D, norm=c.norm, **init)
+                      num_D=c.multiscale_D, norm=c.norm, spectral_norm=c.spectral_norm, **init)
     else:
         model.add_net(key, "discriminator", c.netD, in_channels=in_channels, ndf=c.ndf, n_layers=c.n_layers_D,
                       norm=c.norm, spectral_norm=c.spectral_norm, **init)

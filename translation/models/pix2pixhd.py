@@ -52,7 +52,7 @@ class Pix2PixHDModel(GANModel):
             shape.update(n_local_enhancers=c.n_local_enhancers, n_blocks_local=c.n_blocks_local)
         self.add_net("G", "generator", c.netG, **shape, **init)
         self.add_net("D", "discriminator", "multiscale", in_channels=g_in + c.output_nc, ndf=c.ndf,
-                     n_layers=c.n_layers_D, num_D=c.num_D, norm=c.norm, **init)
+                     n_layers=c.n_layers_D, num_D=c.num_D, norm=c.norm, spectral_norm=c.spectral_norm, **init)
         if c.init_from:
             self._init_global_part(c.init_from)
         self.gan = adversarial_loss(c.gan_mode, multiscale=True)
