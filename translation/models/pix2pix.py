@@ -10,10 +10,11 @@ import torch.nn.functional as F
 
 from translation.checkpoint import translates
 from translation.data.datasets import PairedDataset
-from translation.losses import adversarial_loss, feature_matching_loss
+from translation.losses import adversarial_loss
 from translation.models.base import GANModel, generator_and_discriminator_optimizers, register_model
 from translation.models.configs import Pix2PixConfig
-from translation.models.image_translation import discriminator_net, pair_transform, vgg_loss
+from translation.models.image_translation import (conditional_d_terms, conditional_g_terms, discriminator_net,
+                                                   pair_transform, vgg_loss)
 from translation.training.phases import Phase
 
 
@@ -56,28 +57,15 @@ class Pix2PixModel(GANModel):
         return {"real_A": batch["A"], "fake_B": self.G(batch["A"]), "real_B": batch["B"]}
 
     def loss_D(self, out: dict) -> dict[str, torch.Tensor]:
-        """Real pairs -> real, generated pairs -> fake (fake first: D's batch-norm statistics see them in the
-        official order)."""
-        real_a = out["real_A"]
-        pred_fake = self.D(torch.cat([real_a, out["fake_B"].detach()], 1))
-        pred_real = self.D(torch.cat([real_a, out["real_B"]], 1))
-        loss_real, loss_fake = self.gan.discriminator(pred_real, pred_fake)
-        return {"D_real": loss_real, "D_fake": loss_fake}
+        """Real pairs -> real, generated pairs -> fake."""
+        return conditional_d_terms(self, out)
 
     def loss_G(self, out: dict) -> dict[str, torch.Tensor]:
-        """Fool D and stay close to the target in L1 (paper eq. 4)."""
+        """Fool D and stay close to the target in L1 (paper eq. 4), plus pix2pixHD's losses when asked for."""
         c = self.config
-        real_a, fake_b, real_b = out["real_A"], out["fake_B"], out["real_B"]
-        pred_fake = self.D(torch.cat([real_a, fake_b], 1))
-        needs_real = self.gan.relativistic or c.lambda_feat > 0
-        pred_real = self.D(torch.cat([real_a, real_b], 1)) if needs_real else None
-        terms = {"G_GAN": self.gan.generator(pred_fake, pred_real if self.gan.relativistic else None),
-                 "G_L1": F.l1_loss(fake_b.float(), real_b.float()) * c.lambda_l1}
-        if c.lambda_feat > 0:  # pix2pixHD's upgrades (--lambda-feat, --lambda-vgg)
-            terms["G_GAN_Feat"] = feature_matching_loss(pred_fake, pred_real, c.lambda_feat)
-        if self.vgg is not None:
-            terms["G_VGG"] = self.vgg(fake_b.float(), real_b.float()) * c.lambda_vgg
-        return terms
+        adversarial = conditional_g_terms(self, out, c.lambda_feat, c.lambda_vgg)
+        l1 = F.l1_loss(out["fake_B"].float(), out["real_B"].float()) * c.lambda_l1
+        return {"G_GAN": adversarial.pop("G_GAN"), "G_L1": l1, **adversarial}  # the terms in the logs' order
 
     def visuals(self, outputs: dict) -> dict[str, torch.Tensor]:
         return {"input": outputs["real_A"], "output": outputs["fake_B"], "target": outputs["real_B"]}

@@ -19,10 +19,9 @@ from translation.data.datasets import PairedDataset
 from translation.data.label_maps import show_labels
 from translation.data.transforms import PairTransform
 from translation.losses import adversarial_loss
-from translation.losses.feature_matching import feature_matching_loss
 from translation.models.base import GANModel, generator_and_discriminator_optimizers, register_model
 from translation.models.configs import Pix2PixHDConfig
-from translation.models.image_translation import vgg_loss
+from translation.models.image_translation import conditional_d_terms, conditional_g_terms, vgg_loss
 from translation.nets.pix2pixhd import init_local_from_global
 from translation.training.phases import Phase
 
@@ -99,25 +98,10 @@ class Pix2PixHDModel(GANModel):
         return {"real_A": batch["A"], "fake_B": self.G(batch["A"]), "real_B": batch["B"]}
 
     def loss_G(self, out: dict) -> dict[str, torch.Tensor]:
-        real_a, fake_b, real_b = out["real_A"], out["fake_B"], out["real_B"]
-        pred_fake = self.D(torch.cat([real_a, fake_b], 1))
-        terms = {}
-        needs_real = self.gan.relativistic or self.lambda_feat > 0
-        pred_real = self.D(torch.cat([real_a, real_b], 1)) if needs_real else None
-        terms["G_GAN"] = self.gan.generator(pred_fake, pred_real if self.gan.relativistic else None)
-        if self.lambda_feat > 0:
-            terms["G_GAN_Feat"] = feature_matching_loss(pred_fake, pred_real, self.lambda_feat)
-        if self.vgg is not None:
-            terms["G_VGG"] = self.vgg(fake_b.float(), real_b.float()) * self.lambda_vgg
-        return terms
+        return conditional_g_terms(self, out, self.lambda_feat, self.lambda_vgg)
 
     def loss_D(self, out: dict) -> dict[str, torch.Tensor]:
-        """Generated pairs -> fake, real pairs -> real (the official computes fake first)."""
-        real_a = out["real_A"]
-        pred_fake = self.D(torch.cat([real_a, out["fake_B"].detach()], 1))
-        pred_real = self.D(torch.cat([real_a, out["real_B"]], 1))
-        loss_real, loss_fake = self.gan.discriminator(pred_real, pred_fake)
-        return {"D_real": loss_real, "D_fake": loss_fake}
+        return conditional_d_terms(self, out)
 
     def visuals(self, outputs: dict) -> dict[str, torch.Tensor]:
         real_a = outputs["real_A"]
