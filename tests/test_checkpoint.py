@@ -161,3 +161,12 @@ def test_a_damaged_pytorch_file_is_named_as_one(tmp_path):
                                               r"\(PytorchStreamReader failed .*\)$") as error:
         load_file(cut)
     assert "internal miniz error" not in str(error.value)
+
+
+def test_a_mapped_load_gives_the_same_tensors_and_old_format_files_are_read_whole(tmp_path):
+    state = {"nets": {"G": {"w": torch.randn(1000)}}, "step": 3}
+    torch.save(state, tmp_path / "new.pt")
+    torch.save(state, tmp_path / "old.pt", _use_new_zipfile_serialization=False)  # cannot be mapped
+    for name in ("new.pt", "old.pt"):
+        mapped = load_file(tmp_path / name, mmap=True)
+        assert mapped["step"] == 3 and torch.equal(mapped["nets"]["G"]["w"], state["nets"]["G"]["w"])

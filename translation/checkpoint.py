@@ -116,13 +116,20 @@ def resolve_checkpoint_path(path) -> Path:
     return path
 
 
-def load_file(path) -> dict:
-    """torch.load with weights_only=True: tensors and primitives only, never pickled code."""
+def load_file(path, mmap: bool = False) -> dict:
+    """torch.load with weights_only=True: tensors and primitives only, never pickled code. `mmap`: tensors are
+    mapped from the file and read only when used (describing a checkpoint then costs its metadata, not its
+    optimizer states); files in torch's pre-1.6 format cannot be mapped and are read whole."""
     import torch
 
     path = Path(path)
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        try:
+            obj = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
+        except RuntimeError:
+            if not mmap:
+                raise
+            obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for corrupt or hostile files
         raise CheckpointError(f"{path}: {_why_unloadable(path, error)}") from None
     if not isinstance(obj, dict):

@@ -176,7 +176,7 @@ def first_image(folder: Path, depth: int = 3) -> Path | None:
 
 def describe_checkpoint(path: Path, device_type: str = "cpu") -> dict:
     """The entry of a checkpoint of ours (read with weights_only, as everywhere)."""
-    obj = load_file(path)
+    obj = load_file(path, mmap=True)  # a listing reads what it describes, not every run's optimizer states
     if not is_translation_checkpoint(obj):
         raise CatalogError("a bare state dict (official pix2pix/CycleGAN/StarGAN weights): import it first with "
                            "`translation import`, which records its architecture")
