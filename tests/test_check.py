@@ -170,3 +170,45 @@ def test_missing_or_empty(tmp_path, capsys, make):
     text = captured.out + captured.err
     assert ("no such data set folder" in text) if make == "missing" else ("no images found" in text)
     assert "Traceback" not in text
+
+
+def test_pix2pixhd_folders_label_values_and_instance_maps(tmp_path, capsys):
+    """The official train_label/ train_img/ train_inst/ folders are a layout of their own; every label map out
+    of range is listed with its value, the ids say which --label-nc they need, missing instance maps are named."""
+    from test_label_maps import official_set, save_ids
+
+    root = official_set(tmp_path / "city", n=4, size=16, n_labels=5, instance=True)
+    for i in (1, 3):
+        save_ids(root / "train_label" / f"city_{i}_gtFine_labelIds.png", np.full((16, 16), 40 + i))
+    assert detect_layout(root) == "pix2pixhd"
+    size = ["--crop-size", "16", "--load-size", "16"]
+    assert cli(str(root), *size) == 0  # without --label-nc the ids are only described
+    assert "label maps hold ids up to 43: train pix2pixhd with --label-nc 44" in capsys.readouterr().out
+    assert cli(str(root), *size, "--label-nc", "5", "--instance") == 1
+    out = capsys.readouterr().out
+    assert "2 label map(s) with ids outside 0..4 (--label-nc 5; the highest id is 43" in out
+    assert "city_1_gtFine_labelIds.png: label value 41 is outside 0..4" in out
+    assert "city_3_gtFine_labelIds.png: label value 43 is outside 0..4" in out
+    assert cli(str(root), *size, "--label-nc", "44", "--instance") == 0
+    capsys.readouterr()
+    (root / "train_inst" / "city_2_gtFine_instanceIds.png").unlink()
+    write_image(root / "train_label" / "city_0_gtFine_labelIds.png", img(3))  # a photo where ids belong
+    assert cli(str(root), *size, "--label-nc", "44") == 1
+    out = capsys.readouterr().out
+    assert "1 label map(s) that are not maps of integer ids" in out and "city_0_gtFine_labelIds.png: a colour" in out
+    assert cli(str(root), *size, "--label-nc", "44", "--instance") == 1
+    assert "(4 inputs, 3 instance maps" in capsys.readouterr().out
+
+
+def test_label_maps_in_named_folders_and_aligned_files(tmp_path, capsys):
+    from test_label_maps import save_ids
+
+    root = tmp_path / "named"
+    for i in range(2):
+        save_ids(root / "train" / "A" / f"{i}.png", np.full((16, 16), 7 * i))
+        write_image(root / "train" / "B" / f"{i}.png", img(i))
+    assert cli(str(root), "--crop-size", "16", "--load-size", "16", "--label-nc", "7") == 1
+    assert "train/A/1.png: label value 7 is outside 0..6" in capsys.readouterr().out
+    assert cli(str(aligned_set(tmp_path / "aligned")), "--label-nc", "7", "--crop-size", "16",
+               "--load-size", "16") == 1
+    assert "aligned A|B files hold images" in capsys.readouterr().out

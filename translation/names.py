@@ -19,8 +19,12 @@ GENERATOR_SIZE_MULTIPLES = {"unet_32": 32, "unet_64": 64, "unet_128": 128, "unet
 # generators that draw images from noise (G(z) or G(z, label)), and the critics that go with them
 NOISE_GENERATORS = ("mlp", "dcgan")
 SAMPLE_DISCRIMINATORS = ("mlp", "dcgan")
-GENERATORS = tuple(GENERATOR_SIZE_MULTIPLES) + NOISE_GENERATORS
-DISCRIMINATORS = ("basic", "n_layers", "pixel", "stargan", "multiscale") + SAMPLE_DISCRIMINATORS
+# super-resolution (BasicSR's archs): G(image) -> scale x larger image, in [0, 1]; D(128 or 256 px patch) -> logit.
+# Not in GENERATOR_SIZE_MULTIPLES: what an input must be a multiple of depends on the scale (net.size_multiple)
+SR_GENERATORS = ("msrresnet", "rrdbnet")
+SR_DISCRIMINATORS = ("vgg128", "vgg256")
+GENERATORS = tuple(GENERATOR_SIZE_MULTIPLES) + NOISE_GENERATORS + SR_GENERATORS
+DISCRIMINATORS = ("basic", "n_layers", "pixel", "stargan", "multiscale") + SAMPLE_DISCRIMINATORS + SR_DISCRIMINATORS
 # what pix2pix and CycleGAN can use: G(image) -> image, and D(image) -> patch scores
 IMAGE_GENERATORS = ("unet_32", "unet_64", "unet_128", "unet_256", "resnet_6blocks", "resnet_9blocks")
 PATCH_DISCRIMINATORS = ("basic", "n_layers", "pixel")
@@ -70,7 +74,7 @@ def builtin_set(data) -> str | None:
     key = str(data).strip().lower().replace("_", "-")
     key = _SET_ALIASES.get(key, key)
     return key if key in BUILTIN_SETS else None
-CHECK_LAYOUTS = ("aligned", "folders", "unpaired", "domains")
+CHECK_LAYOUTS = ("aligned", "folders", "unpaired", "domains", "pix2pixhd")
 # StarGAN's CelebA test split: after shuffling the attribute file's lines with random.seed(1234), the official
 # code keeps line i for test if (i + 1) < 2000, which is 1,999 images
 STARGAN_TEST_COUNT = 1999

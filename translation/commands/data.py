@@ -31,6 +31,11 @@ def register(subparsers) -> None:
                        help="as `train --load-size`: the size images are resized to before the crop")
     check.add_argument("--crop-size", type=int_at_least(1), default=DEFAULT_CROP_SIZE,
                        help="as `train --crop-size`: images that cannot give this crop are errors")
+    check.add_argument("--label-nc", type=int_at_least(0), default=0,
+                       help="as `train pix2pixhd --label-nc`: read the inputs as label maps and check every id "
+                            "is below it (0: the inputs are images)")
+    check.add_argument("--instance", action="store_true",
+                       help="as `train pix2pixhd --instance`: every input needs its instance map")
     check.add_argument("--layout", choices=CHECK_LAYOUTS, help="skip auto-detection")
     check.add_argument("--strict", action="store_true", help="warnings (duplicates, mixed channels) fail too")
     check.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -42,7 +47,8 @@ def run_check(args) -> int:
 
     try:
         result = check_dataset(args.path, crop_size=args.crop_size, load_size=args.load_size, layout=args.layout,
-                               progress=not args.no_progress, preprocess=args.preprocess)
+                               progress=not args.no_progress, preprocess=args.preprocess,
+                               label_nc=args.label_nc, instance=args.instance)
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

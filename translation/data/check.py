@@ -1,7 +1,10 @@
 """`data check`: what is in a data set, and what will break training before it starts.
 
 Layouts: aligned A|B files (ROOT/<split>/ or ROOT/), A/B folders (ROOT/A/<split>/ or ROOT/<split>/A/),
-unpaired (ROOT/trainA/ ...), and domain folders (ROOT/<split>/<domain>/ or ROOT/<domain>/).
+unpaired (ROOT/trainA/ ...), domain folders (ROOT/<split>/<domain>/ or ROOT/<domain>/), and the official
+pix2pixHD folders (ROOT/<split>_label/, <split>_img/, <split>_inst/, or <split>_A/, <split>_B/). With
+--label-nc N every label map is read as ids and checked against 0..N-1; with --instance every input must have
+its instance map (check_labels.py).
 Image sizes are judged with training's own geometry (geometry.py): an image is too small only if
 training with the same --preprocess, --load-size and --crop-size would stop on it. Every file under
 ROOT is accounted for: checked, named as not an image, or named as outside the layout (hidden files
@@ -31,6 +34,7 @@ from translation.names import CHECK_LAYOUTS
 
 LAYOUTS = CHECK_LAYOUTS
 UNPAIRED_FOLDERS = tuple(f"{s}{d}" for s in SPLITS for d in "AB")
+HD_FOLDER_KINDS = ("label", "img", "inst", "A", "B")  # ROOT/<split>_<kind>/: the official pix2pixHD folders
 MAX_LISTED = 20
 # Written by `download` and `prepare domains`; not worth a note.
 METADATA_FILES = frozenset({"SOURCE.json", "list_attr.txt"})
@@ -73,7 +77,14 @@ def _subdirs(folder: pathlib.Path) -> List[pathlib.Path]:
     return sorted(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith(".")) if folder.is_dir() else []
 
 
+def _official_hd_folders(root: pathlib.Path) -> List[str]:
+    """The official pix2pixHD folder names present in ROOT: train_label, train_img, train_inst, test_A, ..."""
+    return [f"{s}_{kind}" for s in SPLITS for kind in HD_FOLDER_KINDS if (root / f"{s}_{kind}").is_dir()]
+
+
 def detect_layout(root: pathlib.Path) -> str:
+    if _official_hd_folders(root):
+        return "pix2pixhd"
     if any((root / name).is_dir() for name in UNPAIRED_FOLDERS):
         return "unpaired"
     if ((root / "A").is_dir() and (root / "B").is_dir()) or any(
@@ -113,6 +124,9 @@ def find_groups(root: pathlib.Path, layout: str) -> Dict[str, List[pathlib.Path]
         for name in UNPAIRED_FOLDERS:
             if (root / name).is_dir():
                 groups[name] = list_images(root / name)
+    elif layout == "pix2pixhd":
+        for name in _official_hd_folders(root):
+            groups[name] = list_images(root / name)
     elif layout == "domains":
         parents = [root / s for s in SPLITS if (root / s).is_dir()] or [root]
         for parent in parents:
@@ -191,8 +205,9 @@ def _pair_groups(result: CheckResult) -> List[Tuple[str, str]]:
 
 def check_dataset(root, crop_size: int = DEFAULT_CROP_SIZE, load_size: int = DEFAULT_LOAD_SIZE,
                   layout: Optional[str] = None, progress: bool = True,
-                  preprocess: str = DEFAULT_PREPROCESS) -> CheckResult:
-    """Check ``root`` for training with ``--preprocess preprocess --load-size load_size --crop-size crop_size``."""
+                  preprocess: str = DEFAULT_PREPROCESS, label_nc: int = 0, instance: bool = False) -> CheckResult:
+    """Check ``root`` for training with ``--preprocess preprocess --load-size load_size --crop-size crop_size``
+    (and pix2pixHD's ``--label-nc label_nc`` and ``--instance``)."""
     root = pathlib.Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: no such data set folder")
@@ -213,6 +228,10 @@ def check_dataset(root, crop_size: int = DEFAULT_CROP_SIZE, load_size: int = DEF
     _check_files(result, preprocess, load_size, crop_size)
     _check_pairs(result, root)
     _check_duplicates(result)
+    if label_nc or instance or layout == "pix2pixhd":
+        from translation.data.check_labels import check_label_inputs  # it reports in this module's format
+
+        check_label_inputs(result, label_nc, instance, progress)
     return result
 
 
@@ -278,6 +297,8 @@ def _check_files(result: CheckResult, preprocess: str, load_size: int, crop_size
 
 
 def _side(group: str, layout: str) -> str:
+    if layout == "pix2pixhd":
+        return group.split("_", 1)[1]
     if layout == "folders":
         return "A" if group.startswith("A") or group.endswith("/A") else "B"
     if layout == "unpaired":

@@ -112,8 +112,10 @@ def _with_instance_maps(pairs: list[Pair], root: Path, phase: str, a_dir: Path, 
         return [Pair(pair.a, pair.b, path) for pair, path in zip(pairs, sorted(by_name.values()))]
     if missing:
         shown = ", ".join(missing[:10]) + (f" ... ({len(missing) - 10} more)" if len(missing) > 10 else "")
+        counts = (f" ({len(pairs)} inputs, {len(by_name)} instance maps: the official folders pair in sorted "
+                  "order only when the counts agree)" if official else "")
         raise DataSetError(f"--instance: {len(missing)} input images have no instance map of the same name in "
-                           f"{inst_dir}: {shown}")
+                           f"{inst_dir}{counts}: {shown}")
     return [Pair(pair.a, pair.b, by_name[key]) for pair, key in zip(pairs, keys)]
 
 
