@@ -83,3 +83,49 @@ def test_refuses_to_overwrite_or_reimport(tmp_path, capsys):
     assert main(args + ["--overwrite"]) == 0
     assert main(["import", str(tmp_path / "run" / "latest.pt"), *RESNET6, "-o", str(tmp_path / "again")]) == 1
     assert "already a translation checkpoint" in capsys.readouterr().err
+
+
+HD_TINY = ["--netG", "local", "--ngf", "8", "--n-downsample-global", "3", "--n-blocks-global", "3",
+           "--n-blocks-local", "2"]
+
+
+def test_official_pix2pixhd_generator_imports_with_its_flags_and_translates_label_maps(tmp_path, capsys):
+    """A LocalEnhancer saved as the official pix2pixHD saves it (latest_net_G.pth, keys model.*, model1_1.*,
+    model1_2.*): imported with the official option names, it reads label maps one-hot and gives the net's
+    own output; norm defaults to pix2pixHD's instance norm, not pix2pix's batch norm."""
+    import numpy as np
+
+    from translation.data.label_maps import one_hot
+
+    torch.manual_seed(0)
+    net = create_generator("local", in_channels=5, ngf=8, n_downsample_global=3, n_blocks_global=3,
+                           n_blocks_local=2).eval()
+    torch.save(net.state_dict(), tmp_path / "latest_net_G.pth")
+    assert main(["import", str(tmp_path / "latest_net_G.pth"), *HD_TINY, "--label-nc", "5", "--no-instance",
+                 "-o", str(tmp_path / "hd")]) == 0
+    assert "pix2pixHD local ngf 8 norm instance, reads label maps of 5 classes" in capsys.readouterr().err
+    state = load_checkpoint(tmp_path / "hd")
+    assert state["generators"]["G_A"]["label_nc"] == 5 and "instance" not in state["generators"]["G_A"]
+    ids = np.random.default_rng(1).integers(0, 5, (32, 32, 1))
+    translator = load_translator(tmp_path / "hd")
+    with torch.no_grad():
+        expected = net(one_hot(torch.from_numpy(ids).permute(2, 0, 1), 5)[None])[0]
+    got = torch.from_numpy(translator.translate(ids.astype(np.float32))).permute(2, 0, 1) * 2 - 1
+    assert (got - expected).abs().max() < 1e-4
+
+
+def test_pix2pixhd_official_defaults_instance_maps_and_a_mismatch_names_the_right_flags(tmp_path, capsys):
+    torch.manual_seed(0)
+    weights = tmp_path / "latest_net_G.pth"
+    # label2city's input: 35 classes + the instance edge map (the official defaults)
+    torch.save(create_generator("local", in_channels=36, ngf=8, n_downsample_global=3, n_blocks_global=3,
+                                n_blocks_local=2).state_dict(), weights)
+    assert main(["import", str(weights), *HD_TINY, "-o", str(tmp_path / "city")]) == 0
+    assert "--instance INSTANCE_MAPS" in capsys.readouterr().err
+    record = load_checkpoint(tmp_path / "city")["generators"]["G_A"]
+    assert (record["label_nc"], record["instance"]) == (35, True)
+    assert main(["import", str(weights), "--netG", "global", "--label-nc", "35", "-o", str(tmp_path / "x")]) == 1
+    err = capsys.readouterr().err
+    assert ("looks like a generator saved with: --netG local --ngf 8 --norm instance --n-downsample-global 3 "
+            "--n-blocks-global 3 --n-local-enhancers 1 --n-blocks-local 2") in err
+    assert "36 input channels" in err and not (tmp_path / "x").exists()

@@ -1,6 +1,7 @@
 """`translation import FILE --netG ... -o NAME_OR_DIR`: official weight files -> a self-describing checkpoint.
 
-The official pix2pix/CycleGAN code saves bare state dicts that only load with the right architecture flags.
+The official pix2pix/CycleGAN and pix2pixHD code save bare state dicts that only load with the right
+architecture flags.
 Importing checks the flags once (a mismatch says which keys/shapes failed and which flags to try) and writes
 a checkpoint that records them, so `translation translate` needs no flags afterwards. A CycleGAN pair
 (latest_net_G_A.pth + latest_net_G_B.pth) becomes one checkpoint that translates both ways.
@@ -14,8 +15,9 @@ from pathlib import Path
 
 from translation.checkpoint import (LATEST, CheckpointError, is_translation_checkpoint, load_file, save_checkpoint,
                                    translates)
+from translation.commands.arguments import int_at_least
 from translation.commands.translate import add_official_flags, official_flags
-from translation.names import DIRECTIONS, TEST_MODES
+from translation.names import DIRECTIONS, HD_GENERATORS, TEST_MODES
 
 OTHER = {"AtoB": "BtoA", "BtoA": "AtoB"}
 NET_KEY = {"AtoB": "G_A", "BtoA": "G_B"}  # the official CycleGAN names: G_A maps A -> B
@@ -45,7 +47,70 @@ def register(subparsers) -> None:
                         "or dropout, as the official test.py; eval otherwise)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing checkpoint")
     add_official_flags(p)
-    p.set_defaults(func=run)
+    add_pix2pixhd_flags(p)
+    p.set_defaults(func=run, norm=None)  # batch for pix2pix files, instance for pix2pixHD's: each code's default
+
+
+def add_pix2pixhd_flags(parser) -> None:
+    """The official pix2pixHD options that shape its generator, with its defaults (label2city: 35 classes and
+    instance maps; the 1024 px model is `--netG local --ngf 32`)."""
+    group = parser.add_argument_group("official pix2pixHD files (with --netG global or local; --norm is "
+                                      "instance unless given)")
+    group.add_argument("--label-nc", type=int_at_least(0), default=35,
+                       help="classes of the label maps the net reads one-hot (default: 35, Cityscapes'); 0: it "
+                            "reads images of --input-nc channels")
+    group.add_argument("--no-instance", action="store_true",
+                       help="the net was trained without instance maps (the official --no_instance)")
+    group.add_argument("--n-downsample-global", type=int_at_least(1), default=4, help="default: 4")
+    group.add_argument("--n-blocks-global", type=int_at_least(1), default=9, help="default: 9")
+    group.add_argument("--n-local-enhancers", type=int_at_least(1), default=1, help="default: 1")
+    group.add_argument("--n-blocks-local", type=int_at_least(1), default=3, help="default: 3")
+
+
+def pix2pixhd_spec(args) -> dict:
+    """The spec of the official pix2pixHD generator the flags describe (the input: one-hot labels, or the image,
+    then the instance boundaries)."""
+    kwargs = dict(in_channels=(args.label_nc or args.input_nc) + int(not args.no_instance),
+                  out_channels=args.output_nc, ngf=args.ngf, n_downsample_global=args.n_downsample_global,
+                  n_blocks_global=args.n_blocks_global, norm=args.norm or "instance")
+    if args.netG == "local":
+        kwargs.update(n_local_enhancers=args.n_local_enhancers, n_blocks_local=args.n_blocks_local)
+    return {"kind": "generator", "name": args.netG, "kwargs": kwargs}
+
+
+def import_pix2pixhd(args, target: Path) -> int:
+    from translation.nets.official import WeightsMismatchError, load_official_state_dict
+    from translation.nets.registry import build_net
+
+    path = Path(args.weights)
+    if args.also:
+        raise ValueError("--also pairs CycleGAN's two generators; pix2pixHD has one")
+    state_dict = load_file(path)
+    if is_translation_checkpoint(state_dict):
+        raise CheckpointError(f"{path} is already a translation checkpoint: translate with it directly")
+    spec = pix2pixhd_spec(args)
+    net = build_net(spec)
+    try:
+        load_official_state_dict(net, state_dict, source=str(path))
+    except WeightsMismatchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    record = translates(args.direction)
+    record.update({"label_nc": args.label_nc} if args.label_nc else {})
+    record.update({} if args.no_instance else {"instance": True})
+    test_mode = args.test_mode or default_test_mode(spec)
+    key = NET_KEY[args.direction]
+    save_checkpoint(target, {"model": "imported", "imported_from": {args.direction: str(path.resolve())},
+                             "net_specs": {key: spec}, "generators": {key: record}, "test_mode": test_mode,
+                             "nets": {key: net.state_dict()}})
+    k = spec["kwargs"]
+    reads = f"label maps of {args.label_nc} classes" if args.label_nc else f"{args.input_nc}-channel images"
+    run_ref = target.parent if target.name == LATEST else target
+    print(f"wrote {target}: pix2pixHD {spec['name']} ngf {k['ngf']} norm {k['norm']}, reads {reads}"
+          f"{'' if args.no_instance else ' and instance maps'}, {args.direction}, test mode {test_mode}\n"
+          f"translate with: translation translate {run_ref} INPUT OUTPUT"
+          f"{'' if args.no_instance else ' --instance INSTANCE_MAPS'}", file=sys.stderr)
+    return 0
 
 
 def output_path(value: str, checkpoints_dir: str) -> Path:
@@ -59,7 +124,7 @@ def output_path(value: str, checkpoints_dir: str) -> Path:
 
 def default_test_mode(spec: dict) -> str:
     kwargs = spec["kwargs"]
-    return "paper" if kwargs["norm"] == "batch" or kwargs["dropout"] else "eval"
+    return "paper" if kwargs["norm"] == "batch" or kwargs.get("dropout") else "eval"
 
 
 def import_generator(path, direction: str, flags):
@@ -89,10 +154,13 @@ def _pair_hint(path: Path, direction: str, has_also: bool) -> None:
 def run(args) -> int:
     from translation.nets.official import WeightsMismatchError
 
-    flags = official_flags(args)
     target = output_path(args.output, args.checkpoints_dir)
     if target.exists() and not args.overwrite:
         raise ValueError(f"{target} already exists (use --overwrite to replace it)")
+    if args.netG in HD_GENERATORS:
+        return import_pix2pixhd(args, target)
+    args.norm = args.norm or "batch"
+    flags = official_flags(args)
     sources = [(Path(args.weights), args.direction, flags)]
     if args.also:
         swapped = dataclasses.replace(flags, input_nc=flags.output_nc, output_nc=flags.input_nc)

@@ -18,6 +18,8 @@ from torch import nn
 
 STALE_NORM_BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
 WRAPPER_PREFIXES = ("module.", "_orig_mod.")
+# pix2pixHD generator options that shape its layers (the official flags' names, with dashes)
+HD_DEPTH_FLAGS = ("n_downsample_global", "n_blocks_global", "n_local_enhancers", "n_blocks_local")
 
 
 class WeightsMismatchError(ValueError):
@@ -90,6 +92,9 @@ def _flags(guess: dict) -> str:
     if "netD" in guess:
         return " ".join(f"{k}={v}" for k, v in guess.items())
     flags = f"--netG {guess['netG']} --ngf {guess['ngf']} --norm {guess['norm']}"
+    if guess["netG"] in ("global", "local"):  # pix2pixHD: the inputs are label maps + instance edges, or images
+        flags += "".join(f" --{k.replace('_', '-')} {guess[k]}" for k in HD_DEPTH_FLAGS if k in guess)
+        return flags + f" and --label-nc/--no-instance making {guess['in_channels']} input channels"
     if guess["in_channels"] != 3 or guess["out_channels"] != 3:
         flags += f" --input-nc {guess['in_channels']} --output-nc {guess['out_channels']}"
     return flags
@@ -139,6 +144,9 @@ def guess_generator_flags(state_dict: Mapping) -> dict:
     sd = strip_wrapper_prefixes(state_dict)
     keys = set(sd)
     try:
+        hd = guess_pix2pixhd_flags(sd)
+        if hd:
+            return hd
         if "model.model.0.weight" in keys:  # U-Net: block k's layers sit under k+1 nested `model.`
             depth = max(k.count("model.") for k in keys) - 1
             return {"netG": f"unet_{2 ** depth}", "ngf": int(sd["model.model.0.weight"].shape[0]),
@@ -158,6 +166,44 @@ def guess_generator_flags(state_dict: Mapping) -> dict:
     except (KeyError, IndexError, AttributeError, ValueError):
         return {}
     return {}
+
+
+def _top_level_convs(sd: Mapping, prefix: str) -> list[tuple[int, torch.Tensor]]:
+    """(index, weight) of the 4-D weights directly under `prefix`N. (not inside residual blocks), in order."""
+    pattern = re.compile(re.escape(prefix) + r"(\d+)\.weight")
+    return sorted((int(m.group(1)), v) for k, v in sd.items() if (m := pattern.fullmatch(k)) and v.dim() == 4)
+
+
+def _blocks(sd: Mapping, prefix: str) -> list[int]:
+    pattern = re.compile(re.escape(prefix) + r"(\d+)\.conv_block\.")
+    return sorted({int(m.group(1)) for k in sd if (m := pattern.match(k))})
+
+
+def guess_pix2pixhd_flags(sd: Mapping) -> dict:
+    """netG global/local and its depth options for an official pix2pixHD generator ({} if not one).
+
+    Both keep a ResNet generator's keys (model.1 first conv, model.N.conv_block blocks); the global G is told
+    from CycleGAN's by its downsampling: 4 stride-2 convs by default, where resnet_*blocks has 2. The local
+    enhancer adds model1_1.* (its front end) and model1_2.* (blocks and output) around a global part, model.*,
+    that has lost its output layers."""
+    local = [n for n in range(1, 8) if f"model{n}_1.1.weight" in sd]
+    blocks = _blocks(sd, "model.")
+    convs = _top_level_convs(sd, "model.")
+    if not blocks or not convs or convs[0][0] != 1:
+        return {}
+    n_down = sum(1 for index, _ in convs if 1 < index < blocks[0])
+    if not local and n_down == 2:
+        return {}  # a CycleGAN ResNet (or a global G with --n-downsample-global 2: the same layers)
+    first = sd[f"model{local[-1]}_1.1.weight" if local else "model.1.weight"]
+    guess = {"netG": "local" if local else "global", "ngf": int(first.shape[0]), "norm": _norm_of(set(sd), "model.2", "model.1"),
+             "in_channels": int(first.shape[1]), "n_downsample_global": n_down, "n_blocks_global": len(blocks)}
+    if local:
+        last = _top_level_convs(sd, f"model{local[-1]}_2.")
+        guess.update(out_channels=int(last[-1][1].shape[0]), n_local_enhancers=len(local),
+                     n_blocks_local=len(_blocks(sd, f"model{local[-1]}_2.")))
+    else:
+        guess["out_channels"] = int(convs[-1][1].shape[0])
+    return guess
 
 
 def guess_discriminator_flags(state_dict: Mapping) -> dict:
