@@ -195,8 +195,9 @@ def guess_pix2pixhd_flags(sd: Mapping) -> dict:
     if not local and n_down == 2:
         return {}  # a CycleGAN ResNet (or a global G with --n-downsample-global 2: the same layers)
     first = sd[f"model{local[-1]}_1.1.weight" if local else "model.1.weight"]
-    guess = {"netG": "local" if local else "global", "ngf": int(first.shape[0]), "norm": _norm_of(set(sd), "model.2", "model.1"),
-             "in_channels": int(first.shape[1]), "n_downsample_global": n_down, "n_blocks_global": len(blocks)}
+    guess = {"netG": "local" if local else "global", "ngf": int(first.shape[0]),
+             "norm": _norm_of(set(sd), "model.2", "model.1"), "in_channels": int(first.shape[1]),
+             "n_downsample_global": n_down, "n_blocks_global": len(blocks)}
     if local:
         last = _top_level_convs(sd, f"model{local[-1]}_2.")
         guess.update(out_channels=int(last[-1][1].shape[0]), n_local_enhancers=len(local),
