@@ -16,16 +16,24 @@ def register(subparsers) -> None:
                     "mmd, wasserstein, 1nn, precision_recall, or all) use the Inception features of pytorch-fid "
                     "(the same network, weights file and preprocessing, so FID matches its numbers); the real "
                     "set's features are cached. --paired scores each output against the target of the same "
-                    "name (psnr, ssim, l1).",
+                    "name (psnr, ssim, l1); --y-channel and --crop-border score them as super-resolution papers "
+                    "do (BasicSR's protocol).",
         epilog="examples:\n  translation evaluate testB/ results/ --metrics fid,kid\n"
                "  translation evaluate REAL/ --save-stats real_stats.npz\n"
                "  translation evaluate real_stats.npz results/ --metrics fid\n"
                "  translation evaluate targets/ outputs/ --paired --metrics psnr,ssim,l1\n"
+               "  translation evaluate hr/ sr_x4/ --paired --metrics psnr,ssim --y-channel --crop-border 4\n"
                "  translation evaluate digits_real/ samples/ --features digits --metrics fid,is")
     p.add_argument("real", metavar="REAL", help="folder of real images, or a statistics file from --save-stats")
     p.add_argument("fake", metavar="FAKE", nargs="?", help="folder of generated images")
     p.add_argument("--metrics", help="comma-separated, or all (default: fid,kid; --paired: psnr,ssim,l1)")
     p.add_argument("--paired", action="store_true", help="match files by name and score each pair")
+    p.add_argument("--y-channel", action="store_true",
+                   help="--paired: score the BT.601 luma (Y of MATLAB's rgb2ycbcr, 16-235) of RGB images, with "
+                        "BasicSR's PSNR and SSIM, as super-resolution papers report them")
+    p.add_argument("--crop-border", metavar="N", type=int_at_least(0), default=0,
+                   help="--paired: leave N pixels of every side out of the scores (super-resolution: N = the "
+                        "scale; default: 0)")
     p.add_argument("--save-stats", metavar="FILE.npz",
                    help="write REAL's mean, covariance and features (pytorch-fid reads the file too)")
     p.add_argument("--features", choices=FEATURE_SPACES, default="inception",
@@ -58,6 +66,9 @@ def check(args) -> None:
         flag = "--compile" if args.compile else "--precision"
         raise ValueError(f"{flag} is for the Inception network; {'--paired' if args.paired else '--features digits'}"
                          " does not run it")
+    if (args.y_channel or args.crop_border) and not args.paired:
+        flag = "--y-channel" if args.y_channel else "--crop-border"
+        raise ValueError(f"{flag} is for --paired scores (PSNR, SSIM, L1 against targets)")
     if args.paired and args.fake is None:
         raise ValueError("--paired needs FAKE (the outputs to score against REAL's targets)")
     if args.metrics and not args.paired:
@@ -73,7 +84,9 @@ def run(args) -> int:
     _check_paths(args)
     if args.paired:
         names = [m.strip() for m in (args.metrics or "psnr,ssim,l1").split(",") if m.strip()]
-        results, notes = evaluation.paired(args.real, args.fake, names), []
+        results = evaluation.paired(args.real, args.fake, names, y_channel=args.y_channel,
+                                    crop_border=args.crop_border)
+        notes = []
     else:
         metrics = parse_metric_names(args.metrics or "fid,kid")
         real, fake = _feature_sets(args)

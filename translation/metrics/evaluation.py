@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from translation.data.io import list_images, read_image
+from translation.metrics import sr_protocol
 from translation.metrics.formulas import (PAIRED_METRICS, UNPAIRED_METRICS, MetricResult, fid_from_statistics,
                                           gaussian_statistics)
 from translation.metrics.image_quality import psnr, ssim
@@ -106,20 +107,35 @@ def matched_pairs(targets, outputs) -> list[tuple[Path, Path]]:
     return [(left[key], right[key]) for key in sorted(left)]
 
 
-def paired(targets, outputs, metrics: list[str]) -> list[MetricResult]:
-    """Mean PSNR (dB), SSIM and L1 (0-1 scale) of each output against the target of the same name."""
+def paired(targets, outputs, metrics: list[str], y_channel: bool = False, crop_border: int = 0) -> list[MetricResult]:
+    """Mean PSNR (dB), SSIM and L1 (0-1 scale) of each output against the target of the same name.
+
+    y_channel or crop_border: the super-resolution protocol of BasicSR (metrics/sr_protocol.py): every metric on
+    the BT.601 Y channel (RGB images; gray ones as they are) and/or without crop_border pixels on each side, PSNR
+    and SSIM by BasicSR's formulas.
+    """
     unknown = [m for m in metrics if m not in PAIRED_METRICS]
     if unknown:
         raise ValueError(f"--paired metrics are {', '.join(PAIRED_METRICS)}; not {', '.join(unknown)}")
+    protocol = y_channel or crop_border
+    if protocol:
+        functions = {"psnr": sr_protocol.psnr, "ssim": sr_protocol.ssim, "l1": sr_protocol.l1}
+        options = {"y_channel": y_channel, "crop_border": crop_border}
+    else:
+        functions, options = {"psnr": psnr, "ssim": ssim, "l1": lambda a, b: float(np.abs(a - b).mean())}, {}
     scores = {name: [] for name in metrics}
-    functions = {"psnr": psnr, "ssim": ssim, "l1": lambda a, b: float(np.abs(a - b).mean())}
     for target_path, output_path in matched_pairs(targets, outputs):
         target, output = read_image(target_path), read_image(output_path)
         if target.shape != output.shape:
             raise ValueError(f"{output_path}: {output.shape[1]}x{output.shape[0]}x{output.shape[2]}, but its "
                              f"target {target_path} is {target.shape[1]}x{target.shape[0]}x{target.shape[2]}")
         for name in metrics:
-            scores[name].append(functions[name](output, target))
+            try:
+                scores[name].append(functions[name](output, target, **options))
+            except ValueError as error:
+                raise ValueError(f"{output_path}: {error}") from None
     ideal = {"psnr": "higher", "ssim": "1", "l1": "0"}
-    return [MetricResult(name, float(np.mean(v)), float(np.std(v)), ideal[name], {"images": len(v)})
-            for name, v in scores.items()]
+    details = {"channel": "Y (BT.601)" if y_channel else "all", "crop_border": crop_border} if protocol else {}
+    # identical images give PSNR inf (as BasicSR), and then a mean of inf and no spread
+    return [MetricResult(name, float(np.mean(v)), float(np.std(v)) if np.isfinite(v).all() else None, ideal[name],
+                         {"images": len(v), **details}) for name, v in scores.items()]
