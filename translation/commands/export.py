@@ -15,7 +15,10 @@ def register(subparsers) -> None:
                     "them, any height and width (multiples of the size multiple the file records) and any "
                     "batch. Images go in and come out as N x C x H x W float32 in [-1, 1]. StarGAN generators "
                     "take the target labels as a second input (labels, N x domains); noise generators take z "
-                    "(and class indices). `translation translate FILE.onnx INPUT OUTPUT` runs an ONNX file with "
+                    "(and class indices). pix2pixHD label-map models take the class ids (label, N x 1 x H x W "
+                    "float; one-hot inside the file), and models trained with --instance the boundaries of the "
+                    "whole instance map (edges, N x 1 x H x W: 1 where a pixel's id differs from a "
+                    "4-neighbour's). `translation translate FILE.onnx INPUT OUTPUT` runs an ONNX file with "
                     "ONNX Runtime.",
         epilog="example:\n  translation export checkpoints/h2z --direction AtoB -o h2z.onnx")
     p.add_argument("checkpoint", metavar="CHECKPOINT", help="run directory or checkpoint file")
@@ -52,6 +55,6 @@ def run(args) -> int:
     for note in exported.notes:
         print(note, file=sys.stderr)
     inputs = " and ".join(exported.input_names)
-    pad = f"; pad H and W to multiples of {exported.size_multiple}" if "image" in exported.input_names else ""
+    pad = f"; pad H and W to multiples of {exported.size_multiple}" if exported.metadata["task"] != "sample" else ""
     print(f"exported {exported.describe()} -> {args.output} ({args.format}, inputs {inputs}{pad})", file=sys.stderr)
     return 0

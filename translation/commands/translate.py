@@ -44,6 +44,11 @@ def register(subparsers) -> None:
     p.add_argument("--from", dest="source", type=names, metavar="NAMES",
                    help="StarGAN: what the inputs are (their attributes or domain). Default: what the "
                         "checkpoint's discriminator reads in each image (the summary says), else none")
+    p.add_argument("--instance", metavar="FOLDER_OR_FILE",
+                   help="pix2pixHD models trained with --instance: the instance maps (an id per object, as "
+                        "Cityscapes' *_instanceIds.png), one per input under the same relative path and name (any "
+                        "image extension; *_labelIds inputs also find *_instanceIds), or the one map of a single "
+                        "input image. Their boundaries are an input channel of the net")
     p.add_argument("--format", default="png", choices=OUTPUT_FORMATS, help="output format (default: png)")
     p.add_argument("--bit-depth", type=int, default=8, choices=(8, 16), help="bits per channel for PNG output")
     p.add_argument("--batch-size", type=int_at_least(1), default=4,
@@ -102,6 +107,8 @@ def check(args) -> None:
         raise ValueError("--tile-overlap goes with --tile (the tile size)")
     if args.tile and args.to:
         raise ValueError("--tile is for models that translate between two domains, not with --to")
+    if args.instance and args.to:
+        raise ValueError("--instance is for pix2pixHD models trained with it, not with --to")
     if args.tile and 2 * (args.tile_overlap or 0) > args.tile:
         raise ValueError(f"--tile-overlap {args.tile_overlap}: at most half of --tile ({args.tile // 2})")
     if args.html:
@@ -146,7 +153,8 @@ def run(args) -> int:
     summary = translate_folder(translator, args.input, args.output, fmt=args.format, batch_size=args.batch_size,
                                size=args.resize, overwrite=args.overwrite, seed=args.seed,
                                bit_depth=args.bit_depth, num_workers=args.num_workers,
-                               progress=not args.no_progress, tile=args.tile, tile_overlap=overlap)
+                               progress=not args.no_progress, tile=args.tile, tile_overlap=overlap,
+                               instance=args.instance)
     parts = [f"translated {summary.translated}"]
     if summary.skipped_existing:
         parts.append(f"skipped {summary.skipped_existing} existing (use --overwrite to replace)")

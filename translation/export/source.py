@@ -97,6 +97,8 @@ def _image_generator(path: Path, obj: dict, task: str, direction, test_mode, use
     names, axes = ["image"], [{0: "batch", 2: "height", 3: "width"}]
     if task == "translate":
         metadata["direction"] = translator.direction
+        if translator.encoder is not None:
+            return _encoded_input(translator, net, metadata, notes)
         return Exportable(net, names, axes, lambda n, h, w: (_image(n, translator.in_channels, h, w),), metadata,
                           notes)
     record = next(r for r in obj["generators"].values() if r["task"] == "translate_to_domain")
@@ -106,6 +108,41 @@ def _image_generator(path: Path, obj: dict, task: str, direction, test_mode, use
     return Exportable(net, names + ["labels"], axes + [{0: "batch"}],
                       lambda n, h, w: (_image(n, translator.in_channels, h, w), torch.rand(n, n_labels).round()),
                       metadata, notes)
+
+
+class EncodedInputNet(nn.Module):
+    """The generator behind the encoder translate runs before it (inference/label_inputs.py): the file takes a
+    label map's ids (N x 1 x H x W float) rather than its one-hot channels, and the instance boundaries."""
+
+    def __init__(self, encoder: nn.Module, net: nn.Module):
+        super().__init__()
+        self.encoder, self.net = encoder, net
+
+    def forward(self, x, edges=None):
+        return self.net(self.encoder(x, edges))
+
+
+def _encoded_input(translator, net: nn.Module, metadata: dict, notes: list[str]) -> Exportable:
+    """pix2pixHD's label maps and instance maps: inputs "label" (class ids, one-hot inside the graph) or "image",
+    then "edges" for --instance models.
+
+    The graph takes the instance map's boundaries (get_edges: 1 where a pixel's id differs from a 4-neighbour's)
+    rather than its ids: boundaries must come from the whole map, and a tile's ids cannot say where an object
+    meets one outside the tile, so a graph computing them would add edges along every tile border; the
+    caller computes them once on the whole map (a few lines anywhere; translate does it as for checkpoints)."""
+    label_nc, instance = translator.label_nc, translator.instance
+    names = ["label" if label_nc else "image"] + (["edges"] if instance else [])
+    metadata.update(label_nc=str(label_nc), instance=str(instance).lower(), inputs=" ".join(names))
+    first = (lambda n, h, w: torch.randint(0, label_nc, (n, 1, h, w)).float()) if label_nc else (
+        lambda n, h, w: _image(n, translator.read_channels, h, w))
+
+    def make_inputs(n, h, w):
+        edges = (torch.randint(0, 2, (n, 1, h, w)).float(),) if instance else ()
+        return (first(n, h, w), *edges)
+
+    wrapped = EncodedInputNet(translator.encoder, net).eval().requires_grad_(False)
+    return Exportable(wrapped, names, [{0: "batch", 2: "height", 3: "width"}] * len(names), make_inputs, metadata,
+                      notes)
 
 
 def _image_metadata(translator) -> dict[str, str]:

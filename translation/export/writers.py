@@ -71,7 +71,7 @@ def write_onnx(exportable: Exportable, path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         # inputs that share the batch axis (image and labels) share its name, as intended
-        warnings.filterwarnings("ignore", message=r"# The axis name: \w+ will not be used")
+        warnings.filterwarnings("ignore", message=r"# The axis name: [\w*]+ will not be used")
         program = torch.onnx.export(exportable.net, exportable.make_inputs(2, *_sides(exportable, 2)), dynamo=True,
                                     input_names=exportable.input_names, output_names=["output"],
                                     dynamic_shapes=shapes, verbose=False)
@@ -92,7 +92,8 @@ class _Scripted(nn.Module):
 
 
 class _ScriptedWithLabels(_Scripted):
-    """The same for nets with a second input: StarGAN's target labels, or a noise generator's classes."""
+    """The same for nets with a second input: StarGAN's target labels, a noise generator's classes, or
+    pix2pixHD's instance boundaries."""
 
     def forward(self, x: Tensor, labels: Tensor) -> Tensor:
         return self.net(x, labels)

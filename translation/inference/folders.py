@@ -24,11 +24,12 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from translation.data.arrays import read_channels, resize, resize_nearest
+from translation.data.arrays import read_channels
 from translation.data.label_maps import LabelRangeError, check_label_range, read_id_map
 from translation.data.io import (IMAGE_EXTENSIONS, ImageReadError, read_warnings, scan_images, skipped_not_images,
                                  write_image)
 from translation.data.workers import ignore_stop_signals, start_workers
+from translation.inference.label_inputs import InstanceMapError, find_instance_map, instance_map_index, prepared_input
 from translation.inference.translator import Translator, image_seed
 from translation.names import OUTPUT_FORMATS
 
@@ -95,10 +96,13 @@ def plan_jobs(input_path, output_dir, fmt: str = "png", overwrite: bool = False)
 
 
 class _Reader(Dataset):
-    """Reads (and optionally resizes) images in worker processes; errors and warnings come back as values."""
+    """Reads (and optionally resizes) images in worker processes; errors and warnings come back as values.
+    `instance`: the --instance file or folder, `index` its images by name (None for a file)."""
 
-    def __init__(self, jobs: list[Job], channels: int, size: int | None, label_nc: int = 0):
+    def __init__(self, jobs: list[Job], channels: int, size: int | None, label_nc: int = 0,
+                 instance: Path | None = None, index: dict[str, Path] | None = None):
         self.jobs, self.channels, self.size, self.label_nc = jobs, channels, size, label_nc
+        self.instance, self.index = instance, index
 
     def __len__(self):
         return len(self.jobs)
@@ -108,10 +112,10 @@ class _Reader(Dataset):
         try:
             with read_warnings() as notes:
                 image = self._read(job.source)
-        except (ImageReadError, LabelRangeError) as error:
+                instance_ids = self._read_instance(job) if self.instance else None
+            image = prepared_input(image, instance_ids, self.label_nc, self.size, str(job.source))
+        except (ImageReadError, LabelRangeError, InstanceMapError) as error:
             return i, None, str(error), []
-        if self.size:
-            image = (resize_nearest if self.label_nc else resize)(image, self.size, self.size)
         # a tensor crosses from a worker process through shared memory; an array would be pickled, which
         # holds two more copies of a huge image
         return i, torch.from_numpy(image), None, notes
@@ -123,6 +127,38 @@ class _Reader(Dataset):
         ids = read_id_map(path)  # a label map (pix2pixHD --label-nc): its integer ids
         check_label_range(ids, self.label_nc, path)
         return ids
+
+    def _read_instance(self, job: Job) -> np.ndarray:
+        path = find_instance_map(job.name, self.instance, self.index, str(job.source))
+        try:
+            return read_id_map(path)
+        except ImageReadError as error:
+            raise InstanceMapError(f"{job.source}: its instance map {error}") from None
+
+
+def _instance_maps(translator: Translator, input_path, output_dir, instance) -> tuple[Path | None, dict | None]:
+    """(the --instance file or folder, its images by name: None for a file); refused up front where the model
+    and the request disagree."""
+    if translator.instance and instance is None:
+        raise TranslateError("this model was trained with --instance: it reads an instance map with each input; "
+                             "give them with --instance FOLDER (one per input, same relative path and name) or "
+                             "--instance FILE (one input image)")
+    if instance is None:
+        return None, None
+    if not translator.instance:
+        raise TranslateError(f"--instance {instance}: this model was trained without instance maps (no "
+                             "--instance); translate without it")
+    path = Path(instance).resolve()
+    if not path.exists():
+        raise TranslateError(f"--instance {instance}: no such file or folder")
+    if path.is_file() and not Path(input_path).is_file():
+        raise TranslateError(f"--instance {instance} is one file, but {input_path} is a folder: give the folder "
+                             "of instance maps (same relative paths and names as the inputs)")
+    dst = Path(output_dir).resolve()
+    if dst in path.parents if path.is_file() else _overlaps(path, dst):  # never written over, as the inputs
+        raise TranslateError(f"output {output_dir} and --instance {instance} overlap: choose an output folder "
+                             "outside both inputs")
+    return path, None if path.is_file() else instance_map_index(path)
 
 
 def _first(items):
@@ -170,9 +206,10 @@ def reader_processes(translator: Translator) -> int:
 def translate_folder(translator: Translator, input_path, output_dir, fmt: str = "png", batch_size: int = 4,
                      size: int | None = None, overwrite: bool = False, seed: int = 0, bit_depth: int = 8,
                      num_workers: int | None = None, progress: bool = True, tile: int | None = None,
-                     tile_overlap: int = 32) -> Summary:
+                     tile_overlap: int = 32, instance=None) -> Summary:
     """`num_workers`: reader processes (None: see reader_processes); `tile`: translate images larger than
-    this in overlapping tiles (see tiles.py)."""
+    this in overlapping tiles (see tiles.py); `instance`: for --instance models, the instance map (one input
+    image) or the folder holding one per input under the same relative path and name."""
     if fmt not in OUTPUT_FORMATS:
         raise TranslateError(f"--format must be one of {', '.join(OUTPUT_FORMATS)}, got {fmt!r}")
     try:
@@ -180,13 +217,14 @@ def translate_folder(translator: Translator, input_path, output_dir, fmt: str = 
     except ValueError as error:
         raise TranslateError(str(error)) from None
     jobs, summary = plan_jobs(input_path, output_dir, fmt, overwrite)
+    instance, index = _instance_maps(translator, input_path, output_dir, instance)
     for message in summary.failures:
         print(f"error: {message}", file=sys.stderr)
     workers = (reader_processes(translator) if num_workers is None else num_workers) if len(jobs) > 1 else 0
     # with tiles, images may be huge: each worker holds one ahead, not two
     ahead = {"prefetch_factor": 1 if tiling else 2} if workers else {}
-    label_nc = getattr(translator, "label_nc", 0)  # ONNX and domain translators read images only
-    reader = DataLoader(_Reader(jobs, translator.in_channels, size, label_nc), batch_size=1, collate_fn=_first,
+    reader = DataLoader(_Reader(jobs, translator.read_channels, size, translator.label_nc, instance, index),
+                        batch_size=1, collate_fn=_first,
                         num_workers=workers, worker_init_fn=ignore_stop_signals, **ahead)
     per_batch = batch_size if translator.batches_images else 1
     pending: dict[tuple[int, int], list[tuple[Job, np.ndarray]]] = {}

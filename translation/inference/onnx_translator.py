@@ -1,5 +1,6 @@
 """An exported ONNX file run with ONNX Runtime: `translation translate FILE.onnx INPUT OUTPUT` for image
-generators, `translation sample FILE.onnx OUTPUT` for noise generators.
+generators (label maps and instance maps for pix2pixHD files, as the checkpoint reads them), `translation
+sample FILE.onnx OUTPUT` for noise generators.
 
 The session stands in for the generator inside the ordinary Translator / DomainTranslator / Sampler, so
 reading, padding to the recorded size multiple, cropping back, drawing z (seed, truncation, walks) and writing
@@ -17,6 +18,7 @@ from torch import nn
 from translation.export.graph import ExportError
 from translation.export.source import PRODUCER
 from translation.export.writers import INSTALL
+from translation.inference.label_inputs import split_prepared
 from translation.inference.translator import Translator
 
 
@@ -40,6 +42,12 @@ class OnnxNet(nn.Module):
 
 
 class OnnxTranslator(Translator):
+    """Label-map files (pix2pixHD): the graph one-hot encodes the ids itself and takes the boundaries as an input
+    of their own (export/source.py), so the padded ids and boundaries go in as they are."""
+
+    def _net_inputs(self, batch: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return split_prepared(batch, self.instance)
+
     @property
     def batches_images(self) -> bool:
         # the exported graph normalises each image on its own statistics (or stored ones) and draws no random
@@ -94,7 +102,8 @@ def onnx_translator_from(session, meta: dict, path, direction: str | None = None
             "kwargs": {"in_channels": int(meta["in_channels"]), "out_channels": int(meta["out_channels"])}}
     if task == "translate":
         return OnnxTranslator(net, spec, meta["direction"], meta["test_mode"], torch.device("cpu"),
-                              weights=meta["weights"])
+                              weights=meta["weights"], label_nc=int(meta.get("label_nc", 0)),
+                              instance=meta.get("instance") == "true")
     from translation.inference.domain_translator import DomainRequest, DomainTranslator
 
     record = {"domains": json.loads(meta["domains"]), "label_kind": meta["label_kind"],

@@ -28,8 +28,8 @@ from torch import nn
 
 from translation.checkpoint import (CheckpointError, is_translation_checkpoint, load_file, resolve_checkpoint_path,
                                    upgrade)
-from translation.data.arrays import resize, resize_nearest, to_image, to_tensor
-from translation.data.label_maps import one_hot
+from translation.data.arrays import to_image, to_tensor
+from translation.inference.label_inputs import InputEncoder, InstanceMapError, prepared_input, split_prepared
 from translation.inference.tiles import Tiling, blend_tiles
 from translation.inference.weights import choose_weights, load_generator_weights
 from translation.names import TEST_MODES
@@ -55,14 +55,18 @@ class Translator:
 
     def __init__(self, net: nn.Module, spec: dict, direction: str, test_mode: str, device: torch.device,
                  precision: str = "fp32", weights: str = "raw", channels_last: bool | None = None,
-                 compile: bool = False, label_nc: int = 0):
-        """`label_nc` > 0: the net reads label maps one-hot (pix2pixHD --label-nc): images are HxWx1 integer ids."""
+                 compile: bool = False, label_nc: int = 0, instance: bool = False):
+        """`label_nc` > 0: the net reads label maps one-hot (pix2pixHD --label-nc): images are HxWx1 integer ids.
+        `instance`: it also reads the boundaries of an instance map (--instance), given to `prepare`."""
         if test_mode not in TEST_MODES:
             raise ValueError(f"test mode must be one of {', '.join(TEST_MODES)}, got {test_mode!r}")
         self.net, self.spec, self.direction, self.test_mode, self.device = net, spec, direction, test_mode, device
         self.precision = precision_for(precision, device)
-        self.weights, self.label_nc = weights, label_nc
-        self.in_channels = spec["kwargs"]["in_channels"]
+        self.weights, self.label_nc, self.instance = weights, label_nc, instance
+        self.in_channels = spec["kwargs"]["in_channels"]  # the generator's: one-hot channels and boundaries too
+        # what an input file holds: a label map's ids, or the image's channels
+        self.read_channels = 1 if label_nc else self.in_channels - int(instance)
+        self.encoder = InputEncoder(label_nc, instance).to(device) if label_nc or instance else None
         self.out_channels = spec["kwargs"]["out_channels"]
         self.size_multiple = int(getattr(net, "size_multiple", 1))
         net.to(device).eval()
@@ -101,33 +105,50 @@ class Translator:
         sizes = [img.shape[:2] for img in images]
         ph, pw = self.padded_size(*sizes[0])
         batch = torch.stack([self._input(img, ph, pw) for img in images]).to(self.device)
-        batch = batch.contiguous(memory_format=self.layout)
+        inputs = [x.contiguous(memory_format=self.layout) for x in self._net_inputs(batch)]
         with self.precision.autocast():
             if self.batches_images:
-                out = self.run_net(batch)
+                out = self.run_net(*inputs)
             else:
                 outs = []
-                for x, seed in zip(batch, seeds):
+                for i, seed in enumerate(seeds):
                     torch.manual_seed(seed)
-                    outs.append(self.run_net(x[None]))
+                    outs.append(self.run_net(*(x[i:i + 1] for x in inputs)))
                 out = torch.cat(outs)
         return [to_image(o[:, :h, :w]) for o, (h, w) in zip(out, sizes)]
 
     def _input(self, image: np.ndarray, height: int, width: int) -> torch.Tensor:
-        """The net's input for one image padded to height x width: in [-1, 1], or a label map one-hot."""
-        if not self.label_nc:
+        """One prepared input padded to height x width: the image in [-1, 1] or the label map's ids, then any
+        boundaries (label_inputs.py); padding repeats ids and boundaries, it makes no new ones."""
+        if not self.label_nc and not self.instance:
             return _pad(to_tensor(image), height, width)
-        ids = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float()
-        return one_hot(_pad(ids, height, width).round().long(), self.label_nc)  # padding repeats ids only
+        x = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float()
+        if not self.label_nc:
+            x = torch.cat([x[:-1] * 2.0 - 1.0, x[-1:]])  # as to_tensor; the boundaries stay 0 and 1
+        return _pad(x, height, width)
 
-    def resize(self, image: np.ndarray, height: int, width: int) -> np.ndarray:
-        """An input resized: label maps to the nearest pixel's id."""
-        return resize_nearest(image, height, width) if self.label_nc else resize(image, height, width)
+    def _net_inputs(self, batch: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """What run_net takes for a padded batch: the generator's input (ids one-hot, boundaries appended)."""
+        if self.encoder is None:
+            return (batch,)
+        return (self.encoder(*split_prepared(batch, self.instance)),)
 
-    def translate(self, image: np.ndarray, seed: int = 0, size: int | None = None) -> np.ndarray:
-        if size:
-            image = self.resize(image, size, size)
-        return self.translate_batch([image], [seed])[0]
+    def prepare(self, image: np.ndarray, instance_ids: np.ndarray | None = None, size: int | None = None,
+                name: str = "the input") -> np.ndarray:
+        """What translate_batch / translate_tiled take: `image` (HxWx1 ids for label-map models) resized to
+        size x size when asked (ids to the nearest pixel), with the boundaries of `instance_ids` (HxWx1, the
+        whole instance map) for --instance models; ValueError naming `name` when the instance map is missing,
+        or given to a model that reads none."""
+        if self.instance and instance_ids is None:
+            raise InstanceMapError(f"{name}: this model was trained with --instance and reads an instance map "
+                                   "with each input; none was given")
+        if instance_ids is not None and not self.instance:
+            raise InstanceMapError(f"{name}: this model was trained without --instance and reads no instance map")
+        return prepared_input(image, instance_ids, self.label_nc, size, name)
+
+    def translate(self, image: np.ndarray, seed: int = 0, size: int | None = None,
+                  instance_ids: np.ndarray | None = None) -> np.ndarray:
+        return self.translate_batch([self.prepare(image, instance_ids, size)], [seed])[0]
 
     def tiling(self, tile: int, overlap: int) -> Tiling:
         """Tiles for this net (see tiles.py). Refused where each tile would take statistics of its own
@@ -227,13 +248,10 @@ def translator_from(obj: dict, path: Path, direction: str | None = None, test_mo
     spec = obj["net_specs"][key]
     net = build_net(spec)
     record = obj["generators"][key]
-    if record.get("instance"):
-        raise CheckpointError(f"{path}: this model also reads instance maps (trained with --instance), which "
-                              "translate does not read yet; train without --instance to translate with it")
     weights = choose_weights(record, use_ema)
     load_generator_weights(net, obj, key, weights)
     return Translator(net, spec, direction, test_mode or obj.get("test_mode", "eval"), device, precision, weights,
-                      label_nc=int(record.get("label_nc", 0)), **speed)
+                      label_nc=int(record.get("label_nc", 0)), instance=bool(record.get("instance")), **speed)
 
 
 def _load_official(path: Path, state_dict: dict, direction: str, test_mode, device, flags,
