@@ -96,10 +96,11 @@ def test_label_maps_with_instances_train_and_a_bad_label_stops_the_run_before_it
     assert spec["G"]["kwargs"]["in_channels"] == 6 and spec["D"]["kwargs"]["in_channels"] == 9
     assert (tmp_path / "runs" / "labels" / "samples").is_dir()
 
-    # translate refuses it (it would need instance maps); without --instance a folder of label maps translates
+    # translate asks for its instance maps (test_hd_inference.py translates with them); without --instance a
+    # folder of label maps translates
     assert main(["translate", str(tmp_path / "runs" / "labels"), str(root / "train_label"), str(tmp_path / "o"),
                  "--no-progress", "--num-workers", "0"]) == 1
-    assert "reads instance maps (trained with --instance), which translate does not read" in capsys.readouterr().err
+    assert "trained with --instance: it reads an instance map with each input" in capsys.readouterr().err
     no_instance = [flag for flag in flags if flag != "--instance"]
     assert main(["train", "pix2pixhd", *no_instance, "--name", "plain"]) == 0
     rng = np.random.default_rng(0)
