@@ -10,6 +10,7 @@ from translation.names import PAIRED_TASKS, PREPARE_LAYOUTS, STARGAN_TEST_COUNT
 
 DEFAULT_SIZE = 256  # the official pix2pix/CycleGAN sets are 256 x 256
 DOMAIN_SIZE = 128  # StarGAN's CelebA resolution
+SR_LAYOUT = "sr"  # prepare superres only: HR and LR folders at 1/scale (translation/data/sr_layout.py)
 
 
 def register(subparsers) -> None:
@@ -27,8 +28,13 @@ def register(subparsers) -> None:
         parser.add_argument("out", type=pathlib.Path, help="output data set folder, e.g. data/edges2photos")
         _add_size(parser, DEFAULT_SIZE)
         _add_fractions(parser, val=0.1, test=0.1)
-        parser.add_argument("--layout", choices=PREPARE_LAYOUTS, default="aligned",
-                            help="aligned: OUT/<split>/ A|B files; folders: OUT/A/<split>/ and OUT/B/<split>/")
+        layout_help = "aligned: OUT/<split>/ A|B files; folders: OUT/A/<split>/ and OUT/B/<split>/"
+        if task == "superres":
+            layout_help += (f"; {SR_LAYOUT}: OUT/<split>/HR/ and OUT/<split>/LR_bicubic/X<scale>/, HR cropped to "
+                            "multiples of --scale and LR at 1/scale by MATLAB's bicubic imresize, for srresnet, "
+                            "srgan and esrgan (the other layouts upsample A back to full size, for pix2pix)")
+        parser.add_argument("--layout", choices=PREPARE_LAYOUTS + ((SR_LAYOUT,) if task == "superres" else ()),
+                            default="aligned", help=layout_help)
         _add_common(parser)
         if task == "edges":
             parser.add_argument("--method", choices=("canny", "hed-like"), default="canny",
@@ -197,10 +203,12 @@ def run_paired(args) -> int:
     from translation.data import prepare as prep
     from translation.data.prepare.common import normalise_ext
 
-    report = prep.prepare_paired(args.prepare_task, _maker(args), args.photos, args.out, args.size,
-                                 args.val_fraction, args.test_fraction, args.layout, normalise_ext(args.ext),
-                                 args.overwrite, not args.no_progress)
-    return _finish(report, args.out, "pairs")
+    ext = normalise_ext(args.ext)
+    write = prep.superres_writer(args.out, args.scale, ext) if args.layout == SR_LAYOUT else None
+    report = prep.prepare_paired(args.prepare_task, None if write else _maker(args), args.photos, args.out,
+                                 args.size, args.val_fraction, args.test_fraction, args.layout, ext,
+                                 args.overwrite, not args.no_progress, write)
+    return _finish(report, args.out, "HR/LR pairs" if write else "pairs")
 
 
 @_guarded

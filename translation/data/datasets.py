@@ -43,14 +43,16 @@ class Pair:
     inst: Path | None = None  # its instance map (--instance)
 
 
-def _key(path: Path, root: Path) -> str:
-    return str(path.relative_to(root).with_suffix(""))
+def _key(path: Path, root: Path, suffix: str = "") -> str:
+    key = str(path.relative_to(root).with_suffix(""))
+    return key[: -len(suffix)] if suffix and key.endswith(suffix) else key
 
 
-def match_folders(a_dir: Path, b_dir: Path, by_order: bool = False) -> list[Pair]:
+def match_folders(a_dir: Path, b_dir: Path, by_order: bool = False, a_suffix: str = "") -> list[Pair]:
     """Pairs of the two folders' images by name; `by_order`: in sorted order where the names differ but the
-    counts agree (the official pix2pixHD folders)."""
-    a_files = {_key(p, a_dir): p for p in list_images(a_dir)}
+    counts agree (the official pix2pixHD folders); `a_suffix`: A's names end with it where B's do not (DIV2K's
+    LR files, 0001x4.png beside the HR 0001.png)."""
+    a_files = {_key(p, a_dir, a_suffix): p for p in list_images(a_dir)}
     b_files = {_key(p, b_dir): p for p in list_images(b_dir)}
     only_a, only_b = sorted(set(a_files) - set(b_files)), sorted(set(b_files) - set(a_files))
     if (only_a or only_b) and by_order and len(a_files) == len(b_files):

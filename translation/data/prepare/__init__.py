@@ -12,7 +12,7 @@ from translation.data.prepare.digits import prepare_digits
 from translation.data.prepare.domains import domains_from_root, prepare_celeba, prepare_domain_folders
 from translation.data.prepare.paired import prepare_paired
 from translation.data.prepare.tasks import (
-    TASKS, colorize_maker, denoise_maker, edges_maker, inpaint_maker, superres_maker,
+    TASKS, colorize_maker, denoise_maker, edges_maker, inpaint_maker, superres_maker, superres_writer,
 )
 from translation.data.prepare.unpaired import prepare_unpaired
 
@@ -20,4 +20,5 @@ __all__ = [
     "PrepareError", "Report", "TASKS", "colorize_maker", "combine_folders", "denoise_maker",
     "domains_from_root", "edges_maker", "fit_square", "inpaint_maker", "prepare_celeba",
     "prepare_digits", "prepare_domain_folders", "prepare_paired", "prepare_unpaired", "split_aligned", "superres_maker",
+    "superres_writer",
 ]

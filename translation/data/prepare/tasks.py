@@ -6,13 +6,16 @@ Every maker takes float32 H x W x 3 in [0, 1] and a seeded generator, and return
 from __future__ import annotations
 
 import hashlib
+import pathlib
 from typing import Callable
 
 import cv2
 import numpy as np
 
 from translation.data.edges import canny_edges, hed_like_edges
-from translation.data.io import luminance
+from translation.data.imresize import bicubic_downscale
+from translation.data.io import luminance, write_image
+from translation.data.sr_layout import mod_crop, sr_folders
 from translation.names import PAIRED_TASKS
 
 Maker = Callable[[np.ndarray, np.random.Generator], np.ndarray]
@@ -49,6 +52,25 @@ def superres_maker(scale: int = 4) -> Maker:
         up = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
         return np.clip(up.reshape(h, w, -1), 0.0, 1.0)
     return low_resolution
+
+
+def superres_writer(out, scale: int = 4, ext: str = ".png") -> Callable[..., str | None]:
+    """`prepare superres --layout sr`: per photo, HR cropped to multiples of `scale` (BasicSR's mod crop) and its
+    LR at exactly 1/scale, MATLAB bicubic (imresize.py), in the folders of sr_layout.py. A prepare_paired writer."""
+    if scale < 2:
+        raise ValueError(f"--scale must be at least 2, got {scale}")
+    out = pathlib.Path(out)
+
+    def write(split: str, stem: str, photo: np.ndarray, rng) -> str | None:
+        # the HR as its 8-bit file will hold it, so LR = imresize(HR file) exactly, as the benchmarks' LR
+        hr = np.round(mod_crop(photo, scale) * 255.0) / 255.0
+        if min(hr.shape[:2]) == 0:
+            return f"{photo.shape[1]}x{photo.shape[0]} is smaller than --scale {scale}"
+        hr_dir, lr_dir = sr_folders(out, split, scale)
+        write_image(hr_dir / (stem + ext), hr)
+        write_image(lr_dir / (stem + ext), bicubic_downscale(hr, scale))
+        return None
+    return write
 
 
 def denoise_maker(sigma: float = 25.0) -> Maker:
