@@ -3,7 +3,7 @@
 Each function trains one tiny model (tests/tiny_configs.py) for a step on a CPU and returns its run folder,
 with latest.pt and the training sheet under samples/, as `translation train` leaves them. `make_runs(root)`
 writes all four kinds under root/runs/: what `translation serve root/runs` lists as pix2pix, cyclegan,
-stargan and cgan.
+stargan and cgan. `label_map_run` trains pix2pixHD on label maps (with instance maps if asked).
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from tiny_configs import tiny_data, tiny_options
 ONE_STEP = {"steps": 1, "log_every": 1000, "image_every": 1000, "save_every": 1000, "seed": 1}
 # the multi-label StarGAN's attributes: the two hair colours form the default exclusive group
 ATTRIBUTES = ("Black_Hair", "Blond_Hair", "Young")
+LABEL_NC = 5  # the label-map runs' classes
 
 
 def train_run(model: str, data, runs: Path, name: str, **overrides) -> Path:
@@ -64,6 +65,16 @@ def stargan_run(runs: Path, data: Path, name: str = "stargan", multi_label: bool
 def gan_run(runs: Path, data: Path, name: str = "cgan", model: str = "cgan", **overrides) -> Path:
     """A noise GAN: cgan draws the classes dark and light; "dcgan" for an unconditional one."""
     return train_run(model, tiny_data(model, data / "classes"), runs, name, **overrides)
+
+
+def label_map_run(runs: Path, data: Path, name: str = "labels", label_nc: int = LABEL_NC, instance: bool = False,
+                  **overrides) -> Path:
+    """pix2pixHD on label maps (ids 0..label_nc-1, 32 px) and, with `instance`, instance maps."""
+    from test_label_maps import official_set
+
+    folder = official_set(data / f"label_maps_{label_nc}{'_inst' if instance else ''}", n=2, n_labels=label_nc,
+                          instance=instance)
+    return train_run("pix2pixhd", folder, runs, name, label_nc=label_nc, instance=instance, **overrides)
 
 
 def make_runs(root: Path) -> dict[str, Path]:

@@ -18,10 +18,11 @@ with warnings.catch_warnings():  # Starlette 1.x would rather its TestClient ran
     warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient` is deprecated")
     from starlette.testclient import TestClient
 
-from serve_fixtures import make_runs
+from serve_fixtures import LABEL_NC, label_map_run, make_runs
 
 from translation.data.arrays import read_channels
 from translation.data.io import decode_image, encode_image
+from translation.data.label_maps import decode_id_map, label_colours, read_id_map
 from translation.inference.domain_translator import DomainRequest, load_domain_translator
 from translation.inference.sampling import draw, grid, load_sampler
 from translation.inference.translator import load_translator
@@ -82,6 +83,8 @@ def test_the_listing_says_what_each_model_is_and_what_its_controls_need(client):
     assert (gan["kind"], gan["z_dim"], gan["classes"]) == ("sample", 8, ["dark", "light"])
     assert all(m["small"] and m["ema"] is False and "fp32" in m["precisions"] for m in models.values())
     assert all(m["thumbnail"] == f"/api/models/{i}/sheet" for i, m in models.items())
+    assert all((m["reads"], m["label_nc"], m["unavailable"]) == ("image", 0, None)
+               for m in (models["pix2pix"], models["cyclegan"]))
     for name, value in SECURITY_HEADERS.items():
         assert response.headers[name] == value
     assert "access-control-allow-origin" not in response.headers
@@ -506,3 +509,100 @@ def test_a_path_with_nothing_to_serve_is_an_error_and_an_empty_folder_says_so(tm
     out, err = capsys.readouterr()
     assert out.startswith("serving 0 models at http://127.0.0.1:") and f"note: no models under {tmp_path}" in err
     served[0].close()
+
+
+# --- label-map models (pix2pixHD --label-nc) -------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def label_runs(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("serve_labels")
+    label_map_run(root / "runs", root / "data")
+    label_map_run(root / "runs", root / "data", name="instances", instance=True)
+    return root / "runs"
+
+
+@pytest.fixture(scope="module")
+def labels_client(label_runs):
+    with TestClient(create_app([label_runs], device="cpu")) as client:
+        yield client
+
+
+def id_png(ids, mode: str = "L", palette: bool = False) -> bytes:
+    """A label map's PNG bytes: 8-bit gray, 16-bit gray (mode I;16), or a palette whose colours are not the ids."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    im = Image.fromarray(np.asarray(ids, np.uint16 if mode == "I;16" else np.uint8), mode=None if mode == "I;16"
+                         else "P" if palette else mode)
+    if palette:
+        im.putpalette([250 - 30 * i for i in range(8) for _ in range(3)])
+    out = BytesIO()
+    im.save(out, format="PNG")
+    return out.getvalue()
+
+
+LABEL_IDS = np.random.default_rng(5).integers(0, LABEL_NC, (HEIGHT, WIDTH))
+
+
+def test_a_label_map_model_is_listed_with_its_classes_and_colours(labels_client):
+    models = {m["id"]: m for m in labels_client.get("/api/models").json()["models"]}
+    labels = models["labels"]
+    assert (labels["model"], labels["kind"], labels["reads"], labels["label_nc"]) == \
+        ("pix2pixhd", "translate", "label_map", LABEL_NC)
+    expected = ["#" + "".join(f"{round(float(v) * 255):02x}" for v in rgb) for rgb in label_colours(LABEL_NC)]
+    assert labels["label_colours"] == expected and len(set(expected)) == LABEL_NC
+    assert labels["unavailable"] is None and labels["instance"] is False
+    instances = models["instances"]
+    assert instances["instance"] is True and "instance maps" in instances["unavailable"]
+
+
+@pytest.mark.parametrize("mode, palette", [("L", False), ("I;16", False), ("L", True)])
+def test_a_label_map_translates_as_translate_reads_the_file(labels_client, label_runs, tmp_path, mode, palette):
+    body = id_png(LABEL_IDS, mode, palette)
+    path = tmp_path / "map.png"
+    path.write_bytes(body)
+    assert np.array_equal(decode_id_map(body), read_id_map(path))  # one set of rules, bytes or file
+    assert read_id_map(path)[..., 0].tolist() == LABEL_IDS.tolist()
+    response = labels_client.post("/api/translate?model=labels", content=body)
+    assert response.status_code == 200, response.text
+    expected = load_translator(label_runs / "labels").translate(read_id_map(path))
+    assert expected.shape == (HEIGHT, WIDTH, 3)
+    assert response.content == encode_image(".png", expected)
+
+
+def test_a_label_map_translates_in_tiles(labels_client, label_runs):
+    response = labels_client.post("/api/translate?model=labels&tile=32", content=id_png(LABEL_IDS))
+    assert response.status_code == 200, response.text
+    translator = load_translator(label_runs / "labels")
+    tiling = translator.tiling(32, 16)
+    assert tiling.needed(HEIGHT, WIDTH) and response.headers["X-Tiles"] == "32"
+    ids = LABEL_IDS[..., None].astype(np.int32)
+    assert response.content == encode_image(".png", translator.translate_tiled(ids, tiling))
+
+
+@pytest.mark.parametrize("query, body, words", [
+    ("model=labels", id_png(np.full((8, 8), LABEL_NC)),
+     f"the uploaded label map: label value {LABEL_NC} is outside 0..{LABEL_NC - 1} (--label-nc {LABEL_NC})"),
+    ("model=labels", id_png(np.full((8, 8), 300), "I;16"), "label value 300 is outside 0..4"),
+    ("model=labels", encode_image(".png", np.random.default_rng(0).random((8, 8, 3)).astype(np.float32)),
+     ("a colour image (mode RGB), not a map of integer ids in one channel; this model reads label maps: send a "
+      "1-channel map of class ids 0..4")),
+    ("model=labels", b"not an image", "the uploaded label map: not a readable image"),
+    ("model=labels", b"", "no image"),
+    ("model=instances", id_png(LABEL_IDS), ("model instances: this model also reads instance maps (trained with "
+                                            "--instance), which serve does not take yet")),
+])
+def test_bad_label_maps_are_named(labels_client, query, body, words):
+    assert words in error_of(post(labels_client, f"/api/translate?{query}", body), 400)
+
+
+def test_a_label_map_comes_back_in_its_class_colours(labels_client, client, photo):
+    response = labels_client.post("/api/labels?model=labels", content=id_png(LABEL_IDS, palette=True))
+    assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+    colours = (label_colours(LABEL_NC) * 255).round().numpy().astype(np.uint8)
+    assert np.array_equal(decode_image(response.content, channels=3), colours[LABEL_IDS] / np.float32(255))
+    refused = labels_client.post("/api/labels?model=labels", content=id_png(np.full((4, 4), 9)))
+    assert "label value 9 is outside 0..4" in error_of(refused, 400)
+    image_model = post(client, "/api/labels?model=pix2pix", photo.read_bytes())
+    assert "reads images, not label maps" in error_of(image_model, 400)
+    assert "draws images from noise" in error_of(post(client, "/api/labels?model=cgan", b"x"), 400)

@@ -2,10 +2,11 @@
 installs) driven by Playwright, against the real command serving tiny real runs (tests/serve_fixtures.py).
 
 It draws on the canvas, translates by the button and live, uploads a file of an odd size, sees errors in words,
-uses StarGAN's target controls, and saves a screenshot: $TMPDIR/translation-serve.png, and SERVE_SCREENSHOT=PATH
-(README's docs/serve.png) as well. SERVE_RUNS=FOLDER serves that folder instead of the tiny runs (the demos'
-runs for README's screenshot: `SERVE_RUNS=demo_output/checkpoints SERVE_SCREENSHOT=docs/serve.png pytest
-tests/test_serve_browser.py -k screenshot`).
+uses StarGAN's target controls, paints a label map with a class of the palette, and saves a screenshot:
+$TMPDIR/translation-serve.png, and SERVE_SCREENSHOT=PATH (README's docs/serve.png) as well. SERVE_RUNS=FOLDER
+serves that folder instead of the tiny runs (the demos' runs for README's screenshot: `SERVE_RUNS=demo_output/
+checkpoints SERVE_SCREENSHOT=docs/serve.png pytest tests/test_serve_browser.py -k screenshot`; a label-map run
+and SERVE_LABELS_SCREENSHOT=docs/serve_labels.png for the label map's, -k label_map_screenshot).
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from serve_fixtures import cyclegan_run, gan_run, pix2pix_run, stargan_run
+from serve_fixtures import cyclegan_run, gan_run, label_map_run, pix2pix_run, stargan_run
 
 CHROMIUM = Path("/usr/bin/chromium")
 # no GPU, no sandbox (containers), and nothing fetched from the network by the browser itself
@@ -97,6 +98,8 @@ def runs(tmp_path_factory) -> Path:
     stargan_run(root / "runs", root / "data")  # multi-label: Black_Hair/Blond_Hair exclusive, Young
     cyclegan_run(root / "runs", root / "data")  # AtoB and BtoA
     gan_run(root / "runs", root / "data")  # cgan: classes dark and light
+    label_map_run(root / "runs", root / "data")  # pix2pixHD on label maps of 5 classes
+    label_map_run(root / "runs", root / "data", name="instances", instance=True)  # listed, not usable
     return root / "runs"
 
 
@@ -417,6 +420,125 @@ def test_a_noise_gan_samples_a_grid_with_its_seed_count_and_class(page):
     assert grid["width"] >= 2 * entry["image_size"] and grid["colours"] > 1  # a grid of several images
 
 
+def label_model(page, available: bool = True) -> dict:
+    """The first served label-map model that the page can use (or, not `available`, one it cannot)."""
+    entry = next((m for m in models(page) if m.get("reads") == "label_map" and bool(m["unavailable"]) != available),
+                 None)
+    assert entry is not None, f"no such label-map model served: {[m['id'] for m in models(page)]}"
+    page.get_by_test_id("model-select").select_option(entry["id"])
+    return entry
+
+
+def canvas_colours(page) -> dict[str, int]:
+    """The canvas's pixels counted by colour (#rrggbb)."""
+    return page.get_by_test_id("input-canvas").evaluate("""c => {
+        const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        const counts = {};
+        for (let i = 0; i < data.length; i += 4) {
+            const hex = '#' + [0, 1, 2].map(k => data[i + k].toString(16).padStart(2, '0')).join('');
+            counts[hex] = (counts[hex] || 0) + 1;
+        }
+        return counts;
+    }""")
+
+
+def test_a_label_map_is_painted_with_a_class_of_the_palette_and_posted_as_its_ids(page):
+    entry = label_model(page)
+    colours = entry["label_colours"]
+    assert page.get_by_test_id("palette").locator(".swatch").count() == entry["label_nc"]
+    assert page.locator("#tool-eraser").is_hidden() and page.locator("#clear").text_content() == "Fill"
+    set_live(page, False)
+    assert canvas_colours(page) == {colours[0]: canvas_size(page)[0] * canvas_size(page)[1]}  # class 0 to start
+    page.get_by_test_id("palette").locator(".swatch[data-id='3']").click()
+    assert page.get_by_test_id("class-id").input_value() == "3"
+    draw(page, SHOE)
+    painted = canvas_colours(page)
+    assert set(painted) == {colours[0], colours[3]}, painted  # whole ids: no blended edge
+    bodies = []  # read where the request is routed: Chromium reports a Blob's body there only
+    page.route("**/api/translate*", lambda route: (bodies.append(route.request.post_data_buffer), route.continue_()))
+    output = translate(page)
+    posted = Image.open(io.BytesIO(bodies[0]))
+    assert (posted.mode, posted.size) == ("L", canvas_size(page))  # 8-bit gray: the class ids
+    ids = np.asarray(posted)
+    assert set(np.unique(ids)) == {0, 3} and (ids == 3).sum() == painted[colours[3]]
+    assert (output["width"], output["height"]) == canvas_size(page) and output["colours"] > 1
+
+    page.locator("#undo").click()  # the strokes one by one, back to class 0 everywhere
+    page.locator("#undo").click()
+    assert set(canvas_colours(page)) == {colours[0]}
+    page.get_by_test_id("class-id").fill("4")
+    page.get_by_test_id("class-id").dispatch_event("change")
+    page.locator("#clear").click()  # Fill: the whole map one class
+    assert set(canvas_colours(page)) == {colours[4]}
+
+
+def test_an_uploaded_label_map_shows_in_class_colours_and_a_colour_image_is_refused(page):
+    entry = label_model(page)
+    set_live(page, False)
+    ids = np.random.default_rng(2).integers(0, entry["label_nc"], (21, 34)).astype(np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(ids, mode="L").save(out, format="PNG")
+    page.get_by_test_id("file-input").set_input_files({"name": "map.png", "mimeType": "image/png",
+                                                       "buffer": out.getvalue()})
+    page.wait_for_selector("#input-image:not([hidden])")
+    shown = page.locator("#input-image").evaluate("""img => {
+        const c = document.createElement('canvas');
+        c.width = img.naturalWidth; c.height = img.naturalHeight;
+        const ctx = c.getContext('2d');
+        ctx.drawImage(img, 0, 0);
+        return Array.from(ctx.getImageData(0, 0, c.width, c.height).data);
+    }""")
+    rgb = np.asarray(shown, np.uint8).reshape(21, 34, 4)[..., :3]
+    table = np.array([[int(h[i:i + 2], 16) for i in (1, 3, 5)] for h in entry["label_colours"]], np.uint8)
+    assert np.array_equal(rgb, table[ids])
+    assert "class colours" in page.locator("#input-meta").text_content()
+    output = translate(page)
+    assert (output["width"], output["height"]) == (34, 21)
+
+    text = error_after(page, lambda: page.get_by_test_id("file-input").set_input_files(
+        {"name": "photo.png", "mimeType": "image/png", "buffer": png(20, 20)}))
+    assert text.startswith("400") and "not a map of integer ids in one channel" in text, text
+
+
+def test_the_page_writes_label_maps_as_gray_pngs_the_server_reads(page):
+    """8 bits up to 256 classes, 16 above; with the browser's deflate, and without it (stored blocks: a 16-bit
+    map of 301 x 150 is more than one 64 KB block)."""
+    import base64
+
+    from translation.data.label_maps import decode_id_map
+
+    cases = [(8, True), (16, True), (16, False)]
+    written = page.evaluate("""async cases => {
+        const saved = window.CompressionStream;
+        const out = [];
+        for (const [bits, deflate] of cases) {
+            const ids = (bits === 8 ? new Uint8Array(150 * 301) : new Uint16Array(150 * 301))
+                .map((_, i) => (i * 7919) % 2 ** bits);
+            if (!deflate) window.CompressionStream = undefined;
+            try {
+                const blob = await LabelMaps.grayPng(ids, 301, 150, bits);
+                const bytes = new Uint8Array(await blob.arrayBuffer());
+                out.push([blob.type, btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(""))]);
+            } finally { window.CompressionStream = saved; }
+        }
+        return out;
+    }""", cases)
+    for (bits, deflate), (kind, data) in zip(cases, written):
+        png_bytes = base64.b64decode(data)
+        assert (png_bytes[41:43] == b"\x78\x01") != deflate  # IDAT's zlib header: 01 is the stored blocks' own
+        expected = (np.arange(150 * 301) * 7919 % 2 ** bits).reshape(150, 301)
+        assert kind == "image/png" and Image.open(io.BytesIO(png_bytes)).mode == ("L" if bits == 8 else "I;16")
+        assert np.array_equal(decode_id_map(png_bytes)[..., 0], expected), bits
+
+
+def test_a_model_that_needs_instance_maps_is_listed_with_the_reason(page):
+    label_model(page, available=False)
+    assert "(cannot be used here)" in page.get_by_test_id("model-select").evaluate(
+        "s => s.options[s.selectedIndex].textContent")
+    assert "instance maps" in page.get_by_test_id("unavailable").text_content()
+    assert page.get_by_test_id("translate-button").is_disabled()
+
+
 def test_screenshot(page):
     """The page as README shows it: a drawing on the first pix2pix model, translated."""
     choose(page, "pix2pix")
@@ -434,3 +556,42 @@ def test_screenshot(page):
         # a palette PNG: the page is a few flat colours and two small pictures, and README's copy stays small
         shot.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(path, optimize=True)
     assert paths[-1].stat().st_size < 150_000
+
+
+def test_label_map_screenshot(page):
+    """README's picture of a label map painted from the palette and translated, saved where
+    SERVE_LABELS_SCREENSHOT says (SERVE_RUNS: a folder with a label-map run): sky (class 0), a mountain range,
+    grass, a lake with a shore and trees, as the classes of docs' scenes model; skipped without the variable
+    (test_a_label_map_is_painted_... paints and translates in every run)."""
+    if not os.environ.get("SERVE_LABELS_SCREENSHOT"):
+        pytest.skip("set SERVE_LABELS_SCREENSHOT=PATH (and SERVE_RUNS) to save the label-map screenshot")
+    entry = label_model(page)
+    set_live(page, False)
+    scale = canvas_size(page)[0] / 64
+
+    def paint(label: int, width: int, strokes) -> None:
+        page.get_by_test_id("palette").locator(f".swatch[data-id='{min(label, entry['label_nc'] - 1)}']").click()
+        page.locator("#stroke-width").fill(str(max(1, round(width * scale))))
+        draw(page, strokes)
+
+    def ridge(x: float) -> float:
+        return 0.42 - 0.2 * abs(np.sin(x * 7.0 + 0.6)) * (0.6 + 0.4 * np.cos(x * 3.0))
+
+    def ellipse(cx: float, cy: float, rx: float, ry: float, step: float) -> list:
+        rows = np.arange(cy - ry + step / 2, cy + ry, step)
+        return [[(cx - rx * np.sqrt(max(0.0, 1 - ((y - cy) / ry) ** 2)), y),
+                 (cx + rx * np.sqrt(max(0.0, 1 - ((y - cy) / ry) ** 2)), y)] for y in rows]
+
+    paint(1, 4, [[(x, ridge(x)), (x, 0.56)] for x in np.linspace(0, 1, 33)])
+    paint(2, 8, [[(0.0, y), (1.0, y)] for y in (0.6, 0.68, 0.76, 0.84, 0.92, 0.985)])
+    paint(5, 3, ellipse(0.42, 0.8, 0.27, 0.1, 0.03))
+    paint(3, 3, ellipse(0.42, 0.8, 0.22, 0.075, 0.03))
+    paint(4, 6, [[(x, y)] for x, y in ((0.82, 0.66), (0.9, 0.74), (0.08, 0.7), (0.16, 0.95), (0.76, 0.92))])
+    output = translate(page)
+    assert output["colours"] > 1
+    page.mouse.move(0, 0)
+    path = Path(os.environ["SERVE_LABELS_SCREENSHOT"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shot = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+    shot.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(path, optimize=True)
+    assert path.stat().st_size < 200_000

@@ -28,35 +28,51 @@ def read_id_map(path) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise ImageReadError(path, "file not found")
+    return _id_map(path, path, "for colour inputs use --label-nc 0")
+
+
+def decode_id_map(data: bytes, name: str = "label map",
+                  colour_advice: str = "send an 8- or 16-bit gray or a palette PNG of class ids") -> np.ndarray:
+    """read_id_map for a file's bytes held in memory (an upload): the same rules, nothing written to disk.
+    `name` stands for the file in messages; `colour_advice` ends the message refusing a colour image."""
+    if not data:
+        raise ImageReadError(name, "empty (0 bytes)")
+    return _id_map(bytes(data), name, colour_advice)
+
+
+def _id_map(source, name, colour_advice: str) -> np.ndarray:
+    """The ids of a file (a path) or of its bytes; `name` in messages."""
     try:
-        im = _open_pil(path)
+        im = _open_pil(source)
     except (OSError, SyntaxError, ValueError) as error:  # PIL's errors for files it cannot open
-        raise ImageReadError(path, f"not a readable image ({error})") from None
+        raise ImageReadError(name, f"not a readable image ({error})") from None
     with im:
-        _check_pixels(path, im.width, im.height, resolve_max_pixels(DEFAULT_MAX_PIXELS))
+        _check_pixels(name, im.width, im.height, resolve_max_pixels(DEFAULT_MAX_PIXELS))
         orientation = int(im.getexif().get(0x0112, 1) or 1)
         mode = im.mode
         try:
             ids = np.asarray(im.convert("RGB") if mode in ("RGBA", "LA", "PA") else im)
         except (OSError, ValueError, SyntaxError) as error:
-            raise ImageReadError(path, f"corrupt image data ({error})") from None
+            raise ImageReadError(name, f"corrupt image data ({error})") from None
     if mode not in _ID_MODES:
         if ids.ndim == 3 and (ids == ids[..., :1]).all():
             ids = ids[..., 0]
         else:
-            raise ImageReadError(path, f"a colour image (mode {mode}), not a map of integer ids in one channel; "
-                                       "for colour inputs use --label-nc 0")
+            raise ImageReadError(name, f"a colour image (mode {mode}), not a map of integer ids in one channel; "
+                                       f"{colour_advice}")
     ids = ids.astype(np.int32)[..., None]
     return np.ascontiguousarray(_apply_orientation(ids, orientation))
 
 
-def check_label_range(ids: np.ndarray, label_nc: int, path) -> None:
-    """Refuse an id the one-hot encoding has no channel for (on a GPU it would be a device-side assert)."""
+def check_label_range(ids: np.ndarray, label_nc: int, path, advice: str | None = None) -> None:
+    """Refuse an id the one-hot encoding has no channel for (on a GPU it would be a device-side assert).
+    `advice` replaces the training advice (raise --label-nc) that ends the message."""
     low, high = int(ids.min()), int(ids.max())
     if low < 0 or high >= label_nc:
         value = low if low < 0 else high
+        advice = advice or f"raise --label-nc to at least {high + 1}, or map the value to a class"
         raise LabelRangeError(f"{path}: label value {value} is outside 0..{label_nc - 1} (--label-nc {label_nc}); "
-                              f"raise --label-nc to at least {high + 1}, or map the value to a class")
+                              f"{advice}")
 
 
 def scan_label_maps(paths, label_nc: int) -> None:

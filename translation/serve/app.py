@@ -6,6 +6,7 @@ Routes (README "Serving models" has curl examples; /api/openapi.json describes t
   GET  /api/models/{id}/sheet       the run's latest training sheet (PNG)
   POST /api/translate?model=ID&...  body: an image's bytes; answer: the translated PNG at the input's size
   POST /api/sample?model=ID&n=16... a PNG grid drawn from a noise GAN
+  POST /api/labels?model=ID         label-map models: the map in the body in its class colours (PNG)
   GET  /api/openapi.json            OpenAPI, from the endpoints' docstrings
 
 Errors are JSON {"error": "one sentence"}: 400 bad image or parameter (named), 401 token, 404 unknown model,
@@ -36,7 +37,7 @@ from starlette.staticfiles import StaticFiles
 
 from translation import __version__
 from translation.serve.catalog import find_models
-from translation.serve.jobs import run_sampling, run_translation
+from translation.serve.jobs import run_label_colours, run_sampling, run_translation
 from translation.serve.loaded import LoadedModels
 from translation.serve.protocol import ApiError, Query, check_token, error_response, read_body
 from translation.serve.work import Busy, WorkPool
@@ -100,6 +101,8 @@ def model_of(query: Query, server: Server, kinds: tuple[str, ...]):
         does = "draws images from noise: POST /api/sample" if model.kind == "sample" else \
             "translates images: POST /api/translate"
         raise ApiError(400, f"model {model_id}: this model {does}")
+    if model.info.get("unavailable"):
+        raise ApiError(400, f"model {model_id}: {model.info['unavailable']}")
     return model
 
 
@@ -146,7 +149,9 @@ TRANSLATE_PARAMS = ("model", "direction", "to", "from", "test_mode", "precision"
 async def translate(request: Request, server: Server):
     """Translate the image in the body.
     ---
-    summary: Translate the image sent as the body (PNG, JPEG, WebP, ...) into a PNG of the same size
+    summary: Translate the image sent as the body (PNG, JPEG, WebP, ...) into a PNG of the same size; a label-map
+      model (reads label_map in the listing) takes a 1-channel map of class ids 0..label_nc-1 (8- or 16-bit gray
+      PNG, or palette indices)
     parameters:
       - {name: model, in: query, required: true, schema: {type: string}}
       - {name: direction, in: query, schema: {type: string, enum: [AtoB, BtoA]}}
@@ -163,7 +168,8 @@ async def translate(request: Request, server: Server):
     responses:
       200: {description: 'image/png; headers X-Elapsed-Ms (model time), X-Weights (ema or raw), X-Tiles (the tile
         size, when tiled: asked for, or automatic above 1024 px a side)'}
-      400: {description: unreadable image or bad parameter}
+      400: {description: 'unreadable image, bad parameter, a label map in colour or with an id outside
+        0..label_nc-1, or a model the server cannot use (its reason)'}
       401: {description: missing or wrong token}
       404: {description: unknown model}
       413: {description: body over --max-upload-mb}
@@ -218,6 +224,30 @@ def _targets(names: list[str] | None, info: dict) -> list[str]:
     if info["label_kind"] == "single_label" and len(names) > 1:
         raise ApiError(400, f"to={','.join(names)}: this model's domains are exclusive: name one, or all")
     return names
+
+
+@api
+async def label_colours(request: Request, server: Server):
+    """A label map in the model's class colours.
+    ---
+    summary: 'Label-map models: the label map in the body (class ids) as a PNG in the class colours of the
+      listing''s label_colours (the page shows uploads so); the same checks as translate'
+    parameters:
+      - {name: model, in: query, required: true, schema: {type: string}}
+    requestBody: {required: true, content: {'image/*': {schema: {type: string, format: binary}}}}
+    responses:
+      200: {description: image/png}
+      400: {description: 'not a label-map model, not a 1-channel map of ids, or an id the model has no class for'}
+      404: {description: unknown model}
+    """
+    model = model_of(Query(request, ("model",)), server, ("translate",))
+    label_nc = model.info.get("label_nc") or 0
+    if not label_nc:
+        raise ApiError(400, f"model {model.id}: this model reads images, not label maps")
+    check_room(server)
+    body = await read_body(request, server.max_upload_mb)
+    png = await server.pool.run(run_label_colours, body, label_nc)
+    return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
 SAMPLE_PARAMS = ("model", "n", "seed", "label", "truncation", "precision")
@@ -326,6 +356,7 @@ def create_app(paths: list[str], *, max_models: int = 4, workers: int = 1, queue
         Route("/api/models/{model_id:path}/sheet", sheet),
         Route("/api/translate", translate, methods=["POST"]),
         Route("/api/sample", sample, methods=["POST"]),
+        Route("/api/labels", label_colours, methods=["POST"]),
         Route("/api/openapi.json", openapi, include_in_schema=False),
         Mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static"),
     ]

@@ -17,6 +17,7 @@ from pathlib import Path
 from translation.checkpoint import LATEST, is_translation_checkpoint, load_file, upgrade
 from translation.data.io import image_size, is_image_file
 from translation.names import GENERATOR_SIZE_MULTIPLES, PRECISIONS, TEST_MODES
+from translation.serve.labels import describe_inputs
 
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".onnx")
 # a forward at 256 px well under ~0.3 s on a CPU: translate while the user draws
@@ -201,6 +202,7 @@ def describe_checkpoint(path: Path, device_type: str = "cpu") -> dict:
             "precisions": [name for name in PRECISIONS if name != "fp16" or device_type == "cuda"]}
     if kind == "translate":
         info["directions"] = [generators[key]["direction"] for key in keys]
+        info.update(describe_inputs(int(record.get("label_nc", 0)), bool(record.get("instance"))))
     elif kind == "translate_to_domain":
         info.update(domains=list(record["domains"]), label_kind=record["label_kind"],
                     exclusive=[list(group) for group in record.get("exclusive", [])])
@@ -228,7 +230,10 @@ def describe_onnx(path: Path) -> dict:
     info.update(size_multiple=int(meta["size_multiple"]), input_nc=int(meta["in_channels"]),
                 output_nc=int(meta["out_channels"]), test_modes=[meta["test_mode"]], test_mode=meta["test_mode"])
     if kind == "translate":
+        # label maps and instance maps as the file records them (an export of a --label-nc model)
         info["directions"] = [meta["direction"]]
+        instance = str(meta.get("instance")).lower() in ("1", "true")
+        info.update(describe_inputs(int(meta.get("label_nc") or 0), instance))
     else:
         info.update(domains=json.loads(meta["domains"]), label_kind=meta["label_kind"],
                     exclusive=json.loads(meta["exclusive"]))

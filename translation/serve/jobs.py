@@ -1,10 +1,12 @@
-"""The work `translation serve` does on a worker thread, off the event loop: decode the upload, run the loaded
-model (in tiles where asked, or where the image is large and the net can take them), encode the PNG."""
+"""The work `translation serve` does on a worker thread, off the event loop: decode the upload (an image, or
+a label map's class ids for a label-map model), run the loaded model (in tiles where asked, or where the image
+is large and the net can take them), encode the PNG."""
 from __future__ import annotations
 
 import time
 
 from translation.serve.catalog import CatalogError
+from translation.serve.labels import coloured, decode_labels
 from translation.serve.loaded import LoadedModels
 from translation.serve.protocol import ApiError
 
@@ -21,19 +23,19 @@ def loaded(models: LoadedModels, model):
 
 def run_translation(models: LoadedModels, model, job: dict, body: bytes) -> tuple[bytes, float, str, int | None]:
     """On a worker thread: decode, translate with the loaded model, encode the PNG."""
-    from translation.data.arrays import decode_channels
-    from translation.data.io import ImageReadError, encode_image
+    from translation.data.io import encode_image
     from translation.inference.domain_translator import DomainRequest
 
-    try:
-        image = decode_channels(body, model.info["input_nc"], name="the uploaded image")
-    except ImageReadError as error:
-        raise ApiError(400, str(error)) from None
+    label_nc = model.info.get("label_nc") or 0
+    image = decode_labels(body, label_nc) if label_nc else _decoded_image(body, model.info["input_nc"])
     entry = loaded(models, model)
     with entry.lock:
         try:
             if model.kind == "translate":
                 translator = entry.translator(job["direction"], job["test_mode"], job["precision"])
+                if label_nc and getattr(translator, "label_nc", 0) != label_nc:  # a file that cannot one-hot
+                    raise ApiError(400, f"model {model.id}: its file reads label maps ({label_nc} classes) but "
+                                        "cannot encode them; serve its checkpoint instead")
                 tiling = _tiling(translator, job, image.shape[:2])
             else:
                 translator = entry.domain_translator(DomainRequest(job["to"], job["source"]), job["test_mode"],
@@ -49,6 +51,23 @@ def run_translation(models: LoadedModels, model, job: dict, body: bytes) -> tupl
             out = translator.translate(image, job["seed"])
         elapsed = time.perf_counter() - start
     return encode_image(".png", out), elapsed, translator.weights, tiling.tile if tiled else None
+
+
+def _decoded_image(body: bytes, channels: int):
+    from translation.data.arrays import decode_channels
+    from translation.data.io import ImageReadError
+
+    try:
+        return decode_channels(body, channels, name="the uploaded image")
+    except ImageReadError as error:
+        raise ApiError(400, str(error)) from None
+
+
+def run_label_colours(body: bytes, label_nc: int) -> bytes:
+    """On a worker thread: an uploaded label map as a PNG in the class colours (the page shows it so)."""
+    from translation.data.io import encode_image
+
+    return encode_image(".png", coloured(decode_labels(body, label_nc), label_nc))
 
 
 def _tiling(translator, job: dict, size: tuple[int, int]):

@@ -1,5 +1,6 @@
 // The `translation serve` page: pick a model, draw or drop an image, see it translated. Plain JavaScript, no
-// build step and nothing from other origins (the server's content security policy allows only this file).
+// build step and nothing from other origins (the server's content security policy allows only this file and
+// labels.js, which paints label maps for the models that read them).
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -33,7 +34,22 @@ const state = {
   epoch: 0,              // bumped on a model switch: answers for an older model are dropped
   liveTimer: 0,
   urls: {},              // object URLs in use, revoked when replaced
+  labels: null,          // a label-map model: the map of class ids behind the canvas (labels.js)
+  chosenClass: 1,        // the class the pen paints on a label map
 };
+
+// the page's own words where a label-map model changes them
+const DROP_HINT = $("drop-hint").textContent;
+const INPUT_META = $("input-meta").textContent;
+const CANVAS_LABEL = $("input-canvas").getAttribute("aria-label");
+
+// A model that reads label maps (pix2pixHD --label-nc): class ids in, one channel.
+function labelModel(m) { return Boolean(m && m.kind === "translate" && m.reads === "label_map"); }
+
+// ...and one whose classes the page can paint: a palette listed, ids that fit a 16-bit PNG.
+function paintable(m) {
+  return labelModel(m) && Array.isArray(m.label_colours) && m.label_nc <= LabelMaps.MAX_CLASSES;
+}
 
 // ---------- small helpers ----------
 
@@ -137,36 +153,46 @@ function optionText(m) {
   const name = NAMES[m.model] || m.model;
   const step = m.step != null ? `step ${m.step}` : "";
   const what = m.id.toLowerCase() === String(m.model).toLowerCase() ? [step] : [name, step];
-  return [m.id, what.filter(Boolean).join(", ")].filter(Boolean).join(" — ");
+  const text = [m.id, what.filter(Boolean).join(", ")].filter(Boolean).join(" — ");
+  return m.unavailable ? `${text} (cannot be used here)` : text;
 }
 
 function chooseModel(id) {
   const m = state.models.find((entry) => entry.id === id);
   if (!m) return;
+  const previous = state.model;
   state.model = m;
   state.epoch += 1;
   showError("");
   fragment.set("model", id);
   history.replaceState(null, "", `#${fragment.toString()}`);
   describe(m);
+  const before = state.labels;
+  state.labels = labelCanvasFor(m, before);
+  if (state.labels !== before) state.drawn = false;  // strokes or ids of other classes are no input for it
   buildControls(m);
   const size = m.image_size || 256;
   if (!state.drawn || canvas.width !== size) resizeCanvas(size, size, state.drawn);
   fillSizes(size);
   clearOutput();
+  if (state.file && (labelModel(m) || labelModel(previous))) showFile();  // as this model reads it
   if (liveOn()) scheduleLive(0);
 }
 
 function describe(m) {
   $("info-model").textContent = NAMES[m.model] || m.model;
-  $("info-kind").textContent = KINDS[m.kind] || m.kind;
+  $("info-kind").textContent = labelModel(m) ? "label map → image" : KINDS[m.kind] || m.kind;
   $("info-file").textContent = m.file || m.id;
   const chips = [];
   if (m.nets) chips.push(["net", nets(m.nets)]);
   if (m.parameters) chips.push(["params", `${formatCount(m.parameters)} parameters`]);
   if (m.step != null) chips.push(["step", `step ${m.step.toLocaleString("en")}`]);
   chips.push(["weights", m.ema ? "EMA weights" : "raw weights"]);
-  if (m.kind !== "sample") {
+  if (labelModel(m)) {
+    chips.push(["size", `size multiple ${m.size_multiple}`]);
+    chips.push(["channels", `label map: ${m.label_nc} classes → ${m.output_nc} channels`]);
+    if (m.instance) chips.push(["instance", "+ instance maps"]);
+  } else if (m.kind !== "sample") {
     chips.push(["size", `size multiple ${m.size_multiple}`]);
     if (m.input_nc != null) chips.push(["channels", `${m.input_nc} → ${m.output_nc} channels`]);
   } else if (m.z_dim) {
@@ -185,6 +211,11 @@ function describe(m) {
     if (m.exclusive?.length) domains += ` · exclusive: ${m.exclusive.map((g) => g.join("/")).join("; ")}`;
   }
   if (m.kind === "sample" && m.classes?.length) domains = `Classes: ${m.classes.join(", ")}`;
+  if (labelModel(m)) {
+    domains = `Reads label maps: class ids 0 to ${m.label_nc - 1} in one channel. ` +
+              (paintable(m) ? "Paint them with the palette, or upload one" : "Upload one") +
+              " (8- or 16-bit gray PNG, or palette indices).";
+  }
   $("info-domains").textContent = domains;
   loadThumbnail(m);
 }
@@ -251,7 +282,67 @@ function buildControls(m) {
   $("tile").value = "";
   $("live-wrap").hidden = sample || !m.small;
   $("ctl-run").hidden = [$("test-mode-wrap"), $("precision-wrap"), $("tile-wrap")].every((w) => w.hidden);
-  $("translate").disabled = false;
+  $("unavailable").hidden = !m.unavailable;
+  $("unavailable").textContent = m.unavailable ? `This model cannot be used here: ${m.unavailable}.` : "";
+  $("translate").disabled = Boolean(m.unavailable);
+  buildLabelControls(m);
+}
+
+// ---------- label maps: the palette, the canvas of class ids ----------
+
+// The label canvas for model `m`: the one in use when it has the same classes (a switch keeps the map),
+// a new one for other classes, null for models that read images.
+function labelCanvasFor(m, current) {
+  if (!paintable(m)) return null;
+  if (current && current.classes === m.label_nc) return current;
+  return new LabelMaps.LabelCanvas(canvas, ctx, m.label_nc, m.label_colours);
+}
+
+function buildLabelControls(m) {
+  const labels = labelModel(m);
+  $("palette-bar").hidden = !state.labels;
+  $("tool-eraser").hidden = Boolean(state.labels);
+  $("clear").textContent = state.labels ? "Fill" : "Clear";
+  $("clear").title = state.labels ? "Fill the whole map with the chosen class" : "Clear to white";
+  canvas.setAttribute("aria-label", state.labels ? "Label map: paint class ids with the chosen class" : CANVAS_LABEL);
+  $("drop-hint").textContent = labels ? "Drop a label map here or paste one (Ctrl+V): class ids in one channel"
+    : DROP_HINT;
+  if (!state.file) {
+    $("input-meta").textContent = labels ? "A 1-channel PNG of class ids: 8- or 16-bit gray, or palette indices"
+      : INPUT_META;
+  }
+  // a label map the page cannot paint (too many classes) is uploaded
+  $("mode-draw").hidden = labels && !state.labels;
+  if (labels && !state.labels && state.input === "draw") setMode("image");
+  if (state.labels) setTool("pen");
+  if (!state.labels) return;
+  const colours = m.label_colours;
+  const shown = Math.min(m.label_nc, 256);  // beyond: the class by its number
+  const swatches = [];
+  for (let id = 0; id < shown; id++) {
+    const hex = colours[id];
+    const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+    const dark = 0.299 * r + 0.587 * g + 0.114 * b < 128;  // its number in white
+    const swatch = element("button", { type: "button", class: dark ? "swatch dark" : "swatch", role: "radio",
+      title: `class ${id}`, textContent: String(id) });
+    swatch.dataset.id = id;
+    swatch.style.backgroundColor = hex;
+    swatches.push(swatch);
+  }
+  $("palette").replaceChildren(...swatches);
+  $("class-id").max = m.label_nc - 1;
+  chooseClass(Math.min(state.chosenClass, m.label_nc - 1));
+}
+
+function chooseClass(id) {
+  const max = state.labels ? state.labels.classes - 1 : 0;
+  state.chosenClass = Math.max(0, Math.min(max, Math.floor(Number(id)) || 0));
+  $("class-id").value = state.chosenClass;
+  for (const swatch of $("palette").children) {
+    const on = Number(swatch.dataset.id) === state.chosenClass;
+    swatch.classList.toggle("active", on);
+    swatch.setAttribute("aria-checked", String(on));
+  }
 }
 
 function fillSelect(id, values, chosen) {
@@ -302,16 +393,24 @@ function whiteCanvas() {
   ctx.fillRect(0, 0, canvas.width, canvas.height);
 }
 
-// A new size; `keep` scales the drawing to it (a model switch), else the canvas starts white.
+// A new size; `keep` scales the drawing to it (a model switch), else the canvas starts white (a label map:
+// class 0, scaled to the nearest id).
 function resizeCanvas(width, height, keep) {
-  const old = keep ? copyCanvas() : null;
+  const labels = state.labels;
+  const old = keep ? (labels ? labels.ids : copyCanvas()) : null;
+  const [oldWidth, oldHeight] = [canvas.width, canvas.height];
   canvas.width = width;
   canvas.height = height;
-  whiteCanvas();
-  if (old) { ctx.imageSmoothingQuality = "high"; ctx.drawImage(old, 0, 0, width, height); }
+  if (labels) {
+    labels.resized(old, oldWidth, oldHeight, 0);
+  } else {
+    whiteCanvas();
+    if (old) { ctx.imageSmoothingQuality = "high"; ctx.drawImage(old, 0, 0, width, height); }
+  }
   state.undo = [];
   $("undo").disabled = true;
-  const width1 = Math.max(1, Math.round(width / 128));
+  // a label map is painted in areas, a drawing in lines
+  const width1 = labels ? Math.max(2, Math.round(width / 16)) : Math.max(1, Math.round(width / 128));
   $("stroke-width").max = Math.max(8, Math.round(width / 8));
   $("stroke-width").value = width1;
   $("stroke-width-value").textContent = width1;
@@ -337,12 +436,13 @@ function point(event) {
 }
 
 function pushUndo() {
-  state.undo.push(ctx.getImageData(0, 0, canvas.width, canvas.height));
+  state.undo.push(state.labels ? state.labels.snapshot() : ctx.getImageData(0, 0, canvas.width, canvas.height));
   if (state.undo.length > UNDO_DEPTH) state.undo.shift();
   $("undo").disabled = false;
 }
 
 function line(from, to) {
+  if (state.labels) { state.labels.paint(from, to, Number($("stroke-width").value), state.chosenClass); return; }
   ctx.strokeStyle = ctx.fillStyle = state.tool === "pen" ? "#000" : "#fff";
   ctx.lineWidth = Number($("stroke-width").value);
   ctx.lineCap = ctx.lineJoin = "round";
@@ -384,7 +484,7 @@ function changed() {
 function undo() {
   const last = state.undo.pop();
   if (!last) return;
-  ctx.putImageData(last, 0, 0);
+  if (state.labels) state.labels.restore(last); else ctx.putImageData(last, 0, 0);
   $("undo").disabled = !state.undo.length;
   changed();
 }
@@ -416,12 +516,23 @@ function useFile(file) {
   if (!file) return;
   state.file = file;
   setMode("image");
+  showFile();
+  if (liveOn()) scheduleLive(0);
+}
+
+// The chosen file as the model reads it: an image as it is, a label map in its class colours (the server
+// reads the ids, as it will to translate, and draws them).
+function showFile() {
+  const file = state.file;
   const img = $("input-image");
+  const labels = labelModel(state.model);
   $("drop-hint").hidden = true;
   $("input-meta").textContent = `${file.name || "pasted image"} · ${formatBytes(file.size)}`;
   img.onload = () => {
     img.hidden = false;
-    $("input-meta").textContent = `${file.name || "pasted image"} · ${img.naturalWidth} × ${img.naturalHeight} px · ${formatBytes(file.size)}`;
+    const size = `${img.naturalWidth} × ${img.naturalHeight} px`;
+    $("input-meta").textContent = `${file.name || "pasted image"} · ${size} · ${formatBytes(file.size)}` +
+      (labels ? " · in class colours" : "");
     fit();
   };
   img.onerror = () => {
@@ -429,8 +540,25 @@ function useFile(file) {
     $("drop-hint").hidden = false;  // the server may still read it (it has more decoders); it says so if not
     $("input-meta").textContent = `${file.name || "pasted file"} · ${formatBytes(file.size)} · this browser cannot show it`;
   };
-  img.src = setURL("input", file);
-  if (liveOn()) scheduleLive(0);
+  if (labels) showLabelFile(file, state.model); else img.src = setURL("input", file);
+}
+
+async function showLabelFile(file, m) {
+  let response;
+  try {
+    response = await api(`api/labels?${new URLSearchParams({ model: m.id })}`, {
+      method: "POST", body: file, headers: { "Content-Type": file.type || "application/octet-stream" } });
+  } catch (err) { showError(networkFailure(err)); return; }
+  if (state.file !== file || state.model !== m) return;  // another file or model meanwhile
+  if (!response.ok) {
+    $("input-image").hidden = true;
+    $("drop-hint").hidden = false;
+    const name = `${file.name || "pasted file"} · ${formatBytes(file.size)}`;
+    $("input-meta").textContent = `${name} · not a label map this model reads`;
+    showError(await failure(response));
+    return;
+  }
+  $("input-image").src = setURL("input", await response.blob());
 }
 
 function firstImage(items) {
@@ -445,7 +573,8 @@ function firstImage(items) {
 
 function liveOn() {
   const m = state.model;
-  return Boolean(m && m.small && m.kind !== "sample" && $("live").checked && (state.input === "draw" ? state.drawn : state.file));
+  return Boolean(m && m.small && m.kind !== "sample" && !m.unavailable && $("live").checked &&
+                 (state.input === "draw" ? state.drawn : state.file));
 }
 
 function scheduleLive(delay) {
@@ -501,6 +630,7 @@ function inputBody(m) {
     if (!state.file) return Promise.reject(new Error("Choose an image first: drop one, paste one or pick a file."));
     return Promise.resolve(state.file);
   }
+  if (state.labels) return state.labels.png();  // the class ids, one channel
   return new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
 }
 
@@ -614,7 +744,16 @@ $("mode-image").addEventListener("click", () => setMode("image"));
 $("tool-pen").addEventListener("click", () => setTool("pen"));
 $("tool-eraser").addEventListener("click", () => setTool("eraser"));
 $("undo").addEventListener("click", undo);
-$("clear").addEventListener("click", () => { pushUndo(); whiteCanvas(); changed(); });
+$("clear").addEventListener("click", () => {
+  pushUndo();
+  if (state.labels) state.labels.fill(state.chosenClass); else whiteCanvas();
+  changed();
+});
+$("palette").addEventListener("click", (e) => {
+  const swatch = e.target.closest(".swatch");
+  if (swatch) chooseClass(swatch.dataset.id);
+});
+$("class-id").addEventListener("change", (e) => chooseClass(e.target.value));
 $("stroke-width").addEventListener("input", (e) => { $("stroke-width-value").textContent = e.target.value; });
 $("canvas-size").addEventListener("change", (e) => {
   const size = Number(e.target.value);
@@ -643,7 +782,7 @@ document.addEventListener("keydown", (e) => {
   if (e.target.closest("input, select, textarea")) return;
   if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "z") { e.preventDefault(); undo(); }
   else if (e.key === "p" && !e.ctrlKey) setTool("pen");
-  else if (e.key === "e" && !e.ctrlKey) setTool("eraser");
+  else if (e.key === "e" && !e.ctrlKey && !state.labels) setTool("eraser");
 });
 window.addEventListener("resize", fit);
 if (window.ResizeObserver) new ResizeObserver(fit).observe($("draw-stage"));
