@@ -42,8 +42,8 @@ def find_sr_pairs(root, phase: str = "train", scale: int = 4) -> list[Pair]:
     if hr_dir.is_dir():
         others = sorted(p.name for p in lr_dir.parent.glob("X*")) if lr_dir.parent.is_dir() else []
         found = f" (it has {', '.join(others)})" if others else ""
-        raise DataSetError(f"{root}: no ×{scale} LR images in {lr_dir}{found}; write them with `translation "
-                           f"prepare superres PHOTOS {root} --layout sr --scale {scale}`")
+        raise DataSetError(f"{root}: no ×{scale} LR images in {lr_dir}{found}; write a ×{scale} set with "
+                           f"`translation prepare superres PHOTOS OUT --layout sr --scale {scale}`")
     div2k_hint = f", or DIV2K's {div2k[0].name}/ and {div2k[1].parent.name}/{div2k[1].name}/" if div2k else ""
     raise DataSetError(f"{root}: found no {phase} super-resolution pairs: expected {hr_dir}/ and {lr_dir}/ "
                        f"(`translation prepare superres --layout sr` writes them){div2k_hint}")
