@@ -29,6 +29,7 @@ from translation.data.geometry import (
 from translation.data.io import (
     ImageReadError, list_images, read_image, read_warnings, scan_images, skipped_not_images,
 )
+from translation.data.check_labels import check_label_inputs
 from translation.data.splits import SPLITS
 from translation.names import CHECK_LAYOUTS
 
@@ -229,9 +230,9 @@ def check_dataset(root, crop_size: int = DEFAULT_CROP_SIZE, load_size: int = DEF
     _check_pairs(result, root)
     _check_duplicates(result)
     if label_nc or instance or layout == "pix2pixhd":
-        from translation.data.check_labels import check_label_inputs  # it reports in this module's format
-
-        check_label_inputs(result, label_nc, instance, progress)
+        for kind, message, lines in check_label_inputs(result, label_nc, instance, progress):
+            text = f"{message}:\n{_listed(lines)}" if lines else message
+            (result.errors if kind == "error" else result.notes).append(text)
     return result
 
 

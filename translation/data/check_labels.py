@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 from tqdm import tqdm
 
-from translation.data.check import _listed
 from translation.data.datasets import DataSetError, Pair, find_pairs
 from translation.data.io import ImageReadError
 from translation.data.label_maps import read_id_map
@@ -40,23 +39,26 @@ def _id_range(path) -> tuple[int, int] | str:
     return int(ids.min()), int(ids.max())
 
 
-def check_label_inputs(result, label_nc: int, instance: bool, progress: bool = False) -> None:
-    """Append to `result` (a CheckResult) what would stop pix2pixHD's training: folders that do not pair,
-    missing instance maps, label maps that are not maps of ids or hold ids outside 0..label_nc-1."""
+def check_label_inputs(result, label_nc: int, instance: bool, progress: bool = False) -> list[tuple]:
+    """What would stop pix2pixHD's training on `result`'s data (a CheckResult): folders that do not pair,
+    missing instance maps, label maps that are not maps of ids or hold ids outside 0..label_nc-1. Returns
+    (kind, message, listed lines) with kind "error" or "note", for check.py to report in its format."""
+    found: list[tuple] = []
     pairs: list[Pair] = []
     for split in _splits_present(result):
         try:
             pairs += find_pairs(result.root, split, instance)
         except DataSetError as error:
-            result.errors.append(f"{split}: {error}")
+            found.append(("error", f"{split}: {error}", []))
     reads_labels = label_nc > 0 or any(name.endswith("_label") for name in result.groups)
     if not pairs or not reads_labels:
-        return
+        return found
     if any(pair.b is None for pair in pairs):
         if label_nc:
-            result.errors.append(f"--label-nc {label_nc} reads label maps from a folder of their own; aligned A|B "
-                                 "files hold images (use --label-nc 0, or the folders of README 'pix2pixHD')")
-        return
+            found.append(("error", f"--label-nc {label_nc} reads label maps from a folder of their own; aligned "
+                                   "A|B files hold images (use --label-nc 0, or the folders of README 'pix2pixHD')",
+                          []))
+        return found
     maps = sorted({pair.a for pair in pairs})
     with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:  # decoders release the GIL
         ranges = list(tqdm(pool.map(_id_range, maps), total=len(maps), desc="label maps", unit="img",
@@ -64,17 +66,18 @@ def check_label_inputs(result, label_nc: int, instance: bool, progress: bool = F
     not_ids = [f"{path}: {found}" for path, found in zip(maps, ranges) if isinstance(found, str)]
     bounds = [(path, found) for path, found in zip(maps, ranges) if not isinstance(found, str)]
     if not_ids:
-        result.errors.append(f"{len(not_ids)} label map(s) that are not maps of integer ids:\n{_listed(not_ids)}")
+        found.append(("error", f"{len(not_ids)} label map(s) that are not maps of integer ids", not_ids))
     if not bounds:
-        return
+        return found
     highest = max(high for _, (_, high) in bounds)
     if not label_nc:
-        result.notes.append(f"label maps hold ids up to {highest}: train pix2pixhd with --label-nc {highest + 1} "
-                            f"(or more), and check them with it")
-        return
+        found.append(("note", f"label maps hold ids up to {highest}: train pix2pixhd with --label-nc "
+                              f"{highest + 1} (or more), and check them with it", []))
+        return found
     outside = [f"{path}: label value {low if low < 0 else high} is outside 0..{label_nc - 1}"
                for path, (low, high) in bounds if low < 0 or high >= label_nc]
     if outside:
-        result.errors.append(f"{len(outside)} label map(s) with ids outside 0..{label_nc - 1} (--label-nc "
-                             f"{label_nc}; the highest id is {highest}, so --label-nc {highest + 1} would "
-                             f"take them):\n{_listed(outside)}")
+        found.append(("error", f"{len(outside)} label map(s) with ids outside 0..{label_nc - 1} (--label-nc "
+                               f"{label_nc}; the highest id is {highest}, so --label-nc {highest + 1} would "
+                               "take them)", outside))
+    return found
