@@ -472,7 +472,7 @@ def test_a_label_map_is_painted_with_a_class_of_the_palette_and_posted_as_its_id
     assert set(canvas_colours(page)) == {colours[4]}
 
 
-def test_an_uploaded_label_map_shows_in_class_colours_and_a_colour_image_is_refused(page):
+def test_an_uploaded_label_map_shows_in_class_colours_paints_over_and_a_colour_image_is_refused(page):
     entry = label_model(page)
     set_live(page, False)
     ids = np.random.default_rng(2).integers(0, entry["label_nc"], (21, 34)).astype(np.uint8)
@@ -494,6 +494,22 @@ def test_an_uploaded_label_map_shows_in_class_colours_and_a_colour_image_is_refu
     assert "class colours" in page.locator("#input-meta").text_content()
     output = translate(page)
     assert (output["width"], output["height"]) == (34, 21)
+
+    page.get_by_test_id("paint-over").click()  # the map into the canvas, at its size, to be painted over
+    page.wait_for_function("() => !document.querySelector('#drawing').hidden")
+    assert canvas_size(page) == (34, 21)
+    pixels = page.get_by_test_id("input-canvas").evaluate(
+        "c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)")
+    assert np.array_equal(np.asarray(pixels, np.uint8).reshape(21, 34, 4)[..., :3], table[ids])
+    page.get_by_test_id("palette").locator(".swatch[data-id='1']").click()
+    draw(page, [[(0.1, 0.5), (0.9, 0.5)]])
+    bodies = []
+    page.route("**/api/translate*", lambda route: (bodies.append(route.request.post_data_buffer), route.continue_()))
+    output = translate(page)
+    posted = np.asarray(Image.open(io.BytesIO(bodies[0])))
+    changed = posted != ids
+    assert changed.any() and (posted[changed] == 1).all() and (output["width"], output["height"]) == (34, 21)
+    page.unroute("**/api/translate*")
 
     text = error_after(page, lambda: page.get_by_test_id("file-input").set_input_files(
         {"name": "photo.png", "mimeType": "image/png", "buffer": png(20, 20)}))

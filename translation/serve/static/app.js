@@ -36,6 +36,7 @@ const state = {
   urls: {},              // object URLs in use, revoked when replaced
   labels: null,          // a label-map model: the map of class ids behind the canvas (labels.js)
   chosenClass: 1,        // the class the pen paints on a label map
+  labelPicture: null,    // the chosen file drawn in class colours by the server (a label-map model)
 };
 
 // the page's own words where a label-map model changes them
@@ -526,6 +527,8 @@ function showFile() {
   const file = state.file;
   const img = $("input-image");
   const labels = labelModel(state.model);
+  state.labelPicture = null;
+  $("paint-over").hidden = true;
   $("drop-hint").hidden = true;
   $("input-meta").textContent = `${file.name || "pasted image"} · ${formatBytes(file.size)}`;
   img.onload = () => {
@@ -558,7 +561,27 @@ async function showLabelFile(file, m) {
     showError(await failure(response));
     return;
   }
-  $("input-image").src = setURL("input", await response.blob());
+  state.labelPicture = await response.blob();
+  $("paint-over").hidden = !state.labels;
+  $("input-image").src = setURL("input", state.labelPicture);
+}
+
+// The uploaded map into the canvas, at its own size, to be painted over.
+async function paintOver() {
+  const labels = state.labels, picture = state.labelPicture;
+  if (!labels || !picture) return;
+  const bitmap = await createImageBitmap(picture, { colorSpaceConversion: "none", premultiplyAlpha: "none" });
+  const scratch = element("canvas", { width: bitmap.width, height: bitmap.height });
+  const scratchCtx = scratch.getContext("2d", { willReadFrequently: true });
+  scratchCtx.drawImage(bitmap, 0, 0);
+  const ids = labels.idsOf(scratchCtx.getImageData(0, 0, bitmap.width, bitmap.height));
+  if (state.labels !== labels || state.labelPicture !== picture) return;  // another model or file meanwhile
+  if (!ids) { showError("This browser changed the map's colours, so its classes cannot be read back to paint."); return; }
+  resizeCanvas(bitmap.width, bitmap.height, false);
+  labels.restore(ids);
+  fillSizes(state.model.image_size || 256);
+  setMode("draw");
+  changed();
 }
 
 function firstImage(items) {
@@ -754,6 +777,7 @@ $("palette").addEventListener("click", (e) => {
   if (swatch) chooseClass(swatch.dataset.id);
 });
 $("class-id").addEventListener("change", (e) => chooseClass(e.target.value));
+$("paint-over").addEventListener("click", paintOver);
 $("stroke-width").addEventListener("input", (e) => { $("stroke-width-value").textContent = e.target.value; });
 $("canvas-size").addEventListener("change", (e) => {
   const size = Number(e.target.value);

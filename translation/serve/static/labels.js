@@ -87,6 +87,22 @@ const LabelMaps = (() => {
     }
 
     png() { return grayPng(this.ids, this.width, this.height, this.classes <= 256 ? 8 : 16); }
+
+    // The ids of a picture in the class colours (the server's drawing of an uploaded map), or null where a
+    // pixel has a colour of no class.
+    idsOf(image) {
+      const byColour = new Map();
+      for (let id = 0; id < this.classes; id++) {
+        byColour.set((this.colours[3 * id] << 16) | (this.colours[3 * id + 1] << 8) | this.colours[3 * id + 2], id);
+      }
+      const ids = this.newIds(image.width * image.height);
+      for (let i = 0; i < ids.length; i++) {
+        const id = byColour.get((image.data[4 * i] << 16) | (image.data[4 * i + 1] << 8) | image.data[4 * i + 2]);
+        if (id === undefined) return null;
+        ids[i] = id;
+      }
+      return ids;
+    }
   }
 
   // ---------- a gray PNG encoder (the canvas's own toBlob writes colour) ----------
