@@ -30,7 +30,8 @@ def build(kind, name, **kwargs):
     return factory(name, init="pytorch", **kwargs)
 
 
-@pytest.mark.parametrize("kind,name,kwargs,expected", BASICSR_COUNTS, ids=[f"{n}-{k}" for _, n, k, _ in BASICSR_COUNTS])
+@pytest.mark.parametrize("kind,name,kwargs,expected", BASICSR_COUNTS,
+                         ids=[f"{n}-x{k['scale']}" if k else n for _, n, k, _ in BASICSR_COUNTS])
 def test_parameter_counts_equal_basicsrs(kind, name, kwargs, expected):
     assert count_parameters(build(kind, name, **kwargs)) == expected
 
