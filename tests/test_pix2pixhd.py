@@ -89,12 +89,21 @@ def test_the_generator_steps_before_the_discriminator_as_the_official_and_d_is_h
 
 def test_label_maps_with_instances_train_and_a_bad_label_stops_the_run_before_it_starts(tmp_path, capsys):
     root = official_set(tmp_path / "data", n=2, n_labels=5, instance=True)
+    for kind in ("label", "img", "inst"):  # a test split of one pair, for the evaluation during training
+        (root / f"test_{kind}").mkdir()
+        first = sorted((root / f"train_{kind}").iterdir())[0]
+        (root / f"test_{kind}" / first.name).write_bytes(first.read_bytes())
+    label_file = sorted((root / "test_label").iterdir())[0].name
     flags = tiny_flags("pix2pixhd") + ["--label-nc", "5", "--instance", "--steps", "2", "--no-progress",
                                        "--checkpoints-dir", str(tmp_path / "runs"), "--data", str(root)]
-    assert main(["train", "pix2pixhd", *flags, "--name", "labels"]) == 0
+    assert main(["train", "pix2pixhd", *flags, "--name", "labels", "--eval-every", "2", "--eval-data", str(root),
+                 "--eval-metrics", "psnr"]) == 0
     spec = read_checkpoint(tmp_path / "runs" / "labels")["net_specs"]
     assert spec["G"]["kwargs"]["in_channels"] == 6 and spec["D"]["kwargs"]["in_channels"] == 9
     assert (tmp_path / "runs" / "labels" / "samples").is_dir()
+    # the evaluation read the test split's label and instance maps (it fed G photos before, and the train split)
+    assert [p.name for p in (tmp_path / "runs" / "labels" / "eval" / "latest").iterdir()] == [label_file]
+    assert "eval step 2: psnr" in capsys.readouterr().err
 
     # translate asks for its instance maps (test_hd_inference.py translates with them); without --instance a
     # folder of label maps translates

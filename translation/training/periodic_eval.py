@@ -34,6 +34,7 @@ import torch
 from translation.data.arrays import read_channels, to_image
 from translation.data.datasets import load_pair
 from translation.data.io import write_image
+from translation.data.label_maps import check_label_range, read_id_map
 from translation.inference.translator import Translator, image_seed
 from translation.metrics import evaluation
 from translation.metrics.features import NoImagesError, list_folder_images
@@ -120,8 +121,10 @@ class PeriodicEvaluation:
                              f"{folder / 'val'}), not the data set folder")
         self.key = next(key for key, record in records.items() if record.get("paired"))
         self.direction = records[self.key]["direction"]  # --direction, as in training
+        label_nc, instance = getattr(c, "label_nc", 0), getattr(c, "instance", False)  # pix2pixHD's inputs
         try:
-            pairs = PairedDataset(folder, "train", self.direction, c.input_nc, c.output_nc, max_size=c.eval_count)
+            pairs = PairedDataset(folder, _official_split(folder), self.direction, c.input_nc, c.output_nc,
+                                  max_size=c.eval_count, label_nc=label_nc, instance=instance)
         except (DataSetError, ValueError) as error:
             raise ValueError(f"--eval-data {folder}: {error}") from None
         self.inputs = [(Path(pair.a).stem + ".png", pair) for pair in pairs.pairs]
@@ -235,11 +238,13 @@ class PeriodicEvaluation:
 
     def _translations(self):
         net, weights = self._generator(self.key)
+        record = self.model.generators()[self.key]
         translator = Translator(net, self.model.net_specs[self.key], self.direction, self.model.test_mode,
-                                self.device, weights=weights)
+                                self.device, weights=weights, label_nc=int(record.get("label_nc", 0)),
+                                instance=bool(record.get("instance")))
         per_batch = TRANSLATE_BATCH if translator.batches_images else 1
         group: list = []
-        for name, image in self._inputs(translator.in_channels):
+        for name, image in self._inputs(translator):
             if group and (len(group) == per_batch or group[0][1].shape != image.shape):
                 yield from self._translate(translator, group)
                 group = []
@@ -251,19 +256,34 @@ class PeriodicEvaluation:
         outputs = translator.translate_batch([image for _, image in group], [image_seed(SEED, n) for n, _ in group])
         yield from zip((name for name, _ in group), outputs)
 
-    def _inputs(self, channels: int):
+    def _inputs(self, translator: Translator):
         for name, source in self.inputs:
             if self.targets is None:
-                yield name, read_channels(source, channels)
+                yield name, read_channels(source, translator.in_channels)
                 continue
             # pix2pix: the pair read as training reads it (the direction applied), at its own size
             c = self.config
             forward = c.direction == "AtoB"
-            a, b = load_pair(source, *((c.input_nc, c.output_nc) if forward else (c.output_nc, c.input_nc)))
-            image, target = (a, b) if forward else (b, a)
+            if translator.label_nc or translator.instance:  # pix2pixHD: label (and instance) maps
+                image, target = self._label_input(translator, source)
+                image = translator.prepare(image, read_id_map(source.inst) if translator.instance else None,
+                                           name=str(source.a))
+            else:
+                a, b = load_pair(source, *((c.input_nc, c.output_nc) if forward else (c.output_nc, c.input_nc)))
+                image, target = (a, b) if forward else (b, a)
             if not self._targets_written:
                 self.targets.append((name, target))
             yield name, image
+
+    def _label_input(self, translator: Translator, pair) -> tuple:
+        """(input, target) of a pix2pixHD pair: the input a label map of ids (checked) or an image."""
+        c = self.config
+        source, target = (pair.a, pair.b) if c.direction == "AtoB" else (pair.b, pair.a)
+        if translator.label_nc:
+            ids = read_id_map(source)
+            check_label_range(ids, translator.label_nc, source)
+            return ids, read_channels(target, c.output_nc)
+        return read_channels(source, c.input_nc), read_channels(target, c.output_nc)
 
     @torch.no_grad()
     def _domain_outputs(self):
@@ -365,3 +385,15 @@ def summary_line(step: int, results: list, best: dict) -> str:
     numbers = ", ".join(f"{r.name} {r.value:.4g}" for r in results)
     return f"eval step {step}: {numbers} (best {best['metric']} {best['value']:.4g} at step {best['step']})"
 
+
+
+def _official_split(folder: Path) -> str:
+    """The split to evaluate on in `folder`: a pix2pixHD data set's test_*/val_* folders (its splits are
+    <split>_label/, <split>_img/ side by side, not folders of their own), else the folder itself as "train"."""
+    for split in ("test", "val"):
+        if any((folder / f"{split}_{kind}").is_dir() for kind in ("label", "A")):
+            return split
+    if any((folder / f"train_{kind}").is_dir() for kind in ("label", "A")):
+        raise ValueError(f"--eval-data {folder}: its official pix2pixHD folders hold no test_label/ (or test_A/) "
+                         "to evaluate on, only the training split")
+    return "train"
