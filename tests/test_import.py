@@ -129,3 +129,11 @@ def test_pix2pixhd_official_defaults_instance_maps_and_a_mismatch_names_the_righ
     assert ("looks like a generator saved with: --netG local --ngf 8 --norm instance --n-downsample-global 3 "
             "--n-blocks-global 3 --n-local-enhancers 1 --n-blocks-local 2") in err
     assert "36 input channels" in err and not (tmp_path / "x").exists()
+
+
+def test_translate_sends_a_bare_pix2pixhd_file_to_import(tmp_path, capsys):
+    torch.save(create_generator("global", ngf=8, n_downsample_global=3, n_blocks_global=1).state_dict(),
+               tmp_path / "latest_net_G.pth")
+    assert main(["translate", str(tmp_path / "latest_net_G.pth"), str(tmp_path), str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "is an official pix2pixHD generator (--netG global --ngf 8" in err and "translation import" in err

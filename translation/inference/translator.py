@@ -32,7 +32,7 @@ from translation.data.arrays import to_image, to_tensor
 from translation.inference.label_inputs import InputEncoder, InstanceMapError, prepared_input, split_prepared
 from translation.inference.tiles import Tiling, blend_tiles
 from translation.inference.weights import choose_weights, load_generator_weights
-from translation.names import TEST_MODES
+from translation.names import HD_GENERATORS, TEST_MODES
 from translation.nets import build_net
 from translation.precision import inference_net, memory_format, precision_for
 
@@ -256,8 +256,15 @@ def translator_from(obj: dict, path: Path, direction: str | None = None, test_mo
 
 def _load_official(path: Path, state_dict: dict, direction: str, test_mode, device, flags,
                    precision: str, speed: dict) -> Translator:
-    from translation.nets.official import guess_generator_flags, load_official_state_dict
+    from translation.nets.official import flags_text, guess_generator_flags, load_official_state_dict
 
+    looks_like = guess_generator_flags(state_dict) if isinstance(state_dict, dict) else {}
+    if looks_like.get("netG") in HD_GENERATORS or (flags is not None and flags.netG in HD_GENERATORS):
+        # its inputs (label maps, instance maps) are options of the file that translate's flags do not carry
+        shape = f" ({flags_text(looks_like)})" if looks_like.get("netG") in HD_GENERATORS else ""
+        raise CheckpointError(f"{path} is an official pix2pixHD generator{shape}: import it once with "
+                              f"`translation import {path} --netG global|local ...` (with its --label-nc, "
+                              "--no-instance, ...), then translate with the checkpoint that writes")
     if flags is None or flags.netG is None:
         guess = _describe_guess(guess_generator_flags, state_dict)
         raise CheckpointError(f"{path} is a bare state dict (official pix2pix/CycleGAN format): give its "

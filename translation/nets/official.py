@@ -87,7 +87,7 @@ def _first(items, n: int = 3) -> str:
     return ", ".join(items[:n]) + (", ..." if len(items) > n else "")
 
 
-def _flags(guess: dict) -> str:
+def flags_text(guess: dict) -> str:
     """Generator guesses as `translation translate` flags; discriminator guesses as create_discriminator args."""
     if "netD" in guess:
         return " ".join(f"{k}={v}" for k, v in guess.items())
@@ -114,9 +114,9 @@ def _mismatch_message(net, source, missing, unexpected, shapes, state_dict) -> s
         lines.append(f"  {len(shapes)} shapes differ ({shown})")
     guess = guess_generator_flags(state_dict)
     if guess:
-        lines.append(f"  this file looks like a generator saved with: {_flags(guess)}")
+        lines.append(f"  this file looks like a generator saved with: {flags_text(guess)}")
     elif guess_discriminator_flags(state_dict):
-        lines.append(f"  this file looks like a discriminator ({_flags(guess_discriminator_flags(state_dict))}); "
+        lines.append(f"  this file looks like a discriminator ({flags_text(guess_discriminator_flags(state_dict))}); "
                      "translating needs the generator file (*_net_G*.pth)")
     elif stargan := guess_stargan_spec(state_dict):
         options = " ".join(f"{k}={v}" for k, v in stargan["kwargs"].items())
