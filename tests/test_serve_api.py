@@ -119,7 +119,7 @@ def test_the_page_and_its_files_are_served_with_the_security_headers(client):
 
 def test_openapi_describes_the_endpoints(client):
     paths = client.get("/api/openapi.json").json()["paths"]
-    assert {"/api/models", "/api/translate", "/api/sample", "/api/models/{model_id}/sheet"} <= set(paths)
+    assert {"/api/models", "/api/translate", "/api/sample", "/api/labels", "/api/models/{model_id}/sheet"} <= set(paths)
     names = {p["name"] for p in paths["/api/translate"]["post"]["parameters"]}
     assert {"model", "direction", "to", "test_mode", "tile"} <= names
 

@@ -574,13 +574,14 @@ def test_screenshot(page):
     assert paths[-1].stat().st_size < 150_000
 
 
-def test_label_map_screenshot(page):
+def test_label_map_screenshot(request):
     """README's picture of a label map painted from the palette and translated, saved where
     SERVE_LABELS_SCREENSHOT says (SERVE_RUNS: a folder with a label-map run): sky (class 0), a mountain range,
     grass, a lake with a shore and trees, as the classes of docs' scenes model; skipped without the variable
     (test_a_label_map_is_painted_... paints and translates in every run)."""
     if not os.environ.get("SERVE_LABELS_SCREENSHOT"):
         pytest.skip("set SERVE_LABELS_SCREENSHOT=PATH (and SERVE_RUNS) to save the label-map screenshot")
+    page = request.getfixturevalue("page")  # only now: a skipped run opens no page
     entry = label_model(page)
     set_live(page, False)
     scale = canvas_size(page)[0] / 64
