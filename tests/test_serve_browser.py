@@ -471,6 +471,10 @@ def test_a_label_map_is_painted_with_a_class_of_the_palette_and_posted_as_its_id
     page.locator("#clear").click()  # Fill: the whole map one class
     assert set(canvas_colours(page)) == {colours[4]}
 
+    choose(page, "pix2pix")  # an image model again: its own canvas and tools, as before
+    assert page.get_by_test_id("palette").is_hidden() and page.locator("#tool-eraser").is_visible()
+    assert page.locator("#clear").text_content() == "Clear" and set(canvas_colours(page)) == {"#ffffff"}
+
 
 def test_an_uploaded_label_map_shows_in_class_colours_paints_over_and_a_colour_image_is_refused(page):
     entry = label_model(page)
