@@ -127,3 +127,29 @@ def tiny_flags(name: str, **overrides) -> list[str]:
         else:
             flags += [flag, str(value)]
     return flags
+
+
+# --- super-resolution (srresnet, srgan, esrgan) ------------------------------------------------------------------
+def superres_data(folder: Path, size: int = 128, scale: int = 4, n: int = 3) -> str:
+    """HR blocky images and their MATLAB-bicubic x`scale` LR in the layout `prepare superres --layout sr` writes."""
+    from translation.data.imresize import bicubic_downscale
+    from translation.data.io import write_image
+    from translation.data.sr_layout import sr_folders
+
+    rng = np.random.default_rng(0)
+    hr_dir, lr_dir = sr_folders(folder, "train", scale)
+    for i in range(n):
+        hr = blocky_image(rng, size)
+        write_image(hr_dir / f"{i}.png", hr)
+        write_image(lr_dir / f"{i}.png", bicubic_downscale(hr, scale))
+    return str(folder)
+
+
+# x4 with 4 features and one block; srgan/esrgan's VGG-style D takes 128 px patches (32 px LR); no perceptual loss
+# (its VGG19 weights are not downloaded in tests: tests/test_superres_models.py trains with random ones)
+SR_TINY = dict(ngf=4, n_blocks=1)
+TINY.update({
+    "srresnet": Tiny(superres_data, dict(SR_TINY, gt_size=16)),
+    "srgan": Tiny(superres_data, dict(SR_TINY, ndf=4, gt_size=128, lambda_perceptual=0.0)),
+    "esrgan": Tiny(superres_data, dict(SR_TINY, growth=4, ndf=4, gt_size=128, lambda_perceptual=0.0)),
+})

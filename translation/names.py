@@ -42,6 +42,9 @@ GAN_MODES = ("minimax", "vanilla", "nonsaturating", "lsgan", "wgan", "hinge", "r
 # the losses whose D learns labels (1 real, 0 fake), which label smoothing and flips change (has_targets)
 GAN_MODES_WITH_LABELS = ("minimax", "vanilla", "nonsaturating", "lsgan")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
+# the learning-rate schedules (training/schedule.py): the official linear decay, BasicSR's cosine annealing with
+# restarts and its step decay
+LR_POLICIES = ("linear", "cosine", "multistep")
 DIFFAUGMENT_POLICIES = ("color", "translation", "cutout")  # DiffAugment's three (Zhao et al. 2020)
 
 # data/ and inference

@@ -22,9 +22,10 @@ TAPS = (1, 6, 11, 20, 29)  # relu1_1, relu2_1, relu3_1, relu4_1, relu5_1
 WEIGHTS = (1 / 32, 1 / 16, 1 / 8, 1 / 4, 1.0)
 
 
-def load_vgg19_features(path=None) -> nn.Sequential:
-    """torchvision's VGG19 `features` up to relu5_1, with the weights of its file (`path`, else the hub cache's),
-    frozen and in eval mode. The file's classifier weights are not needed and not kept."""
+def load_vgg19_features(path=None, last: int = TAPS[-1]) -> nn.Sequential:
+    """torchvision's VGG19 `features` up to layer `last` (relu5_1; the SR perceptual loss: conv5_4), with the
+    weights of its file (`path`, else the hub cache's), frozen and in eval mode. The file's classifier weights
+    are not needed and not kept."""
     import torchvision
 
     path = find_vgg19_weights(path)
@@ -36,7 +37,7 @@ def load_vgg19_features(path=None) -> nn.Sequential:
     if not isinstance(state, dict):
         raise VGGWeightsError(f"{path} holds a {type(state).__name__}, not the state dict of torchvision's VGG19")
     with torch.device("meta"):  # the architecture only: the weights come from the file, the classifier not at all
-        features = torchvision.models.vgg19(weights=None, init_weights=False).features[:TAPS[-1] + 1]
+        features = torchvision.models.vgg19(weights=None, init_weights=False).features[:last + 1]
     wanted = {key: value.shape for key, value in features.state_dict().items()}
     missing = [f"features.{key}" for key in wanted if f"features.{key}" not in state]
     if missing:

@@ -8,9 +8,9 @@ from typing import ClassVar, Optional
 from translation.config import TrainConfig, default, option
 from translation.data.geometry import DEFAULT_CROP_SIZE, DEFAULT_LOAD_SIZE, DEFAULT_PREPROCESS, flags_error
 from translation.names import (CONDITIONS, DIFFAUGMENT_POLICIES, DIRECTIONS, GAN_MODES, GAN_MODES_WITH_LABELS,
-                               GENERATOR_SIZE_MULTIPLES, HD_GENERATORS, IMAGE_GENERATORS, INITS, NOISE_GENERATORS,
-                               NORMS, OPTIMIZERS, PATCH_DISCRIMINATORS, PREPROCESS_MODES, STARGAN_CELEBA_ATTRS,
-                               STARGAN_HAIR_COLOURS)
+                               GENERATOR_SIZE_MULTIPLES, HD_GENERATORS, IMAGE_GENERATORS, INITS, LR_POLICIES,
+                               NOISE_GENERATORS, NORMS, OPTIMIZERS, PATCH_DISCRIMINATORS, PREPROCESS_MODES,
+                               SR_DISCRIMINATORS, SR_GENERATORS, STARGAN_CELEBA_ATTRS, STARGAN_HAIR_COLOURS)
 
 
 @dataclass
@@ -411,3 +411,130 @@ class MRGANConfig(NoiseGANConfig):
     batch_size: int = default(128)
     lambda_geometric: float = option(0.2, "weight of the geometric regularizer d(x, G(E(x))) = ||x - G(E(x))||^2 "
                                           "(squared L2 distance per image) in the manifold step", minimum=0.0)
+
+
+# --- super-resolution (BasicSR's options files: train_MSRResNet_x4, train_MSRGAN_x4, train_ESRGAN_x4) -----------
+SR_SCALES = {"msrresnet": (2, 3, 4), "rrdbnet": (1, 2, 4)}  # what each generator upsamples by
+SR_BLOCKS = {"msrresnet": 16, "rrdbnet": 23}  # BasicSR's num_block
+
+
+@dataclass
+class SuperResConfig(GANConfig):
+    """super-resolution: scale, patches, generator and learning-rate schedule"""
+
+    # BasicSR's train_MSRResNet_x4.yml: 1M iterations of 16 patches, Adam 2e-4 betas (0.9, 0.99), EMA 0.999,
+    # its own initialisation (nets/superres.py), cosine annealing in 4 cycles
+    steps: int = default(1000000)
+    batch_size: int = default(16)
+    ema_decay: float = default(0.999)
+    beta1: float = default(0.9)
+    beta2: float = default(0.99)
+    init: str = default("pytorch")  # the SR nets apply BasicSR's init themselves; "pytorch" keeps it
+    scale: int = option(4, "upscaling factor: the output is scale x the input's height and width (msrresnet 2, 3, "
+                           "4; rrdbnet 1, 2, 4); --data must hold LR_bicubic/X<scale>", choices=(1, 2, 3, 4))
+    gt_size: int = option(128, "side of the random HR training patches (the LR patch is gt_size / scale)",
+                          minimum=1)
+    input_nc: int = default(3, like=ImageTranslationConfig)  # the output has as many
+    netG: str = option("msrresnet", "generator: msrresnet (SRResNet without batch norm) or rrdbnet (ESRGAN's)",
+                       choices=SR_GENERATORS, flag="--netG")
+    ngf: int = default(64, like=ImageTranslationConfig)
+    n_blocks: Optional[int] = option(None, "residual blocks of the generator (RRDBs for rrdbnet)", minimum=0,
+                                     unset="16 for msrresnet, 23 for rrdbnet")
+    growth: int = option(32, "rrdbnet: channels each conv of a dense block adds", minimum=1)
+    lambda_l1: float = option(1.0, "weight of the L1 pixel loss, on images in [0, 1] as BasicSR", flag="--lambda-l1",
+                              minimum=0.0)
+    lr_policy: str = option("cosine", "learning-rate schedule over the run's steps: linear (the official pix2pix "
+                                      "decay, --epochs : --epochs-decay), cosine (annealing with restarts, "
+                                      "BasicSR's CosineAnnealingRestartLR), multistep (x --lr-gamma at each "
+                                      "--lr-milestones)", choices=LR_POLICIES)
+    lr_restarts: int = option(4, "cosine: the run's steps in this many equal cycles, each from the full rate down "
+                                 "to --lr-min (BasicSR: 4 x 250k of 1M)", minimum=1)
+    lr_min: float = option(1e-7, "cosine: the lowest learning rate (BasicSR's eta_min); an optimizer with another "
+                                 "rate (--lr-D) ends at the same fraction of it", minimum=0.0)
+    lr_milestones: list[float] = option([0.125, 0.25, 0.5, 0.75],
+                                        "multistep: fractions of the run's steps after which the rate is "
+                                        "multiplied by --lr-gamma (BasicSR: 50k, 100k, 200k, 300k of 400k)",
+                                        minimum=0.0, maximum=1.0)
+    lr_gamma: float = option(0.5, "multistep: the factor at each milestone", above=0.0, maximum=1.0)
+    init_from: Optional[str] = option(None, "start the generator from this trained run (folder or checkpoint) with "
+                                            "the same generator options (srgan from srresnet, esrgan from "
+                                            "srresnet --netG rrdbnet, as BasicSR's pretrain_network_g)")
+
+    @property
+    def blocks(self) -> int:
+        return SR_BLOCKS[self.netG] if self.n_blocks is None else self.n_blocks
+
+    def check_combinations(self) -> None:
+        super().check_combinations()
+        if self.scale not in SR_SCALES[self.netG]:
+            raise ValueError(f"--scale {self.scale}: --netG {self.netG} upscales by "
+                             f"{', '.join(map(str, SR_SCALES[self.netG]))}")
+        if self.gt_size % self.scale:
+            low = self.gt_size // self.scale * self.scale
+            raise ValueError(f"--gt-size {self.gt_size} must be a multiple of --scale {self.scale} (the LR patch is "
+                             f"gt_size / scale): e.g. {low or self.scale} or {low + self.scale}")
+        unshuffle = 4 // self.scale if self.netG == "rrdbnet" else 1  # rrdbnet x2 / x1 pixel-unshuffle the input
+        if (self.gt_size // self.scale) % unshuffle:
+            raise ValueError(f"--gt-size {self.gt_size}: --netG rrdbnet x{self.scale} needs LR patches (gt_size / "
+                             f"scale) that are multiples of {unshuffle}")
+        if self.spectral_norm:
+            raise ValueError("--spectral-norm: the super-resolution nets (BasicSR's) have no spectral normalisation")
+        if self.lr_policy == "cosine" and self.lr_min >= self.lr:
+            raise ValueError(f"--lr-min {self.lr_min} must be below --lr {self.lr}: cosine annealing goes from --lr "
+                             "down to --lr-min")
+
+
+@dataclass
+class SRResNetConfig(SuperResConfig):
+    """srresnet: super-resolution with an L1 pixel loss (MSRResNet, or RRDBNet for ESRGAN's PSNR stage)"""
+
+    def check_combinations(self) -> None:
+        super().check_combinations()
+        if self.lr_D is not None:
+            raise ValueError("--lr-D: srresnet trains no discriminator")
+
+
+@dataclass
+class SRGANConfig(SuperResConfig):
+    """srgan: super-resolution GAN, L1 + VGG19 perceptual + adversarial loss (Ledig et al. 2017; BasicSR's MSRGAN)"""
+
+    # BasicSR's train_MSRGAN_x4.yml: 400k iterations, Adam 1e-4 for both, halved at 50k, 100k, 200k, 300k
+    steps: int = default(400000)
+    lr: float = default(1e-4)
+    lr_policy: str = default("multistep")
+    lambda_l1: float = default(1e-2)
+    netD: str = option("vgg128", "discriminator: the VGG-style D of SRGAN/ESRGAN for 128 (or 256) px patches, "
+                                 "--gt-size", choices=SR_DISCRIMINATORS, flag="--netD")
+    ndf: int = default(64, like=ImageTranslationConfig)
+    lambda_perceptual: float = option(1.0, "weight of the perceptual loss: L1 between VGG19 conv5_4 features "
+                                           "(before the ReLU) of output and target, ImageNet-normalised; its "
+                                           "weights: `translation download vgg19-weights`", minimum=0.0)
+    lambda_gan: float = option(5e-3, "weight of the generator's adversarial loss", minimum=0.0)
+    vgg_weights: str = option("", "torchvision's VGG19 weights file for the perceptual loss (default: "
+                                  "vgg19-dcbbe1a8.pth in the torch hub cache)")
+
+    def check_combinations(self) -> None:
+        super().check_combinations()
+        patch = int(self.netD[len("vgg"):])
+        if self.gt_size != patch:
+            raise ValueError(f"--netD {self.netD} judges {patch} px patches: use --gt-size {patch} (got "
+                             f"{self.gt_size}), or --netD vgg{256 if patch == 128 else 128}")
+        self.check_gan_mode()
+
+    def check_gan_mode(self) -> None:
+        if self.gan_mode in ("ragan", "ralsgan"):
+            raise ValueError(f"--gan-mode {self.gan_mode}: the relativistic GAN of super-resolution is esrgan's "
+                             "(train esrgan, which takes --netG msrresnet too)")
+
+
+@dataclass
+class ESRGANConfig(SRGANConfig):
+    """esrgan: enhanced SRGAN, RRDBNet and a relativistic average GAN (Wang et al. 2018; BasicSR's ESRGAN)"""
+
+    netG: str = default("rrdbnet")
+    gan_mode: str = default("ragan")
+
+    def check_gan_mode(self) -> None:
+        if self.gan_mode != "ragan":
+            raise ValueError(f"--gan-mode {self.gan_mode}: esrgan is the relativistic average GAN (ragan) with "
+                             "BasicSR's terms; train srgan for another GAN loss")

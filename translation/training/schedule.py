@@ -6,6 +6,7 @@ rate has to be saved beyond the step itself.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from torch.utils.data import Sampler
@@ -22,10 +23,50 @@ def linear_decay_factor(unit: int, n_constant: int, n_decay: int) -> float:
     return 1.0 - max(0, unit + 1 - n_constant) / float(n_decay + 1)
 
 
-class Schedule:
-    """Run length and learning-rate factor, by epochs (official) or by iterations (--steps)."""
+def cosine_restart_factor(iteration: int, total: int, cycles: int, floor: float) -> float:
+    """BasicSR's CosineAnnealingRestartLR over `cycles` equal periods of `total` iterations, restart weights 1:
+    from 1 down to `floor` (eta_min / lr) along half a cosine in each period. `iteration` counts from 1, as
+    BasicSR's scheduler after its step at the start of each iteration; the last of a period reaches the floor."""
+    bounds = [round(total * (k + 1) / cycles) for k in range(cycles)]
+    k = next((i for i, bound in enumerate(bounds) if iteration <= bound), cycles - 1)
+    start = bounds[k - 1] if k else 0
+    period = max(1, bounds[k] - start)
+    return floor + 0.5 * (1.0 - floor) * (1.0 + math.cos(math.pi * (iteration - start) / period))
 
-    def __init__(self, dataset_size: int, batch_size: int, epochs: int, epochs_decay: int, steps: int = 0):
+
+def multistep_factor(iteration: int, total: int, milestones, gamma: float) -> float:
+    """BasicSR's MultiStepRestartLR (no restarts): times gamma from each milestone on, the milestones given as
+    fractions of the `total` iterations; `iteration` counts from 1 as above (milestone m: iteration m on)."""
+    return gamma ** sum(1 for fraction in milestones if round(fraction * total) <= iteration)
+
+
+@dataclass(frozen=True)
+class LRPolicy:
+    """Which learning-rate rule a run follows (a model config's lr_* options; others: the official linear)."""
+
+    kind: str = "linear"  # linear | cosine | multistep
+    cycles: int = 1  # cosine: equal periods, each restarting at the full rate
+    floor: float = 0.0  # cosine: the lowest factor
+    milestones: tuple[float, ...] = ()  # multistep: fractions of the run
+    gamma: float = 0.5  # multistep: the factor at each milestone
+
+
+def lr_policy_of(config) -> LRPolicy:
+    """The policy a config asks for: models without the lr_policy option decay linearly, as the official code."""
+    kind = getattr(config, "lr_policy", "linear")
+    if kind == "linear":
+        return LRPolicy()
+    return LRPolicy(kind, cycles=config.lr_restarts, floor=config.lr_min / config.lr,
+                    milestones=tuple(config.lr_milestones), gamma=config.lr_gamma)
+
+
+class Schedule:
+    """Run length and learning-rate factor, by epochs (official) or by iterations (--steps); the factor follows
+    the official linear decay, or `policy`'s cosine or multistep rule over all the run's steps."""
+
+    def __init__(self, dataset_size: int, batch_size: int, epochs: int, epochs_decay: int, steps: int = 0,
+                 policy: LRPolicy = LRPolicy()):
+        self.policy = policy
         self.steps_per_epoch = max(1, math.ceil(dataset_size / batch_size))
         self.by_steps = steps > 0
         if self.by_steps:
@@ -41,6 +82,11 @@ class Schedule:
         return step // self.steps_per_epoch
 
     def lr_factor(self, step: int) -> float:
+        policy = self.policy
+        if policy.kind == "cosine":
+            return cosine_restart_factor(step + 1, self.total_steps, policy.cycles, policy.floor)
+        if policy.kind == "multistep":
+            return multistep_factor(step + 1, self.total_steps, policy.milestones, policy.gamma)
         unit = step if self.by_steps else self.epoch(step)
         return linear_decay_factor(unit, self.constant_units, self.decay_units)
 

@@ -27,7 +27,7 @@ from translation.training.engine import Engine, NonFiniteLossError, StepError
 from translation.training.health import TrainingHealth
 from translation.training.loss_lines import LossLines
 from translation.training.random_state import capture_rng_state, restore_rng_state
-from translation.training.schedule import Schedule, TrainingOrder
+from translation.training.schedule import Schedule, TrainingOrder, lr_policy_of
 from translation.utils.device import seed_everything, select_device
 from translation.utils.files import clear_unfinished_writes
 from translation.visualize import sheet_from_batches
@@ -138,7 +138,7 @@ class Trainer:
                              compile=c.compile, ema_decay=c.ema_decay, processes=self.processes)
         for note in self.engine.precision.training_notes():  # a likely mistake, or faster flags for this CPU
             distributed.say(self.processes, note)
-        self.schedule = Schedule(len(self.dataset), c.batch_size, c.epochs, c.epochs_decay, c.steps)
+        self.schedule = Schedule(len(self.dataset), c.batch_size, c.epochs, c.epochs_decay, c.steps, lr_policy_of(c))
         if state is not None:
             try:
                 for key, net in self.model.nets.items():
