@@ -19,6 +19,7 @@ from translation.runtime import configure_cpu_threads
 # anything else (no torch, no files written).
 COMMANDS = ("train", "translate", "sample", "evaluate", "import_weights", "prepare", "data", "download", "demo",
             "export", "serve")
+COMMANDS += ("interpolate",)  # commands/interpolate.py: ESRGAN's network interpolation
 
 
 def build_parser() -> argparse.ArgumentParser:
