@@ -13,13 +13,14 @@ def register(subparsers) -> None:
         description="Write the generator of CHECKPOINT as an ONNX or TorchScript file that computes what "
                     "`translation translate` computes with the checkpoint: its test mode, EMA weights when it has "
                     "them, any height and width (multiples of the size multiple the file records) and any "
-                    "batch. Images go in and come out as N x C x H x W float32 in [-1, 1]. StarGAN generators "
-                    "take the target labels as a second input (labels, N x domains); noise generators take z "
-                    "(and class indices). pix2pixHD label-map models take the class ids (label, N x 1 x H x W "
-                    "float; one-hot inside the file), and models trained with --instance the boundaries of the "
-                    "whole instance map (edges, N x 1 x H x W: 1 where a pixel's id differs from a "
-                    "4-neighbour's). `translation translate FILE.onnx INPUT OUTPUT` runs an ONNX file with "
-                    "ONNX Runtime.",
+                    "batch. Images go in and come out as N x C x H x W float32 in [-1, 1]; super-resolution "
+                    "nets (msrresnet, rrdbnet) take [0, 1] and give N x C x scale H x scale W in [0, 1] (the "
+                    "metadata scale and value_range say so). StarGAN generators take the target labels as a "
+                    "second input (labels, N x domains); noise generators take z (and class indices). pix2pixHD "
+                    "label-map models take the class ids (label, N x 1 x H x W float; one-hot inside the file), "
+                    "and models trained with --instance the boundaries of the whole instance map (edges, N x 1 x "
+                    "H x W: 1 where a pixel's id differs from a 4-neighbour's). `translation translate FILE.onnx "
+                    "INPUT OUTPUT` runs an ONNX file with ONNX Runtime.",
         epilog="example:\n  translation export checkpoints/h2z --direction AtoB -o h2z.onnx")
     p.add_argument("checkpoint", metavar="CHECKPOINT", help="run directory or checkpoint file")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write (.onnx for ONNX)")

@@ -1,7 +1,8 @@
 """`translation import FILE --netG ... -o NAME_OR_DIR`: official weight files -> a self-describing checkpoint.
 
 The official pix2pix/CycleGAN and pix2pixHD code save bare state dicts that only load with the right
-architecture flags.
+architecture flags; BasicSR / ESRGAN / Real-ESRGAN release super-resolution weights ({'params_ema'} or
+{'params'} files, or the ESRGAN repository's bare RRDB_ESRGAN_x4.pth) for `--netG msrresnet|rrdbnet --scale N`.
 Importing checks the flags once (a mismatch says which keys/shapes failed and which flags to try) and writes
 a checkpoint that records them, so `translation translate` needs no flags afterwards. A CycleGAN pair
 (latest_net_G_A.pth + latest_net_G_B.pth) becomes one checkpoint that translates both ways.
@@ -17,7 +18,7 @@ from translation.checkpoint import (LATEST, CheckpointError, is_translation_chec
                                    translates)
 from translation.commands.arguments import int_at_least
 from translation.commands.translate import add_official_flags, official_flags
-from translation.names import DIRECTIONS, HD_GENERATORS, TEST_MODES
+from translation.names import DIRECTIONS, HD_GENERATORS, SR_GENERATORS, TEST_MODES
 
 OTHER = {"AtoB": "BtoA", "BtoA": "AtoB"}
 NET_KEY = {"AtoB": "G_A", "BtoA": "G_B"}  # the official CycleGAN names: G_A maps A -> B
@@ -25,13 +26,16 @@ NET_KEY = {"AtoB": "G_A", "BtoA": "G_B"}  # the official CycleGAN names: G_A map
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "import", help="turn official pix2pix/CycleGAN .pth files into a checkpoint that needs no flags",
+        "import", help="turn official pix2pix/CycleGAN/pix2pixHD/ESRGAN .pth files into a checkpoint that needs "
+                       "no flags",
         description="Read a bare state dict saved by the official pix2pix/CycleGAN code (latest_net_G.pth, "
-                    "latest_net_G_A.pth, model-zoo files such as horse2zebra.pth) with the architecture "
-                    "flags it was trained with, and write a checkpoint that records them.",
-        epilog="example (an official CycleGAN pair):\n"
+                    "latest_net_G_A.pth, model-zoo files such as horse2zebra.pth) or pix2pixHD, or released "
+                    "BasicSR/ESRGAN/Real-ESRGAN super-resolution weights, with the architecture flags it was "
+                    "trained with, and write a checkpoint that records them.",
+        epilog="examples:\n"
                "  translation import latest_net_G_A.pth --also latest_net_G_B.pth --netG resnet_9blocks "
-               "--norm instance -o h2z_both")
+               "--norm instance -o h2z_both\n"
+               "  translation import ESRGAN_SRx4_DF2KOST_official-ff704c30.pth --netG rrdbnet --scale 4 -o esrgan")
     p.add_argument("weights", metavar="FILE", help="official generator weights (.pth)")
     p.add_argument("--also", metavar="FILE",
                    help="the generator of the opposite direction (e.g. latest_net_G_B.pth with "
@@ -48,6 +52,7 @@ def register(subparsers) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing checkpoint")
     add_official_flags(p)
     add_pix2pixhd_flags(p)
+    add_superres_flags(p)
     p.set_defaults(func=run, norm=None)  # batch for pix2pix files, instance for pix2pixHD's: each code's default
 
 
@@ -67,6 +72,92 @@ def add_pix2pixhd_flags(parser) -> None:
     group.add_argument("--n-blocks-local", type=int_at_least(1), default=3, help="default: 3")
 
 
+def add_superres_flags(parser) -> None:
+    """BasicSR's options that shape MSRResNet and RRDBNet (ESRGAN): --ngf is its num_feat."""
+    group = parser.add_argument_group("super-resolution weights (BasicSR, ESRGAN, Real-ESRGAN; with --netG "
+                                      "msrresnet or rrdbnet)")
+    group.add_argument("--scale", type=int, choices=(1, 2, 3, 4),
+                       help="how many times larger the output is (msrresnet 2, 3, 4; rrdbnet 1, 2, 4): required")
+    group.add_argument("--n-blocks", type=int_at_least(0),
+                       help="residual blocks (num_block; default: as many as the file holds, e.g. 23 for "
+                            "ESRGAN, 16 for MSRResNet, 6 for Real-ESRGAN's anime_6B)")
+    group.add_argument("--growth", type=int_at_least(1),
+                       help="rrdbnet: channels each dense conv adds (num_grow_ch; default: the file's, 32 in "
+                            "ESRGAN)")
+
+
+def superres_file_flags(state_dict: dict, netG: str) -> dict:
+    """What a BasicSR state dict says of its shape: scale, ngf, n_blocks (and growth), as flags; empty where its
+    keys are not those of `netG`. The channel counts assume as many input as output channels."""
+    try:
+        first, last = state_dict["conv_first.weight"], state_dict["conv_last.weight"]
+        ngf, n_in, n_out = first.shape[0], first.shape[1], last.shape[0]
+        blocks = len({key.split(".")[1] for key in state_dict if key.startswith("body.")})
+        if netG == "msrresnet":
+            scale = 4 if "upconv2.weight" in state_dict else round((state_dict["upconv1.weight"].shape[0] / ngf)
+                                                                   ** 0.5)
+            return {"scale": scale, "ngf": ngf, "n_blocks": blocks}
+        growth = state_dict["body.0.rdb1.conv1.weight"].shape[0] if blocks else None
+        unshuffle = round((n_in / n_out) ** 0.5)  # rrdbnet x2 / x1 pixel-unshuffle their input by 2 / 4
+        return {"scale": 4 // unshuffle, "ngf": ngf, "n_blocks": blocks, "growth": growth}
+    except (KeyError, AttributeError, IndexError, ZeroDivisionError):
+        return {}
+
+
+def _one_generator_file(args, family: str) -> tuple[Path, dict]:
+    """(path, contents) of FILE for a family with one generator: no --also, and not one of our checkpoints."""
+    path = Path(args.weights)
+    if args.also:
+        raise ValueError(f"--also pairs CycleGAN's two generators; {family} has one")
+    obj = load_file(path)
+    if is_translation_checkpoint(obj):
+        raise CheckpointError(f"{path} is already a translation checkpoint: translate with it directly")
+    return path, obj
+
+
+def import_superres(args, target: Path) -> int:
+    """Released BasicSR/ESRGAN weights (nets/basicsr_weights.py) -> a checkpoint whose generator upscales by
+    --scale: its record says {"scale": N}, as the super-resolution models' checkpoints do."""
+    from translation.nets.basicsr_weights import basicsr_state_dict, load_basicsr_state_dict
+    from translation.nets.official import WeightsMismatchError
+    from translation.nets.registry import build_net
+
+    path, obj = _one_generator_file(args, "a super-resolution model")
+    state_dict = basicsr_state_dict(obj, str(path))
+    found = superres_file_flags(state_dict, args.netG)
+    looks_like = " ".join(f"--{name.replace('_', '-')} {value}" for name, value in found.items()
+                          if value is not None and (name != "growth" or args.netG == "rrdbnet"))
+    if args.scale is None:
+        hint = f" (this file looks like: {looks_like})" if looks_like else ""
+        raise ValueError(f"--scale: say how many times larger {path.name}'s outputs are{hint}")
+    blocks = args.n_blocks if args.n_blocks is not None else found.get("n_blocks", 16)
+    kwargs = {"in_channels": args.input_nc, "out_channels": args.output_nc, "ngf": args.ngf, "n_blocks": blocks,
+              "scale": args.scale}
+    if args.netG == "rrdbnet":
+        kwargs["growth"] = args.growth if args.growth is not None else found.get("growth") or 32
+    elif args.growth is not None:
+        raise ValueError("--growth is rrdbnet's (its dense blocks); msrresnet has none")
+    spec = {"kind": "generator", "name": args.netG, "kwargs": kwargs}
+    try:
+        net = build_net(spec)
+        load_basicsr_state_dict(net, state_dict, str(path))
+    except (WeightsMismatchError, ValueError) as error:
+        hint = f"\nthis file looks like: --netG {args.netG} {looks_like}" if looks_like else ""
+        print(f"error: {error}{hint}", file=sys.stderr)
+        return 1
+    key = NET_KEY[args.direction]
+    record = {**translates(args.direction), "scale": args.scale}
+    save_checkpoint(target, {"model": "imported", "imported_from": {args.direction: str(path.resolve())},
+                             "net_specs": {key: spec}, "generators": {key: record},
+                             "test_mode": args.test_mode or "eval", "nets": {key: net.state_dict()}})
+    run_ref = target.parent if target.name == LATEST else target
+    growth = f" growth {kwargs['growth']}" if "growth" in kwargs else ""
+    print(f"wrote {target}: {args.netG} x{args.scale} ngf {kwargs['ngf']} blocks {kwargs['n_blocks']}{growth}, "
+          f"images in [0, 1]\ntranslate with: translation translate {run_ref} INPUT OUTPUT (outputs {args.scale}x "
+          "the input's size; --tile 256 for large images)", file=sys.stderr)
+    return 0
+
+
 def pix2pixhd_spec(args) -> dict:
     """The spec of the official pix2pixHD generator the flags describe (the input: one-hot labels, or the image,
     then the instance boundaries)."""
@@ -82,12 +173,7 @@ def import_pix2pixhd(args, target: Path) -> int:
     from translation.nets.official import WeightsMismatchError, load_official_state_dict
     from translation.nets.registry import build_net
 
-    path = Path(args.weights)
-    if args.also:
-        raise ValueError("--also pairs CycleGAN's two generators; pix2pixHD has one")
-    state_dict = load_file(path)
-    if is_translation_checkpoint(state_dict):
-        raise CheckpointError(f"{path} is already a translation checkpoint: translate with it directly")
+    path, state_dict = _one_generator_file(args, "pix2pixHD")
     spec = pix2pixhd_spec(args)
     net = build_net(spec)
     try:
@@ -159,6 +245,12 @@ def run(args) -> int:
         raise ValueError(f"{target} already exists (use --overwrite to replace it)")
     if args.netG in HD_GENERATORS:
         return import_pix2pixhd(args, target)
+    if args.netG in SR_GENERATORS:
+        return import_superres(args, target)
+    given = [flag for flag, value in (("--scale", args.scale), ("--n-blocks", args.n_blocks),
+                                      ("--growth", args.growth)) if value is not None]
+    if given:
+        raise ValueError(f"{given[0]} is for super-resolution weights (--netG {' or '.join(SR_GENERATORS)})")
     args.norm = args.norm or "batch"
     flags = official_flags(args)
     sources = [(Path(args.weights), args.direction, flags)]

@@ -32,7 +32,9 @@ def register(subparsers) -> None:
         "translate", help="translate a folder of images",
         description="Translate every image under INPUT (recursively) into OUTPUT, keeping relative paths.")
     p.add_argument("checkpoint", metavar="CHECKPOINT",
-                   help="run directory, checkpoint file, official .pth, or an .onnx file from `translation export`")
+                   help="run directory, checkpoint file, official .pth, or an .onnx file from `translation export` "
+                        "(super-resolution models write scale x each input's size; released ESRGAN/BasicSR "
+                        "weights: `translation import FILE --netG rrdbnet --scale 4` first)")
     p.add_argument("input", metavar="INPUT", help="image file or folder")
     p.add_argument("output", metavar="OUTPUT", help="output folder (must not overlap INPUT)")
     p.add_argument("--direction", choices=DIRECTIONS,
@@ -70,7 +72,8 @@ def register(subparsers) -> None:
                         "GPU or leaves CPU cores free; else 0, reading between batches)")
     p.add_argument("--tile", type=int_at_least(32), metavar="N",
                    help="translate images larger than N x N in overlapping N px tiles blended without seams, in "
-                        "bounded memory (huge photos); N is rounded up to the generator's size multiple")
+                        "bounded memory (huge photos); N is rounded up to the generator's size multiple. "
+                        "Super-resolution models: N px of input, each tile's output scale x N")
     p.add_argument("--tile-overlap", type=int_at_least(0), metavar="M",
                    help="pixels neighbouring tiles share, at most N/2 (default: 32); outputs match the whole "
                         "image's where the net looks no further than M/4 px. A U-Net sees all of each tile: "
@@ -164,6 +167,8 @@ def run(args) -> int:
     if summary.failed:
         parts.append(f"failed {summary.failed}")
     how = [translator.direction, f"test mode {translator.test_mode}"]
+    if translator.scale != 1:
+        how.append(f"upscaled x{translator.scale}")
     if translator.weights == "ema":
         how.append("EMA weights")
     if translator.precision.name != "fp32":

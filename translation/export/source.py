@@ -19,7 +19,7 @@ from translation.checkpoint import is_translation_checkpoint, load_file, resolve
 from translation.export.graph import ExportError, RandomAtTestTime, freeze_test_mode
 from translation.inference.domain_translator import DomainRequest, load_domain_translator
 from translation.inference.sampling import load_sampler
-from translation.inference.translator import MIN_SIDE, load_translator
+from translation.inference.translator import load_translator
 
 PRODUCER = "translation"
 
@@ -43,6 +43,8 @@ class Exportable:
                "translate_to_domain": lambda: [f"to {len(json.loads(meta['domains']))} domains",
                                                f"test mode {meta['test_mode']}"],
                "sample": lambda: [f"z of {meta['z_dim']}"]}[meta["task"]]()
+        if int(meta.get("scale", 1)) != 1:
+            how.append(f"upscales x{meta['scale']}, images in [{meta['value_range'].replace(' ', ', ')}]")
         if meta["weights"] == "ema":
             how.append("EMA weights")
         return f"{meta['architecture']} ({', '.join(how)})"
@@ -99,8 +101,9 @@ def _image_generator(path: Path, obj: dict, task: str, direction, test_mode, use
         metadata["direction"] = translator.direction
         if translator.encoder is not None:
             return _encoded_input(translator, net, metadata, notes)
-        return Exportable(net, names, axes, lambda n, h, w: (_image(n, translator.in_channels, h, w),), metadata,
-                          notes)
+        low = translator.value_range[0]
+        return Exportable(net, names, axes, lambda n, h, w: (_image(n, translator.in_channels, h, w, low),),
+                          metadata, notes)
     record = next(r for r in obj["generators"].values() if r["task"] == "translate_to_domain")
     metadata.update(domains=json.dumps(record["domains"]), label_kind=record["label_kind"],
                     exclusive=json.dumps(record.get("exclusive", [])))
@@ -146,10 +149,13 @@ def _encoded_input(translator, net: nn.Module, metadata: dict, notes: list[str])
 
 
 def _image_metadata(translator) -> dict[str, str]:
+    """How to feed the graph; `scale`: its output is scale x the input's height and width (super-resolution),
+    `value_range`: what its images' samples span ("0 1" for super-resolution nets, "-1 1" otherwise)."""
+    low, high = translator.value_range
     return {"architecture": translator.spec["name"], "size_multiple": str(translator.size_multiple),
-            "min_side": str(MIN_SIDE), "in_channels": str(translator.in_channels),
-            "out_channels": str(translator.out_channels), "value_range": "-1 1", "layout": "NCHW",
-            "weights": translator.weights}
+            "min_side": str(translator.min_side), "in_channels": str(translator.in_channels),
+            "out_channels": str(translator.out_channels), "value_range": f"{low:g} {high:g}",
+            "scale": str(translator.scale), "layout": "NCHW", "weights": translator.weights}
 
 
 def _sampler(path: Path, obj: dict, use_ema: bool, generator, common) -> Exportable:
@@ -169,5 +175,6 @@ def _sampler(path: Path, obj: dict, use_ema: bool, generator, common) -> Exporta
                       lambda n, h, w: (torch.randn(n, z_dim), torch.arange(n) % len(classes)), metadata)
 
 
-def _image(n: int, channels: int, height: int, width: int) -> torch.Tensor:
-    return torch.rand(n, channels, height, width) * 2 - 1
+def _image(n: int, channels: int, height: int, width: int, low: float = -1.0) -> torch.Tensor:
+    """An example input with samples in [low, 1]."""
+    return low + torch.rand(n, channels, height, width) * (1.0 - low)

@@ -30,9 +30,11 @@ class OnnxNet(nn.Module):
     """An ONNX Runtime session called like the generator it was exported from: net(image[, labels]) or
     net(z[, labels]), the inputs in the graph's order (a None, an unconditional model's labels, is left out)."""
 
-    def __init__(self, session, size_multiple: int = 1):
+    def __init__(self, session, size_multiple: int = 1, scale: int = 1, value_range: tuple = (-1.0, 1.0)):
         super().__init__()
         self.session, self.size_multiple = session, size_multiple
+        # what Translator reads of a net: super-resolution files give scale x the input's size, in [0, 1]
+        self.scale, self.value_range = scale, value_range
         self.inputs = [(node.name, _NUMPY_TYPES[node.type]) for node in session.get_inputs()]
 
     def forward(self, *inputs: torch.Tensor | None) -> torch.Tensor:
@@ -97,7 +99,9 @@ def onnx_translator_from(session, meta: dict, path, direction: str | None = None
     task = meta["task"]
     _refuse_what_was_fixed(path, meta, direction, test_mode, to, source)
     _refuse_runtime_options(meta, precision, use_ema, channels_last, compile)
-    net = OnnxNet(session, int(meta["size_multiple"]))
+    # files from before super-resolution record neither: same size out, [-1, 1]
+    net = OnnxNet(session, int(meta["size_multiple"]), int(meta.get("scale", 1)),
+                  tuple(float(v) for v in meta.get("value_range", "-1 1").split()))
     spec = {"name": meta["architecture"],
             "kwargs": {"in_channels": int(meta["in_channels"]), "out_channels": int(meta["out_channels"])}}
     if task == "translate":

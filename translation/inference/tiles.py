@@ -8,6 +8,10 @@ as whole, up to float rounding. Tiles start at multiples of the generator's size
 image does, so stride-2 layers see the same pixel grid; the last row and column end at the image's edge
 and are padded as a whole image is.
 
+Super-resolution nets give scale x each tile's size: tiles are planned on the input, and each tile's output,
+its window and the overlap are scale x theirs (the ramps start scale x overlap/4 output px in, the context
+overlap/4 input px give), so the same net that fits the overlap gives the whole image's output.
+
 Rows of tiles go top to bottom and only the band of rows still receiving tiles is kept in float: finished
 rows go straight into the output (quantised when it is 8/16-bit), so memory is the input, the output and
 one band, whatever the image's height.
@@ -70,18 +74,19 @@ class Tiling:
         gaps = -(-last * self.multiple // self.step)  # fewest gaps of at most `step`
         return [k * last // gaps * self.multiple for k in range(gaps + 1)]
 
-    def weights(self, start: int, length: int) -> np.ndarray:
-        """The 1-D blending window of the tile at `start` along a side of `length` px: ramps on the edges
-        it shares with a neighbour, none on the image's own edges."""
+    def weights(self, start: int, length: int, scale: int = 1) -> np.ndarray:
+        """The 1-D blending window of the tile at `start` along a side of `length` px, over its output (scale x
+        its size): ramps on the edges it shares with a neighbour, none on the image's own edges."""
         size = min(self.tile, length - start)
-        margin = self.overlap // 4
-        ramp = self.overlap - 2 * margin
+        overlap = scale * self.overlap
+        margin = overlap // 4
+        ramp = overlap - 2 * margin
         rise = np.concatenate([np.zeros(margin), 0.5 - 0.5 * np.cos(np.pi * (np.arange(ramp) + 0.5) / ramp)])
-        window = np.ones(size, np.float32)
+        window = np.ones(scale * size, np.float32)
         if start > 0:
             window[:len(rise)] *= rise
         if start + size < length:
-            window[size - len(rise):] *= rise[::-1]
+            window[len(window) - len(rise):] *= rise[::-1]
         return window
 
 
@@ -104,29 +109,36 @@ def _weight_sums(starts: list[int], windows: list[np.ndarray], length: int) -> n
 
 
 def blend_tiles(translate: TranslateTiles, image: np.ndarray, tiling: Tiling, out: np.ndarray,
-                on_row: Callable[[int, int], None] | None = None) -> np.ndarray:
-    """Translate `image` tile by tile into `out` (H x W x C: float, or uint8/uint16 to be quantised).
+                on_row: Callable[[int, int], None] | None = None, scale: int = 1) -> np.ndarray:
+    """Translate `image` tile by tile into `out` ((scale H) x (scale W) x C: float, or uint8/uint16 to be
+    quantised); `translate` gives scale x each tile's height and width.
 
     Tiles of one row go to `translate` together: they share a padded size, since the last one is short of
     a full tile by less than the size multiple. A tile's window is the product of its row's and column's
     windows, so the sum of all windows is the product of two 1-D sums.
     """
     height, width = image.shape[:2]
+    if out.shape[:2] != (scale * height, scale * width):
+        raise ValueError(f"the output array is {out.shape[0]}x{out.shape[1]}, not {scale}x the image's "
+                         f"{height}x{width}")
     ys, xs = tiling.starts(height), tiling.starts(width)
-    wys = [tiling.weights(y, height) for y in ys]
-    wxs = [tiling.weights(x, width) for x in xs]
-    sum_y, sum_x = _weight_sums(ys, wys, height), _weight_sums(xs, wxs, width)
+    wys = [tiling.weights(y, height, scale) for y in ys]
+    wxs = [tiling.weights(x, width, scale) for x in xs]
+    sum_y = _weight_sums([scale * y for y in ys], wys, scale * height)
+    sum_x = _weight_sums([scale * x for x in xs], wxs, scale * width)
     bits = {np.dtype(np.uint8): 8, np.dtype(np.uint16): 16}.get(out.dtype)
-    band = np.zeros((0, width, out.shape[2]), np.float32)  # rows from ys[row] down that still receive tiles
+    # output rows from scale * ys[row] down that still receive tiles
+    band = np.zeros((0, scale * width, out.shape[2]), np.float32)
     for row, (y, wy) in enumerate(zip(ys, wys)):
-        band = np.concatenate([band, np.zeros((len(wy) - len(band), width, out.shape[2]), np.float32)])
-        tiles = [image[y:y + len(wy), x:x + len(wx)] for x, wx in zip(xs, wxs)]
+        band = np.concatenate([band, np.zeros((len(wy) - len(band), scale * width, out.shape[2]), np.float32)])
+        tiles = [image[y:y + len(wy) // scale, x:x + len(wx) // scale] for x, wx in zip(xs, wxs)]
         results = translate(tiles, [row * len(xs) + column for column in range(len(xs))])
         for x, wx, result in zip(xs, wxs, results):
-            band[:len(wy), x:x + len(wx)] += result * (wy[:, None, None] * wx[None, :, None])
-        done = ys[row + 1] - y if row + 1 < len(ys) else height - y  # rows no later tile reaches
-        finished = band[:done] / (sum_y[y:y + done, None, None] * sum_x[None, :, None])
-        out[y:y + done] = finished if bits is None else _quantise(finished, bits)
+            band[:len(wy), scale * x:scale * x + len(wx)] += result * (wy[:, None, None] * wx[None, :, None])
+        done = scale * ((ys[row + 1] if row + 1 < len(ys) else height) - y)  # output rows no later tile reaches
+        top = scale * y
+        finished = band[:done] / (sum_y[top:top + done, None, None] * sum_x[None, :, None])
+        out[top:top + done] = finished if bits is None else _quantise(finished, bits)
         band = band[done:]
         if on_row:
             on_row(row + 1, len(ys))

@@ -13,6 +13,11 @@ layout (bf16 on a CPU runs channels-last, Precision.runs_channels_last).
 
 Huge images go in overlapping tiles (translate_tiled, tiles.py); paper mode refuses them for nets with
 batch norm, whose statistics would then be each tile's.
+
+Super-resolution nets (nets/superres.py) say their `scale`: the output is scale x the input's height and width
+(tiles too), and their `value_range` (0, 1): they are fed and read in [0, 1], as BasicSR trained them, where
+every other generator takes and gives [-1, 1]. Their inputs are padded to the size multiple only (no MIN_SIDE):
+any padding would change the pixels near the image's edge from what BasicSR computes.
 """
 from __future__ import annotations
 
@@ -32,7 +37,7 @@ from translation.data.arrays import to_image, to_tensor
 from translation.inference.label_inputs import InputEncoder, InstanceMapError, prepared_input, split_prepared
 from translation.inference.tiles import Tiling, blend_tiles
 from translation.inference.weights import choose_weights, load_generator_weights
-from translation.names import HD_GENERATORS, TEST_MODES
+from translation.names import HD_GENERATORS, SR_GENERATORS, TEST_MODES
 from translation.nets import build_net
 from translation.precision import inference_net, memory_format, precision_for
 
@@ -69,6 +74,12 @@ class Translator:
         self.encoder = InputEncoder(label_nc, instance).to(device) if label_nc or instance else None
         self.out_channels = spec["kwargs"]["out_channels"]
         self.size_multiple = int(getattr(net, "size_multiple", 1))
+        self.scale = int(getattr(net, "scale", 1))  # output side / input side (super-resolution nets)
+        self.value_range = tuple(float(v) for v in getattr(net, "value_range", (-1.0, 1.0)))
+        if self.value_range not in ((-1.0, 1.0), (0.0, 1.0)):
+            raise ValueError(f"{spec.get('name', 'this net')}: images in {self.value_range} are not supported "
+                             "(only [-1, 1] and [0, 1])")
+        self.min_side = MIN_SIDE if self.scale == 1 and self.value_range == (-1.0, 1.0) else 1
         net.to(device).eval()
         if test_mode == "paper":
             for module in net.modules():
@@ -95,13 +106,18 @@ class Translator:
         return self.test_mode == "eval"
 
     def padded_size(self, height: int, width: int) -> tuple[int, int]:
-        # at least MIN_SIDE: ResNet's reflect padding needs more than one pixel after downsampling
-        m = self.size_multiple
-        return (math.ceil(max(height, MIN_SIDE) / m) * m, math.ceil(max(width, MIN_SIDE) / m) * m)
+        # at least min_side: ResNet's reflect padding needs more than one pixel after downsampling
+        m, least = self.size_multiple, self.min_side
+        return (math.ceil(max(height, least) / m) * m, math.ceil(max(width, least) / m) * m)
+
+    @property
+    def unit_range(self) -> bool:
+        """Whether the net takes and gives images in [0, 1] (super-resolution nets) rather than [-1, 1]."""
+        return self.value_range == (0.0, 1.0)
 
     @torch.no_grad()
     def translate_batch(self, images: list[np.ndarray], seeds: list[int]) -> list[np.ndarray]:
-        """Translate HxWxC float images of one padded size; returns float HxWxC in [0, 1]."""
+        """Translate HxWxC float images of one padded size; returns float (scale H)x(scale W)xC in [0, 1]."""
         sizes = [img.shape[:2] for img in images]
         ph, pw = self.padded_size(*sizes[0])
         batch = torch.stack([self._input(img, ph, pw) for img in images]).to(self.device)
@@ -115,13 +131,23 @@ class Translator:
                     torch.manual_seed(seed)
                     outs.append(self.run_net(*(x[i:i + 1] for x in inputs)))
                 out = torch.cat(outs)
-        return [to_image(o[:, :h, :w]) for o, (h, w) in zip(out, sizes)]
+        s = self.scale
+        return [self._output(o[:, :s * h, :s * w]) for o, (h, w) in zip(out, sizes)]
+
+    def _output(self, tensor: torch.Tensor) -> np.ndarray:
+        """One output CxHxW in the net's range -> HxWxC float32 in [0, 1] (clamped: SR nets have no output
+        activation)."""
+        if not self.unit_range:
+            return to_image(tensor)
+        return tensor.detach().float().cpu().clamp(0, 1).permute(1, 2, 0).contiguous().numpy()
 
     def _input(self, image: np.ndarray, height: int, width: int) -> torch.Tensor:
         """One prepared input padded to height x width: the image in [-1, 1] or the label map's ids, then any
         boundaries (label_inputs.py); padding repeats ids and boundaries, it makes no new ones."""
         if not self.label_nc and not self.instance:
-            return _pad(to_tensor(image), height, width)
+            x = to_tensor(image) if not self.unit_range else \
+                torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float()
+            return _pad(x, height, width)
         x = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float()
         if not self.label_nc:
             x = torch.cat([x[:-1] * 2.0 - 1.0, x[-1:]])  # as to_tensor; the boundaries stay 0 and 1
@@ -171,7 +197,8 @@ class Translator:
 
     def translate_tiled(self, image: np.ndarray, tiling: Tiling, seed: int = 0, batch_size: int = 1,
                         dtype=np.float32, on_row=None) -> np.ndarray:
-        """Translate HxWxC float `image` in tiles; the result is float in [0, 1], or uint8/uint16 samples."""
+        """Translate HxWxC float `image` in tiles; the result ((scale H)x(scale W)) is float in [0, 1], or uint8/uint16
+        samples."""
         per_batch = batch_size if self.batches_images else 1
 
         def translate(tiles, indices):
@@ -179,8 +206,9 @@ class Translator:
             return [out for start in range(0, len(tiles), per_batch)
                     for out in self.translate_batch(tiles[start:start + per_batch], seeds[start:start + per_batch])]
 
-        out = np.empty((*image.shape[:2], self.out_channels), dtype)
-        return blend_tiles(translate, image, tiling, out, on_row)
+        height, width = image.shape[:2]
+        out = np.empty((self.scale * height, self.scale * width, self.out_channels), dtype)
+        return blend_tiles(translate, image, tiling, out, on_row, self.scale)
 
 
 def _has_running_statistics(module: nn.Module) -> bool:
@@ -248,6 +276,9 @@ def translator_from(obj: dict, path: Path, direction: str | None = None, test_mo
     spec = obj["net_specs"][key]
     net = build_net(spec)
     record = obj["generators"][key]
+    if "scale" in record and int(record["scale"]) != int(getattr(net, "scale", 1)):
+        raise CheckpointError(f"{path}: generator {key} is recorded to upscale x{record['scale']}, but its net "
+                              f"{spec['name']} upscales x{getattr(net, 'scale', 1)}")
     weights = choose_weights(record, use_ema)
     load_generator_weights(net, obj, key, weights)
     return Translator(net, spec, direction, test_mode or obj.get("test_mode", "eval"), device, precision, weights,
@@ -258,6 +289,10 @@ def _load_official(path: Path, state_dict: dict, direction: str, test_mode, devi
                    precision: str, speed: dict) -> Translator:
     from translation.nets.official import flags_text, guess_generator_flags, load_official_state_dict
 
+    if _is_superres_file(state_dict) or (flags is not None and flags.netG in SR_GENERATORS):
+        raise CheckpointError(f"{path} holds super-resolution weights (BasicSR/ESRGAN): import it once with "
+                              f"`translation import {path} --netG rrdbnet|msrresnet --scale N -o NAME` (ESRGAN and "
+                              "Real-ESRGAN x4: rrdbnet --scale 4), then translate with the checkpoint that writes")
     looks_like = guess_generator_flags(state_dict) if isinstance(state_dict, dict) else {}
     if looks_like.get("netG") in HD_GENERATORS or (flags is not None and flags.netG in HD_GENERATORS):
         # its inputs (label maps, instance maps) are options of the file that translate's flags do not carry
@@ -276,6 +311,16 @@ def _load_official(path: Path, state_dict: dict, direction: str, test_mode, devi
     load_official_state_dict(net, state_dict, source=str(path))
     # the official test.py runs nets as in training unless --eval is given
     return Translator(net, spec, direction, test_mode or "paper", device, precision, **speed)
+
+
+def _is_superres_file(obj) -> bool:
+    """A BasicSR file ({'params_ema'} / {'params'}) or the ESRGAN repository's bare RRDBNet (RRDB_trunk.*)."""
+    if not isinstance(obj, dict):
+        return False
+    from translation.nets.basicsr_weights import PARAM_KEYS
+
+    return any(key in obj for key in PARAM_KEYS) or any(str(key).startswith("RRDB_trunk.") for key in obj) or (
+        "conv_first.weight" in obj and "conv_last.weight" in obj)
 
 
 def _dropout(state_dict: dict, flags: OfficialFlags) -> bool:

@@ -5,6 +5,7 @@ Routes (README "Serving models" has curl examples; /api/openapi.json describes t
   GET  /api/models                  {"models": [entry, ...]}: what catalog.py found
   GET  /api/models/{id}/sheet       the run's latest training sheet (PNG)
   POST /api/translate?model=ID&...  body: an image's bytes; answer: the translated PNG at the input's size
+                                    (scale x it for super-resolution models: the listing's scale)
   POST /api/sample?model=ID&n=16... a PNG grid drawn from a noise GAN
   POST /api/labels?model=ID         label-map models: the map in the body in its class colours (PNG)
   GET  /api/openapi.json            OpenAPI, from the endpoints' docstrings
@@ -149,7 +150,8 @@ TRANSLATE_PARAMS = ("model", "direction", "to", "from", "test_mode", "precision"
 async def translate(request: Request, server: Server):
     """Translate the image in the body.
     ---
-    summary: Translate the image sent as the body (PNG, JPEG, WebP, ...) into a PNG of the same size; a label-map
+    summary: Translate the image sent as the body (PNG, JPEG, WebP, ...) into a PNG of the same size (scale x
+      its height and width for a super-resolution model, whose listing says scale); a label-map
       model (reads label_map in the listing) takes a 1-channel map of class ids 0..label_nc-1 (8- or 16-bit gray
       PNG, or palette indices)
     parameters:
@@ -167,9 +169,9 @@ async def translate(request: Request, server: Server):
     requestBody: {required: true, content: {'image/*': {schema: {type: string, format: binary}}}}
     responses:
       200: {description: 'image/png; headers X-Elapsed-Ms (model time), X-Weights (ema or raw), X-Tiles (the tile
-        size, when tiled: asked for, or automatic above 1024 px a side)'}
+        size in input px, when tiled: asked for, or automatic for outputs above 1024 px a side)'}
       400: {description: 'unreadable image, bad parameter, a label map in colour or with an id outside
-        0..label_nc-1, or a model the server cannot use (its reason)'}
+        0..label_nc-1, a super-resolution output over 16.8 MP, or a model the server cannot use (its reason)'}
       401: {description: missing or wrong token}
       404: {description: unknown model}
       413: {description: body over --max-upload-mb}

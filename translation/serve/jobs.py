@@ -10,7 +10,12 @@ from translation.serve.labels import coloured, decode_labels
 from translation.serve.loaded import LoadedModels
 from translation.serve.protocol import ApiError
 
-AUTO_TILE_ABOVE, AUTO_TILE = 1024, 512  # px: uploads larger than this a side go in tiles unless told otherwise
+# px of the output: images whose output is larger than this a side go in tiles (of AUTO_TILE px of output)
+# unless told otherwise; for super-resolution models that is AUTO_TILE_ABOVE / scale px of input
+AUTO_TILE_ABOVE, AUTO_TILE = 1024, 512
+# the largest output the server makes (4096 x 4096, a 1024 px upload at x4): held whole in memory as it is
+# blended and encoded, where one x4 of a 2,000 px photo (64 MP) would take gigabytes
+MAX_OUTPUT_PIXELS = 4096 * 4096
 
 
 def loaded(models: LoadedModels, model):
@@ -36,6 +41,7 @@ def run_translation(models: LoadedModels, model, job: dict, body: bytes) -> tupl
                 if label_nc and getattr(translator, "label_nc", 0) != label_nc:  # a file that cannot one-hot
                     raise ApiError(400, f"model {model.id}: its file reads label maps ({label_nc} classes) but "
                                         "cannot encode them; serve its checkpoint instead")
+                _check_output_size(translator, image.shape[:2])
                 tiling = _tiling(translator, job, image.shape[:2])
             else:
                 translator = entry.domain_translator(DomainRequest(job["to"], job["source"]), job["test_mode"],
@@ -70,13 +76,31 @@ def run_label_colours(body: bytes, label_nc: int) -> bytes:
     return encode_image(".png", coloured(decode_labels(body, label_nc), label_nc))
 
 
+def _check_output_size(translator, size: tuple[int, int]) -> None:
+    """Refuse (400) an upload whose super-resolution output (scale^2 x its own pixels) would exceed
+    MAX_OUTPUT_PIXELS, saying the largest input the model takes and the command that upscales any size offline.
+    Other models give what they were given, which the upload limit bounds already."""
+    scale = translator.scale
+    height, width = size
+    pixels = scale * height * scale * width
+    if scale == 1 or pixels <= MAX_OUTPUT_PIXELS:
+        return
+    most = int((MAX_OUTPUT_PIXELS / (scale * scale)) ** 0.5)
+    raise ApiError(400, f"this {width} x {height} image would give a {scale * width} x {scale * height} output "
+                        f"({pixels / 1e6:.1f} MP), over this server's {MAX_OUTPUT_PIXELS / 1e6:.1f} MP: send at most "
+                        f"{most * most / 1e6:.1f} MP (e.g. {most} x {most}), or upscale it with `translation "
+                        "translate CHECKPOINT INPUT OUTPUT --tile 256`, which writes any size in bounded memory")
+
+
 def _tiling(translator, job: dict, size: tuple[int, int]):
-    """The tiles asked for; none asked, an image over AUTO_TILE_ABOVE px a side gets AUTO_TILE px tiles where
-    the net can take them (one forward over a phone photo would take gigabytes), else is translated whole."""
-    tile = job["tile"]
-    if tile is None and max(size) > AUTO_TILE_ABOVE:
+    """The tiles asked for; none asked, an image whose output is over AUTO_TILE_ABOVE px a side gets tiles of
+    AUTO_TILE px of output where the net can take them (one forward over a phone photo would take gigabytes),
+    else is translated whole."""
+    tile, scale = job["tile"], translator.scale
+    if tile is None and scale * max(size) > AUTO_TILE_ABOVE:
+        auto = AUTO_TILE // scale
         try:
-            return translator.tiling(AUTO_TILE, _default_overlap(translator, AUTO_TILE))
+            return translator.tiling(auto, _default_overlap(translator, auto))
         except ValueError:  # batch norm seeing each tile, an ONNX file of fixed size: the image whole
             return None
     if tile is None:

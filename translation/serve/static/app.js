@@ -195,6 +195,7 @@ function describe(m) {
     if (m.instance) chips.push(["instance", "+ instance maps"]);
   } else if (m.kind !== "sample") {
     chips.push(["size", `size multiple ${m.size_multiple}`]);
+    if (m.scale > 1) chips.push(["scale", `upscales ×${m.scale}`]);
     if (m.input_nc != null) chips.push(["channels", `${m.input_nc} → ${m.output_nc} channels`]);
   } else if (m.z_dim) {
     chips.push(["z", `z: ${m.z_dim}-d`]);
