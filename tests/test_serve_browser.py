@@ -588,6 +588,7 @@ def test_label_map_screenshot(request):
     page = request.getfixturevalue("page")  # only now: a skipped run opens no page
     entry = label_model(page)
     set_live(page, False)
+    page.locator("#canvas-size").select_option("128")  # README's model trained at 64 px: twice that reads better
     scale = canvas_size(page)[0] / 64
 
     def paint(label: int, width: int, strokes) -> None:
