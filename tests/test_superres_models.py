@@ -113,6 +113,8 @@ def test_bad_combinations_are_one_line_errors(values, message):
         from_dict(CONFIGS["srgan"], dict(data="x", lr_policy="cosine", **values))
     with pytest.raises(ValueError, match="esrgan is the relativistic average GAN"):
         from_dict(CONFIGS["esrgan"], dict(data="x", gan_mode="vanilla"))
+    with pytest.raises(ValueError, match="--lambda-l1 0: the L1 pixel loss is srresnet's only loss"):
+        from_dict(CONFIGS["srresnet"], dict(data="x", lambda_l1=0.0))
 
 
 # --- srgan from a trained srresnet ----------------------------------------------------------------------------

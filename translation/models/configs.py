@@ -492,6 +492,8 @@ class SRResNetConfig(SuperResConfig):
         super().check_combinations()
         if self.lr_D is not None:
             raise ValueError("--lr-D: srresnet trains no discriminator")
+        if self.lambda_l1 == 0:
+            raise ValueError("--lambda-l1 0: the L1 pixel loss is srresnet's only loss")
 
 
 @dataclass
