@@ -200,7 +200,8 @@ def describe_checkpoint(path: Path, device_type: str = "cpu") -> dict:
             "input_nc": kwargs.get("in_channels"), "output_nc": kwargs.get("out_channels", kwargs.get("channels")),
             "image_size": training_size(config) if kind == "translate" else
             kwargs.get("image_size") or config.get("image_size"),
-            "parameters": int(parameters), "small": parameters < SMALL_PARAMETERS,
+            # super-resolution nets run at scale^2 x the pixels (ESRGAN x4: ~150 GFLOP for a 64 px input): never live
+            "parameters": int(parameters), "small": parameters < SMALL_PARAMETERS and shape["scale"] == 1,
             "test_modes": list(TEST_MODES), "test_mode": obj.get("test_mode", "eval"),
             "precisions": [name for name in PRECISIONS if name != "fp16" or device_type == "cuda"]}
     if kind == "translate":
@@ -226,15 +227,15 @@ def net_shape(spec: dict) -> dict:
 @functools.lru_cache(maxsize=64)
 def _net_shape(spec_json: str) -> tuple:
     """net_shape of one spec, built once per listing (runs of one architecture share it) on the meta device: no
-    memory and no weights, though still 0.4-0.8 s for a full rrdbnet on a 2-core CPU."""
+    memory and no weights, though still about 0.3 s for a full rrdbnet on a 2-core CPU (2 s for the first)."""
     import torch
 
-    from translation.nets import build_net
+    from translation.nets.registry import create_net
 
     spec = json.loads(spec_json)
     try:
-        with torch.device("meta"):
-            net = build_net(spec)
+        with torch.device("meta"):  # init "pytorch": the constructors' own, no second pass over the weights
+            net = create_net(spec.get("kind", "generator"), spec["name"], init="pytorch", **spec["kwargs"])
     except Exception:  # noqa: BLE001 (a listing names what it can; loading the model reports the real error)
         return ("size_multiple", GENERATOR_SIZE_MULTIPLES.get(spec.get("name"), 1)), ("scale", 1)
     return ("size_multiple", int(getattr(net, "size_multiple", 1))), ("scale", int(getattr(net, "scale", 1)))
@@ -254,7 +255,7 @@ def describe_onnx(path: Path) -> dict:
                     generators=[meta["generator"]], input_nc=None, output_nc=None, size_multiple=1)
         return info
     info.update(size_multiple=int(meta["size_multiple"]), scale=int(meta.get("scale", 1)),
-                input_nc=int(meta["in_channels"]),
+                small=int(meta.get("scale", 1)) == 1, input_nc=int(meta["in_channels"]),
                 output_nc=int(meta["out_channels"]), test_modes=[meta["test_mode"]], test_mode=meta["test_mode"])
     if kind == "translate":
         # label maps and instance maps as the file records them (an export of a --label-nc model)
