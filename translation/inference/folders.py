@@ -194,6 +194,14 @@ class _Writer:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
 
+# outputs above this (4096 x 4096) made in one forward hold gigabytes of a super-resolution net's features
+LARGE_OUTPUT_PIXELS = 4096 * 4096
+
+
+def _large_output(translator: Translator, size: tuple[int, int]) -> bool:
+    return translator.scale ** 2 * size[0] * size[1] > LARGE_OUTPUT_PIXELS
+
+
 def reader_processes(translator: Translator) -> int:
     """How many processes read ahead by default: 2 where they get cores of their own (the net runs on a GPU, or
     leaves CPU cores free), else none. On a CPU whose every core runs the net they only take turns with it:
@@ -233,6 +241,9 @@ def translate_folder(translator: Translator, input_path, output_dir, fmt: str = 
     bar = tqdm(total=len(jobs), disable=not progress or None, leave=False, unit="img", desc="translate",
                file=sys.stderr)
     note = tiling and translator.tiling_note
+    large_output_note = None if tiling or translator.scale == 1 else (
+        f"note: x{translator.scale} outputs over {LARGE_OUTPUT_PIXELS // 10 ** 6} MP are made whole, which takes "
+        "memory in proportion to the output (gigabytes for a photo); --tile 256 makes any size in bounded memory")
 
     def written(job: Job) -> None:
         summary.translated += 1
@@ -272,6 +283,9 @@ def translate_folder(translator: Translator, input_path, output_dir, fmt: str = 
                 bar.update(1)
                 continue
             image = image.numpy()
+            if large_output_note and _large_output(translator, image.shape[:2]):
+                bar.write(large_output_note, file=sys.stderr)  # once a run
+                large_output_note = None
             if tiling and tiling.needed(*image.shape[:2]):
                 run_tiled(jobs[index], image)
                 continue
