@@ -44,11 +44,12 @@ serve: $(VENV)/.serve
 	$(VENV)/bin/translation serve demo_output/checkpoints
 
 # two pytest workers for the 2 cores the suite is timed on (`make test TEST_WORKERS=4` on a larger machine),
-# a test on whichever worker is free, a file's tests that share a module fixture on one (tests/conftest.py); the
+# a test on whichever worker is free, a file's tests that share a module fixture on one (tests/conftest.py), the
+# longest first by the last run's times (tests/slowest_first.py: xdist's reorder by test count turned off); the
 # 15 slowest tests are listed at the end
 TEST_WORKERS ?= 2
 test: $(VENV)/.test
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --durations=15
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=15
 
 clean-demo:
 	rm -rf demo_output

@@ -6,6 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from slowest_first import (  # noqa: F401 (hooks)
+    longest_first,
+    pytest_configure,
+    pytest_configure_node,
+    pytest_runtest_logreport,
+    pytest_sessionfinish,
+)
 
 from translation.data.io import write_image
 
@@ -34,6 +41,7 @@ def make_paired_set(root: Path, n: int = 8, size: int = 32, phase: str = "train"
 def tiny_pix2pix_config(data: Path, run_root: Path, **overrides):
     """The tiny pix2pix (tests/tiny_configs.py) on a 20-step run: logs every 5, draws and saves every 10."""
     from tiny_configs import tiny_options
+
     from translation.models.pix2pix import Pix2PixConfig
 
     values = dict(data=str(data), name="tiny", checkpoints_dir=str(run_root), **tiny_options("pix2pix"), steps=20,
@@ -106,10 +114,10 @@ def inception_weights(tmp_path_factory) -> Path:
 # --------------------------------------------------------------------------- two workers (pytest-xdist)
 
 @pytest.hookimpl(wrapper=True)
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
     """`make test` runs `-n 2 --dist loadgroup`: each test goes to whichever worker is free, except that the
     tests of a file that share a module- or class-scoped fixture form one group, run by one worker, so that the
-    fixture is built once."""
+    fixture is built once. The longest go first (slowest_first.py)."""
     for item in items:
         if not item.get_closest_marker("xdist_group") and any(
                 defs[-1].scope in ("module", "class", "package") for defs in item._fixtureinfo.name2fixturedefs.values()):
@@ -123,6 +131,7 @@ def pytest_collection_modifyitems(items):
         grouped = getattr(item, "_nodeid", None)
         if isinstance(grouped, str) and "@" in grouped and "@" not in item.nodeid and hasattr(item, "_id"):
             item._id = NodeId.parse(grouped)
+    longest_first(items, config)
 
 
 @pytest.hookimpl(hookwrapper=True)
