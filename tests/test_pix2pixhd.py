@@ -63,6 +63,24 @@ def test_local_starts_from_the_global_run_and_trains_it_only_after_niter_fix_glo
     assert not same(global_part(model), start)
 
 
+def test_a_fine_run_resumes_after_its_init_from_run_is_gone(tmp_path):
+    """--init-from gives the weights at the start; a resume takes them from its own checkpoint and does not
+    read the earlier run again (which may have moved)."""
+    import dataclasses
+    import shutil
+
+    data = tiny_data("pix2pixhd", tmp_path / "data")
+    coarse = tiny_config("pix2pixhd", data, tmp_path / "coarse", ngf=8, steps=1, **RUN)
+    Trainer(model_class("pix2pixhd"), coarse, progress=False).fit()
+    fine = tiny_config("pix2pixhd", data, tmp_path / "fine", netG="local", ngf=4, steps=1,
+                       init_from=str(coarse.run_dir), **RUN)
+    Trainer(model_class("pix2pixhd"), fine, progress=False).fit()
+    shutil.rmtree(coarse.run_dir)
+    Trainer(model_class("pix2pixhd"), dataclasses.replace(fine, steps=2), resume=True, progress=False).fit()
+    state = read_checkpoint(fine.run_dir)
+    assert state["step"] == 2 and state["config"]["init_from"] == str(coarse.run_dir)
+
+
 def test_coarse_to_fine_options_are_checked_before_anything_runs(tmp_path):
     values = dict(data=str(tmp_path), name="x", checkpoints_dir=str(tmp_path))
     with pytest.raises(ValueError, match="--init-from and --niter-fix-global start and freeze the global part of"):

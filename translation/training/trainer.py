@@ -7,6 +7,7 @@ Under torchrun every process runs this loop on its share of each batch (distribu
 """
 from __future__ import annotations
 
+import copy
 import shutil
 import signal
 import sys
@@ -122,6 +123,17 @@ class Trainer:
                                 "or choose another --name")
         return None
 
+    @staticmethod
+    def _without_init_from(config):
+        """The config a resumed run builds its model with: the checkpoint holds the weights --init-from gave at
+        the start, so the run it names is not read again (it may have moved or gone since). The run's recorded
+        config keeps the option."""
+        if not getattr(config, "init_from", None):
+            return config
+        built = copy.copy(config)
+        built.init_from = None  # set directly: the config's checks pair --init-from with options it still has
+        return built
+
     def _build(self):
         c = self.config
         state = self._prepare_run_dir()
@@ -131,7 +143,8 @@ class Trainer:
         self.dataset = self.model_class.build_dataset(c)
         for note in getattr(self.dataset, "notes", []):  # files the data set names but does not use
             distributed.say(self.processes, f"note: {note}")
-        self.model = self.model_class(c, self.device, self.dataset)
+        self.model = self.model_class(self._without_init_from(c) if state is not None else c, self.device,
+                                      self.dataset)
         if c.sync_bn:
             self.processes.use_sync_batch_norm(self.model.nets)
         self.engine = Engine(self.model, precision=c.precision, channels_last=c.channels_last,
