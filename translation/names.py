@@ -23,8 +23,14 @@ SAMPLE_DISCRIMINATORS = ("mlp", "dcgan")
 # Not in GENERATOR_SIZE_MULTIPLES: what an input must be a multiple of depends on the scale (net.size_multiple)
 SR_GENERATORS = ("msrresnet", "rrdbnet")
 SR_DISCRIMINATORS = ("vgg128", "vgg256")
-GENERATORS = tuple(GENERATOR_SIZE_MULTIPLES) + NOISE_GENERATORS + SR_GENERATORS
-DISCRIMINATORS = ("basic", "n_layers", "pixel", "stargan", "multiscale") + SAMPLE_DISCRIMINATORS + SR_DISCRIMINATORS
+# inpainting: G(image, mask) with 1 = hole; GLCIC's completion net and context D (local + global crops), DeepFill
+# v2's gated coarse-to-fine G and SN-PatchGAN D. Not in GENERATOR_SIZE_MULTIPLES: a hole is not a translation
+INPAINT_GENERATORS = ("glcic", "deepfill")
+INPAINT_DISCRIMINATORS = ("glcic_context", "sn_patch")
+MASK_KINDS = ("free_form", "rectangles", "deepfill")  # data/masks.py: brush strokes, GLCIC's boxes, DeepFill's mix
+GENERATORS = tuple(GENERATOR_SIZE_MULTIPLES) + NOISE_GENERATORS + SR_GENERATORS + INPAINT_GENERATORS
+DISCRIMINATORS = (("basic", "n_layers", "pixel", "stargan", "multiscale") + SAMPLE_DISCRIMINATORS + SR_DISCRIMINATORS
+                  + INPAINT_DISCRIMINATORS)
 # what pix2pix and CycleGAN can use: G(image) -> image, and D(image) -> patch scores
 IMAGE_GENERATORS = ("unet_32", "unet_64", "unet_128", "unet_256", "resnet_6blocks", "resnet_9blocks")
 PATCH_DISCRIMINATORS = ("basic", "n_layers", "pixel")

@@ -6,12 +6,13 @@
     create_discriminator("multiscale", in_channels=6, num_D=2)   # D(x) -> per scale, its layers' outputs
     create_generator("stargan", ngf=64, n_labels=5, n_blocks=6, init="pytorch")   # G(x, labels)
     create_generator("rrdbnet", scale=4, init="pytorch")   # ESRGAN's G, BasicSR's layout and init
+    create_generator("deepfill", cnum=48, init="pytorch")  # G(image, mask) -> (coarse, refined); GLCIC's: "glcic"
     create_generator("dcgan", z_dim=100, image_size=64, n_classes=10)                 # G(z, labels) -> images
     create_discriminator("dcgan", image_size=64, norm="none", spectral_norm=True)     # D(x) -> logits (N,)
     build_net(spec_of(net))   # the same architecture again, from the description checkpoints store
 """
 # importing registers the architectures
-from . import dcgan, discriminators, generators, mlp, pix2pixhd, stargan, superres  # noqa: F401
+from . import dcgan, deepfill, discriminators, generators, glcic, mlp, pix2pixhd, stargan, superres  # noqa: F401
 from .layers import INITS, NORMS, apply_spectral_norm
 from .minibatch import MinibatchDiscrimination, MinibatchStdDev
 from .noise import CONDITIONS, NoiseGenerator, SampleDiscriminator

@@ -1,0 +1,152 @@
+"""Inpainting nets (translation/nets/glcic.py, deepfill.py, contextual_attention.py) against their references:
+counts, a closed gate, contextual attention copying a known patch, shapes and value ranges of tiny nets."""
+import pytest
+import torch
+from torch.nn import functional as F
+
+from translation.names import INPAINT_DISCRIMINATORS, INPAINT_GENERATORS
+from translation.nets import (
+    build_net,
+    count_parameters,
+    create_discriminator,
+    create_generator,
+    list_discriminators,
+    list_generators,
+    spec_of,
+)
+from translation.nets.contextual_attention import ContextualAttention
+from translation.nets.deepfill import GatedConv2d, _same_padding
+from translation.nets.glcic import completion_input
+from translation.nets.layers import init_unit_scale
+
+# GUIDE section 5 (GLCIC: counted with otenim/GLCIC-PyTorch's models.py); DeepFill v2: counted from the layer
+# definitions of JiahuiYu/generative_inpainting's inpaint_model.py (GUIDE: about 4.05M and 5.95M)
+REFERENCE_COUNTS = [
+    ("generator", "glcic", {}, 6_072_131),
+    ("discriminator", "glcic_context", {"local_size": 96, "global_size": 160}, 39_557_121),
+    ("discriminator", "glcic_context", {"local_size": 128, "global_size": 256}, 63_674_369),
+    ("generator", "deepfill", {}, 4_052_478),
+    ("discriminator", "sn_patch", {}, 5_946_816),
+]
+
+
+def build(kind, name, **kwargs):
+    factory = create_generator if kind == "generator" else create_discriminator
+    return factory(name, init="pytorch", **kwargs)
+
+
+def test_the_inpainting_nets_are_registered():
+    assert set(INPAINT_GENERATORS) <= set(list_generators())
+    assert set(INPAINT_DISCRIMINATORS) <= set(list_discriminators())
+
+
+@pytest.mark.parametrize("kind,name,kwargs,expected", REFERENCE_COUNTS)
+def test_parameter_counts_equal_the_references(kind, name, kwargs, expected):
+    # the context D's linear layers hold 33M weights: count them without drawing any
+    with torch.device("meta" if name == "glcic_context" else "cpu"):
+        assert count_parameters(build(kind, name, **kwargs)) == expected
+
+
+def test_a_closed_gate_gives_zero_and_an_open_one_the_features():
+    torch.manual_seed(0)
+    conv = GatedConv2d(3, 4, 3)
+    x = torch.randn(2, 3, 8, 8) * 10
+    with torch.no_grad():
+        conv.conv.weight[4:].zero_()  # the gate half: features come first
+        conv.conv.bias[4:].fill_(-1e4)
+        assert torch.equal(conv(x), torch.zeros(2, 4, 8, 8))
+        conv.conv.bias[4:].fill_(1e4)
+        assert torch.allclose(conv(x), F.elu(F.conv2d(x, conv.conv.weight[:4], conv.conv.bias[:4], padding=1)))
+
+
+def test_same_padding_is_tensorflows():
+    assert _same_padding(256, 3, 2) == (0, 1)  # even side, 3x3 stride 2: the odd pixel after
+    assert _same_padding(256, 5, 2) == (1, 2)
+    assert _same_padding(255, 5, 2) == (2, 2)
+    assert _same_padding(64, 3, 1, 16) == (16, 16)
+
+
+def _copied_feature_map():
+    """Random features with rows/cols 16..27 a copy of 2..13 (an offset of 14 px, 7 cells at rate 2); the copy's
+    place is the hole, so each hole patch has exactly one known twin."""
+    torch.manual_seed(0)
+    b = torch.randn(1, 4, 32, 32)
+    b[..., 16:28, 16:28] = b[..., 2:14, 2:14]
+    mask = torch.zeros(1, 1, 32, 32)
+    mask[..., 16:28, 16:28] = 1
+    return b, mask
+
+
+@pytest.mark.parametrize("fuse", [False, True])
+def test_contextual_attention_attends_to_the_equal_known_patch(fuse):
+    b, mask = _copied_feature_map()
+    attention = ContextualAttention(rate=2, fuse=fuse).attention(b, b, mask).view(16, 16, 16, 16)
+    # hole cells 9..12 at 1/2 (their 3x3 patches lie inside the copy) match the cell 7 rows and 7 columns up-left
+    for i in range(9, 13):
+        for j in range(9, 13):
+            assert divmod(int(attention[i, j].argmax()), 16) == (i - 7, j - 7)
+            assert attention[i, j, i - 7, j - 7] > 0.99
+    # a background patch touching the hole gets no weight, its own included
+    assert attention[:, :, 8:14, 8:14].abs().max() == 0
+
+
+def test_contextual_attention_reconstructs_the_hole_from_the_copy():
+    b, mask = _copied_feature_map()
+    y = ContextualAttention(rate=2, fuse=False)(b, b, mask)
+    assert y.shape == b.shape
+    # pixels 19..24 are pasted only from hole cells 9..12, each from its twin: four patches averaged = the copy
+    assert torch.allclose(y[..., 19:25, 19:25], b[..., 5:11, 5:11], atol=1e-4)
+
+
+def test_glcic_output_shape_and_range():
+    torch.manual_seed(0)
+    net = init_unit_scale(build("generator", "glcic", ngf=4)).eval()
+    image, mask = torch.rand(2, 3, 32, 48), torch.zeros(2, 1, 32, 48)
+    mask[..., 8:20, 10:30] = 1
+    x = completion_input(image, mask, torch.tensor([0.4, 0.5, 0.6]))
+    assert torch.equal(x[:, 3:], mask) and torch.equal(x[:, :3, 8:20, 10:30], torch.tensor([0.4, 0.5, 0.6])
+                                                       .view(1, 3, 1, 1).expand(2, 3, 12, 20))
+    with torch.no_grad():
+        out = net(x)
+    assert out.shape == (2, 3, 32, 48) and out.min() >= 0 and out.max() <= 1 and out.std() > 0.01
+    with pytest.raises(ValueError, match="multiples of 4"):
+        net(x[..., :30])
+
+
+def test_glcic_context_discriminator_takes_its_two_sizes():
+    d = build("discriminator", "glcic_context", ndf=2, local_size=32, global_size=64)
+    assert d(torch.randn(2, 3, 32, 32), torch.randn(2, 3, 64, 64)).shape == (2, 1)
+    with pytest.raises(ValueError, match="64x64 whole image"):
+        d(torch.randn(2, 3, 32, 32), torch.randn(2, 3, 32, 32))
+    with pytest.raises(ValueError, match="multiple of 32"):
+        build("discriminator", "glcic_context", local_size=40)
+
+
+def test_deepfill_outputs_and_ignores_the_hole_pixels():
+    torch.manual_seed(0)
+    net = build("generator", "deepfill", cnum=8).eval()
+    image, mask = torch.rand(2, 3, 32, 40) * 2 - 1, torch.zeros(2, 1, 32, 40)
+    mask[..., 8:24, 16:32] = 1
+    with torch.no_grad():
+        coarse, refined = net(image, mask)
+        other = image.clone()
+        other[..., 8:24, 16:32] = 5.0  # whatever the hole held
+        coarse2, refined2 = net(other, mask)
+    assert coarse.shape == refined.shape == (2, 3, 32, 40)
+    assert refined.abs().max() <= 1 and refined.std() > 0
+    assert torch.equal(coarse, coarse2) and torch.equal(refined, refined2)
+    with pytest.raises(ValueError, match="multiples of 8"):
+        net(image[..., :28], mask[..., :28])
+
+
+def test_sn_patch_discriminator_is_spectral_normed_and_rebuilds():
+    torch.manual_seed(0)
+    d = build("discriminator", "sn_patch", ndf=2)
+    assert d(torch.randn(2, 4, 64, 96)).shape == (2, 8, 1, 2)  # 1/64 of the size, TF SAME rounding up
+    assert any("parametrizations" in key for key in d.state_dict())
+    again = build_net(spec_of(d))
+    again.load_state_dict(d.state_dict())  # strict: the same parametrized keys
+    d.eval()
+    again.eval()
+    x = torch.randn(1, 4, 64, 64)
+    assert torch.equal(d(x), again(x))
