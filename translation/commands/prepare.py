@@ -11,6 +11,7 @@ from translation.names import PAIRED_TASKS, PREPARE_LAYOUTS, STARGAN_TEST_COUNT
 DEFAULT_SIZE = 256  # the official pix2pix/CycleGAN sets are 256 x 256
 DOMAIN_SIZE = 128  # StarGAN's CelebA resolution
 SR_LAYOUT = "sr"  # prepare superres only: HR and LR folders at 1/scale (translation/data/sr_layout.py)
+MASKS_LAYOUT = "masks"  # prepare inpaint only: images and their mask files (translation/data/inpaint_layout.py)
 
 
 def register(subparsers) -> None:
@@ -33,7 +34,12 @@ def register(subparsers) -> None:
             layout_help += (f"; {SR_LAYOUT}: OUT/<split>/HR/ and OUT/<split>/LR_bicubic/X<scale>/, HR cropped to "
                             "multiples of --scale and LR at 1/scale by MATLAB's bicubic imresize, for srresnet, "
                             "srgan and esrgan (the other layouts upsample A back to full size, for pix2pix)")
-        parser.add_argument("--layout", choices=PREPARE_LAYOUTS + ((SR_LAYOUT,) if task == "superres" else ()),
+        if task == "inpaint":
+            layout_help += (f"; {MASKS_LAYOUT}: OUT/<split>/images/ and OUT/<split>/masks/ (same names, masks 8-bit "
+                            "PNG, white = hole), the photos untouched, for glcic and deepfill (the other layouts "
+                            "paint the holes white into A, for pix2pix)")
+        extra = {"superres": (SR_LAYOUT,), "inpaint": (MASKS_LAYOUT,)}.get(task, ())
+        parser.add_argument("--layout", choices=PREPARE_LAYOUTS + extra,
                             default="aligned", help=layout_help)
         _add_common(parser)
         if task == "edges":
@@ -204,11 +210,17 @@ def run_paired(args) -> int:
     from translation.data.prepare.common import normalise_ext
 
     ext = normalise_ext(args.ext)
-    write = prep.superres_writer(args.out, args.scale, ext) if args.layout == SR_LAYOUT else None
+    write, what = None, "pairs"
+    if args.layout == SR_LAYOUT:
+        write, what = prep.superres_writer(args.out, args.scale, ext), "HR/LR pairs"
+    elif args.layout == MASKS_LAYOUT:
+        from translation.data.prepare.tasks import inpaint_writer
+
+        write, what = inpaint_writer(args.out, args.holes, args.hole_size, ext), "images with masks"
     report = prep.prepare_paired(args.prepare_task, None if write else _maker(args), args.photos, args.out,
                                  args.size, args.val_fraction, args.test_fraction, args.layout, ext,
                                  args.overwrite, not args.no_progress, write)
-    return _finish(report, args.out, "HR/LR pairs" if write else "pairs")
+    return _finish(report, args.out, what)
 
 
 @_guarded

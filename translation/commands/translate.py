@@ -51,6 +51,11 @@ def register(subparsers) -> None:
                         "Cityscapes' *_instanceIds.png), one per input under the same relative path and name (any "
                         "image extension; *_labelIds inputs also find *_instanceIds), or the one map of a single "
                         "input image. Their boundaries are an input channel of the net")
+    p.add_argument("--mask", metavar="FOLDER_OR_FILE",
+                   help="inpainting models (glcic, deepfill): the masks, white = fill, black = keep (1-channel; grey "
+                        "from 128 up fills), one per input under the same relative path and name (any image "
+                        "extension), or the one mask of a single input image. Outside the mask the output is the "
+                        "input, sample for sample")
     p.add_argument("--format", default="png", choices=OUTPUT_FORMATS, help="output format (default: png)")
     p.add_argument("--bit-depth", type=int, default=8, choices=(8, 16), help="bits per channel for PNG output")
     p.add_argument("--batch-size", type=int_at_least(1), default=4,
@@ -112,6 +117,8 @@ def check(args) -> None:
         raise ValueError("--tile is for models that translate between two domains, not with --to")
     if args.instance and args.to:
         raise ValueError("--instance is for pix2pixHD models trained with it, not with --to")
+    if args.mask and (args.to or args.instance):
+        raise ValueError(f"--mask is for inpainting models, not with {'--to' if args.to else '--instance'}")
     if args.tile and 2 * (args.tile_overlap or 0) > args.tile:
         raise ValueError(f"--tile-overlap {args.tile_overlap}: at most half of --tile ({args.tile // 2})")
     if args.html:
@@ -157,7 +164,7 @@ def run(args) -> int:
                                size=args.resize, overwrite=args.overwrite, seed=args.seed,
                                bit_depth=args.bit_depth, num_workers=args.num_workers,
                                progress=not args.no_progress, tile=args.tile, tile_overlap=overlap,
-                               instance=args.instance)
+                               instance=args.instance, mask=args.mask)
     parts = [f"translated {summary.translated}"]
     if summary.skipped_existing:
         parts.append(f"skipped {summary.skipped_existing} existing (use --overwrite to replace)")
@@ -169,6 +176,8 @@ def run(args) -> int:
     how = [translator.direction, f"test mode {translator.test_mode}"]
     if translator.scale != 1:
         how.append(f"upscaled x{translator.scale}")
+    if getattr(translator, "inpaint", False):
+        how.append("holes filled, the rest kept")
     if translator.weights == "ema":
         how.append("EMA weights")
     if translator.precision.name != "fp32":

@@ -30,6 +30,7 @@ from translation.data.io import (IMAGE_EXTENSIONS, ImageReadError, read_warnings
                                  write_image)
 from translation.data.workers import ignore_stop_signals, start_workers
 from translation.inference.label_inputs import InstanceMapError, find_instance_map, instance_map_index, prepared_input
+from translation.inference.mask_inputs import MaskError, find_mask, prepared_masked, read_input_mask
 from translation.inference.translator import Translator, image_seed
 from translation.names import OUTPUT_FORMATS
 
@@ -97,12 +98,15 @@ def plan_jobs(input_path, output_dir, fmt: str = "png", overwrite: bool = False)
 
 class _Reader(Dataset):
     """Reads (and optionally resizes) images in worker processes; errors and warnings come back as values.
-    `instance`: the --instance file or folder, `index` its images by name (None for a file)."""
+    `instance`: the --instance file or folder, `index` its images by name (None for a file); `mask`,
+    `mask_index`: the same for --mask."""
 
     def __init__(self, jobs: list[Job], channels: int, size: int | None, label_nc: int = 0,
-                 instance: Path | None = None, index: dict[str, Path] | None = None):
+                 instance: Path | None = None, index: dict[str, Path] | None = None,
+                 mask: Path | None = None, mask_index: dict[str, Path] | None = None):
         self.jobs, self.channels, self.size, self.label_nc = jobs, channels, size, label_nc
         self.instance, self.index = instance, index
+        self.mask, self.mask_index = mask, mask_index
 
     def __len__(self):
         return len(self.jobs)
@@ -113,8 +117,14 @@ class _Reader(Dataset):
             with read_warnings() as notes:
                 image = self._read(job.source)
                 instance_ids = self._read_instance(job) if self.instance else None
-            image = prepared_input(image, instance_ids, self.label_nc, self.size, str(job.source))
-        except (ImageReadError, LabelRangeError, InstanceMapError) as error:
+                if self.mask:
+                    path = find_mask(job.name, self.mask, self.mask_index, str(job.source))
+                    mask = read_input_mask(path, job.source)
+            if self.mask:
+                image = prepared_masked(image, mask, self.size, str(job.source), f"its mask {path}")
+            else:
+                image = prepared_input(image, instance_ids, self.label_nc, self.size, str(job.source))
+        except (ImageReadError, LabelRangeError, InstanceMapError, MaskError) as error:
             return i, None, str(error), []
         # a tensor crosses from a worker process through shared memory; an array would be pickled, which
         # holds two more copies of a huge image
@@ -148,15 +158,36 @@ def _instance_maps(translator: Translator, input_path, output_dir, instance) -> 
     if not translator.instance:
         raise TranslateError(f"--instance {instance}: this model was trained without instance maps (no "
                              "--instance); translate without it")
-    path = Path(instance).resolve()
+    return _side_input("--instance", instance, "instance maps", input_path, output_dir)
+
+
+def _masks(translator: Translator, input_path, output_dir, mask) -> tuple[Path | None, dict | None]:
+    """(the --mask file or folder, its images by name: None for a file); refused up front where the model and
+    the request disagree."""
+    inpaints = getattr(translator, "inpaint", False)
+    if inpaints and mask is None:
+        raise TranslateError("this model fills holes: give the mask of each input with --mask FOLDER (one per "
+                             "input, same relative path and name, white = fill) or --mask FILE (one input image)")
+    if mask is None:
+        return None, None
+    if not inpaints:
+        raise TranslateError(f"--mask {mask}: this model does not inpaint (its checkpoint records no hole fill); "
+                             "translate without it")
+    return _side_input("--mask", mask, "masks", input_path, output_dir)
+
+
+def _side_input(flag: str, given, what: str, input_path, output_dir) -> tuple[Path, dict | None]:
+    """A file or folder read beside the inputs (`flag` FILE_OR_FOLDER, one of `what` per input): checked to exist,
+    to be a folder when INPUT is, and to stay clear of the output; with its images by name (None for a file)."""
+    path = Path(given).resolve()
     if not path.exists():
-        raise TranslateError(f"--instance {instance}: no such file or folder")
+        raise TranslateError(f"{flag} {given}: no such file or folder")
     if path.is_file() and not Path(input_path).is_file():
-        raise TranslateError(f"--instance {instance} is one file, but {input_path} is a folder: give the folder "
-                             "of instance maps (same relative paths and names as the inputs)")
+        raise TranslateError(f"{flag} {given} is one file, but {input_path} is a folder: give the folder of "
+                             f"{what} (same relative paths and names as the inputs)")
     dst = Path(output_dir).resolve()
     if dst in path.parents if path.is_file() else _overlaps(path, dst):  # never written over, as the inputs
-        raise TranslateError(f"output {output_dir} and --instance {instance} overlap: choose an output folder "
+        raise TranslateError(f"output {output_dir} and {flag} {given} overlap: choose an output folder "
                              "outside both inputs")
     return path, None if path.is_file() else instance_map_index(path)
 
@@ -214,10 +245,11 @@ def reader_processes(translator: Translator) -> int:
 def translate_folder(translator: Translator, input_path, output_dir, fmt: str = "png", batch_size: int = 4,
                      size: int | None = None, overwrite: bool = False, seed: int = 0, bit_depth: int = 8,
                      num_workers: int | None = None, progress: bool = True, tile: int | None = None,
-                     tile_overlap: int = 32, instance=None) -> Summary:
+                     tile_overlap: int = 32, instance=None, mask=None) -> Summary:
     """`num_workers`: reader processes (None: see reader_processes); `tile`: translate images larger than
     this in overlapping tiles (see tiles.py); `instance`: for --instance models, the instance map (one input
-    image) or the folder holding one per input under the same relative path and name."""
+    image) or the folder holding one per input under the same relative path and name; `mask`: for inpainting
+    models, the mask (white = fill) of one input image or the folder of them, found as instance maps are."""
     if fmt not in OUTPUT_FORMATS:
         raise TranslateError(f"--format must be one of {', '.join(OUTPUT_FORMATS)}, got {fmt!r}")
     try:
@@ -226,12 +258,14 @@ def translate_folder(translator: Translator, input_path, output_dir, fmt: str = 
         raise TranslateError(str(error)) from None
     jobs, summary = plan_jobs(input_path, output_dir, fmt, overwrite)
     instance, index = _instance_maps(translator, input_path, output_dir, instance)
+    mask, mask_index = _masks(translator, input_path, output_dir, mask)
     for message in summary.failures:
         print(f"error: {message}", file=sys.stderr)
     workers = (reader_processes(translator) if num_workers is None else num_workers) if len(jobs) > 1 else 0
     # with tiles, images may be huge: each worker holds one ahead, not two
     ahead = {"prefetch_factor": 1 if tiling else 2} if workers else {}
-    reader = DataLoader(_Reader(jobs, translator.read_channels, size, translator.label_nc, instance, index),
+    reader = DataLoader(_Reader(jobs, translator.read_channels, size, translator.label_nc, instance, index, mask,
+                                mask_index),
                         batch_size=1, collate_fn=_first,
                         num_workers=workers, worker_init_fn=ignore_stop_signals, **ahead)
     per_batch = batch_size if translator.batches_images else 1

@@ -80,13 +80,21 @@ def find_instance_map(name: str, instance: Path, index: dict[str, Path] | None, 
     image of the same relative path and name (any image extension) under it; Cityscapes' *_labelIds inputs
     also find their *_instanceIds. InstanceMapError naming the input (`shown`, else `name`) and where it
     looked when there is none."""
-    if index is None:
-        return instance
     stem = str(Path(name).with_suffix(""))
-    candidates = [stem] + ([stem[:-len("_labelIds")] + "_instanceIds"] if stem.endswith("_labelIds") else [])
+    aliases = [stem[:-len("_labelIds")] + "_instanceIds"] if stem.endswith("_labelIds") else []
+    return find_by_name(name, instance, index, "instance map", InstanceMapError, shown, aliases)
+
+
+def find_by_name(name: str, given: Path, index: dict[str, Path] | None, what: str, error: type[Exception],
+                 shown: str | None = None, aliases: list[str] = ()) -> Path:
+    """The file that goes with the input at relative path `name` (its instance map, its mask): `given` itself
+    when it is a file (index None), else the image of `index` (instance_map_index) with the same relative path
+    and name, or one of `aliases`. `error` naming the input (`shown`, else `name`) and where it looked."""
+    if index is None:
+        return given
+    candidates = [str(Path(name).with_suffix(""))] + list(aliases)
     for candidate in candidates:
         if candidate in index:
             return index[candidate]
-    where = " or ".join(f"{instance / c}.*" for c in candidates)
-    raise InstanceMapError(f"{shown or name}: no instance map (looked for {where}, any of "
-                           f"{', '.join(sorted(IMAGE_EXTENSIONS))})")
+    where = " or ".join(f"{given / c}.*" for c in candidates)
+    raise error(f"{shown or name}: no {what} (looked for {where}, any of {', '.join(sorted(IMAGE_EXTENSIONS))})")

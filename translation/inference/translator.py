@@ -18,6 +18,11 @@ Super-resolution nets (nets/superres.py) say their `scale`: the output is scale 
 (tiles too), and their `value_range` (0, 1): they are fed and read in [0, 1], as BasicSR trained them, where
 every other generator takes and gives [-1, 1]. Their inputs are padded to the size multiple only (no MIN_SIDE):
 any padding would change the pixels near the image's edge from what BasicSR computes.
+
+Inpainting nets (a generator record with inpaints(), mask_inputs.py) read each image with its mask as a last
+channel: the net sees the image with its holes filled and the mask, and the output is composited (composite.py),
+so outside the mask it is the input, bit for bit in the written file; tiled outputs are composited again after
+the blend.
 """
 from __future__ import annotations
 
@@ -34,7 +39,9 @@ from torch import nn
 from translation.checkpoint import (CheckpointError, is_translation_checkpoint, load_file, resolve_checkpoint_path,
                                    upgrade)
 from translation.data.arrays import to_image, to_tensor
+from translation.inference.composite import composite, keep_known
 from translation.inference.label_inputs import InputEncoder, InstanceMapError, prepared_input, split_prepared
+from translation.inference.mask_inputs import MaskedInput, MaskError, hole_fill, prepared_masked, takes_mask
 from translation.inference.tiles import Tiling, blend_tiles
 from translation.inference.weights import choose_weights, load_generator_weights
 from translation.names import HD_GENERATORS, SR_GENERATORS, TEST_MODES
@@ -60,9 +67,12 @@ class Translator:
 
     def __init__(self, net: nn.Module, spec: dict, direction: str, test_mode: str, device: torch.device,
                  precision: str = "fp32", weights: str = "raw", channels_last: bool | None = None,
-                 compile: bool = False, label_nc: int = 0, instance: bool = False):
+                 compile: bool = False, label_nc: int = 0, instance: bool = False,
+                 hole_fill: list[float] | None = None):
         """`label_nc` > 0: the net reads label maps one-hot (pix2pixHD --label-nc): images are HxWx1 integer ids.
-        `instance`: it also reads the boundaries of an instance map (--instance), given to `prepare`."""
+        `instance`: it also reads the boundaries of an instance map (--instance), given to `prepare`.
+        `hole_fill`: an inpainting net, whose holes are filled with these values (in [-1, 1]) and which reads
+        the mask (a channel of its input, or a second argument), given to `prepare`; its outputs are composited."""
         if test_mode not in TEST_MODES:
             raise ValueError(f"test mode must be one of {', '.join(TEST_MODES)}, got {test_mode!r}")
         self.net, self.spec, self.direction, self.test_mode, self.device = net, spec, direction, test_mode, device
@@ -70,9 +80,13 @@ class Translator:
         self.weights, self.label_nc, self.instance = weights, label_nc, instance
         self.in_channels = spec["kwargs"]["in_channels"]  # the generator's: one-hot channels and boundaries too
         # what an input file holds: a label map's ids, or the image's channels
-        self.read_channels = 1 if label_nc else self.in_channels - int(instance)
+        self.inpaint = hole_fill is not None
+        # G(image, mask) (deepfill) rather than G(cat(image, mask)) (glcic): the mask is not among in_channels
+        self.mask_argument = self.inpaint and takes_mask(net)
+        mask_channel = self.inpaint and not self.mask_argument
+        self.read_channels = 1 if label_nc else self.in_channels - int(instance) - int(mask_channel)
         self.encoder = InputEncoder(label_nc, instance).to(device) if label_nc or instance else None
-        self.out_channels = spec["kwargs"]["out_channels"]
+        self.out_channels = spec["kwargs"].get("out_channels", self.read_channels)
         self.size_multiple = int(getattr(net, "size_multiple", 1))
         self.scale = int(getattr(net, "scale", 1))  # output side / input side (super-resolution nets)
         self.value_range = tuple(float(v) for v in getattr(net, "value_range", (-1.0, 1.0)))
@@ -80,6 +94,12 @@ class Translator:
             raise ValueError(f"{spec.get('name', 'this net')}: images in {self.value_range} are not supported "
                              "(only [-1, 1] and [0, 1])")
         self.min_side = MIN_SIDE if self.scale == 1 and self.value_range == (-1.0, 1.0) else 1
+        if self.inpaint and self.out_channels != self.read_channels:
+            raise ValueError(f"{spec.get('name', 'this net')}: an inpainting net gives the channels it reads "
+                             f"({self.read_channels} + the mask), not {self.out_channels}")
+        if self.inpaint:  # the fill as the net sees it: in its value range
+            fill = [(v + 1.0) / 2.0 for v in hole_fill] if self.unit_range else list(hole_fill)
+            self.encoder = MaskedInput(fill).to(device)
         net.to(device).eval()
         if test_mode == "paper":
             for module in net.modules():
@@ -129,10 +149,14 @@ class Translator:
                 outs = []
                 for i, seed in enumerate(seeds):
                     torch.manual_seed(seed)
-                    outs.append(self.run_net(*(x[i:i + 1] for x in inputs)))
+                    outs.append(_result(self.run_net(*(x[i:i + 1] for x in inputs))))
                 out = torch.cat(outs)
+        out = _result(out)
         s = self.scale
-        return [self._output(o[:, :s * h, :s * w]) for o, (h, w) in zip(out, sizes)]
+        outs = [self._output(o[:, :s * h, :s * w]) for o, (h, w) in zip(out, sizes)]
+        if self.inpaint:  # the net's pixels in the holes only: known pixels are the input's, exactly
+            outs = [composite(o, img[..., :-1], img[..., -1:]) for o, img in zip(outs, images)]
+        return outs
 
     def _output(self, tensor: torch.Tensor) -> np.ndarray:
         """One output CxHxW in the net's range -> HxWxC float32 in [0, 1] (clamped: SR nets have no output
@@ -144,11 +168,13 @@ class Translator:
     def _input(self, image: np.ndarray, height: int, width: int) -> torch.Tensor:
         """One prepared input padded to height x width: the image in [-1, 1] or the label map's ids, then any
         boundaries (label_inputs.py); padding repeats ids and boundaries, it makes no new ones."""
-        if not self.label_nc and not self.instance:
+        if not self.label_nc and not self.instance and not self.inpaint:
             x = to_tensor(image) if not self.unit_range else \
                 torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float()
             return _pad(x, height, width)
         x = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float()
+        if self.inpaint:  # the image in the net's range, the mask 0 and 1; padded together (mask_inputs.py)
+            return _pad(torch.cat([x[:-1] if self.unit_range else x[:-1] * 2.0 - 1.0, x[-1:]]), height, width)
         if not self.label_nc:
             x = torch.cat([x[:-1] * 2.0 - 1.0, x[-1:]])  # as to_tensor; the boundaries stay 0 and 1
         return _pad(x, height, width)
@@ -157,14 +183,22 @@ class Translator:
         """What run_net takes for a padded batch: the generator's input (ids one-hot, boundaries appended)."""
         if self.encoder is None:
             return (batch,)
+        if self.inpaint:
+            x = self.encoder(batch)
+            return (x[:, :-1], x[:, -1:]) if self.mask_argument else (x,)
         return (self.encoder(*split_prepared(batch, self.instance)),)
 
     def prepare(self, image: np.ndarray, instance_ids: np.ndarray | None = None, size: int | None = None,
-                name: str = "the input") -> np.ndarray:
+                name: str = "the input", mask: np.ndarray | None = None) -> np.ndarray:
         """What translate_batch / translate_tiled take: `image` (HxWx1 ids for label-map models) resized to
         size x size when asked (ids to the nearest pixel), with the boundaries of `instance_ids` (HxWx1, the
-        whole instance map) for --instance models; ValueError naming `name` when the instance map is missing,
-        or given to a model that reads none."""
+        whole instance map) for --instance models, and `mask` (HxWx1, 1 = hole) for inpainting models; ValueError
+        naming `name` when the instance map or mask is missing, or given to a model that reads none."""
+        if self.inpaint != (mask is not None):
+            raise MaskError(f"{name}: this model fills holes and reads a mask with each input (white = fill); none "
+                            "was given" if self.inpaint else f"{name}: this model does not inpaint and reads no mask")
+        if self.inpaint:
+            return prepared_masked(image, mask, size, name)
         if self.instance and instance_ids is None:
             raise InstanceMapError(f"{name}: this model was trained with --instance and reads an instance map "
                                    "with each input; none was given")
@@ -173,8 +207,8 @@ class Translator:
         return prepared_input(image, instance_ids, self.label_nc, size, name)
 
     def translate(self, image: np.ndarray, seed: int = 0, size: int | None = None,
-                  instance_ids: np.ndarray | None = None) -> np.ndarray:
-        return self.translate_batch([self.prepare(image, instance_ids, size)], [seed])[0]
+                  instance_ids: np.ndarray | None = None, mask: np.ndarray | None = None) -> np.ndarray:
+        return self.translate_batch([self.prepare(image, instance_ids, size, mask=mask)], [seed])[0]
 
     def tiling(self, tile: int, overlap: int) -> Tiling:
         """Tiles for this net (see tiles.py). Refused where each tile would take statistics of its own
@@ -208,7 +242,9 @@ class Translator:
 
         height, width = image.shape[:2]
         out = np.empty((self.scale * height, self.scale * width, self.out_channels), dtype)
-        return blend_tiles(translate, image, tiling, out, on_row, self.scale)
+        out = blend_tiles(translate, image, tiling, out, on_row, self.scale)
+        # each tile was composited, but the blend's float rounding must not reach a known pixel
+        return keep_known(out, image[..., :-1], image[..., -1:]) if self.inpaint else out
 
 
 def _has_running_statistics(module: nn.Module) -> bool:
@@ -216,6 +252,11 @@ def _has_running_statistics(module: nn.Module) -> bool:
     statistics of what they are given."""
     return isinstance(module, nn.modules.batchnorm._BatchNorm) or (
         isinstance(module, nn.modules.instancenorm._InstanceNorm) and module.track_running_stats)
+
+
+def _result(out):
+    """The image a generator gives: the last stage of nets that return several (DeepFill's coarse, refined)."""
+    return out[-1] if isinstance(out, (tuple, list)) else out
 
 
 def image_seed(base_seed: int, name: str) -> int:
@@ -282,7 +323,8 @@ def translator_from(obj: dict, path: Path, direction: str | None = None, test_mo
     weights = choose_weights(record, use_ema)
     load_generator_weights(net, obj, key, weights)
     return Translator(net, spec, direction, test_mode or obj.get("test_mode", "eval"), device, precision, weights,
-                      label_nc=int(record.get("label_nc", 0)), instance=bool(record.get("instance")), **speed)
+                      label_nc=int(record.get("label_nc", 0)), instance=bool(record.get("instance")),
+                      hole_fill=hole_fill(record), **speed)
 
 
 def _load_official(path: Path, state_dict: dict, direction: str, test_mode, device, flags,

@@ -14,6 +14,7 @@ import numpy as np
 
 from translation.data.edges import canny_edges, hed_like_edges
 from translation.data.imresize import bicubic_downscale
+from translation.data.inpaint_layout import inpaint_folders, mask_to_file
 from translation.data.io import luminance, write_image
 from translation.data.sr_layout import mod_crop, sr_folders
 from translation.names import PAIRED_TASKS
@@ -84,20 +85,44 @@ def denoise_maker(sigma: float = 25.0) -> Maker:
     return noisy
 
 
-def inpaint_maker(holes: int = 1, hole_size: float = 0.25, fill: float = 1.0) -> Maker:
+def hole_mask(height: int, width: int, holes: int, hole_size: float, rng: np.random.Generator) -> np.ndarray:
+    """HxWx1 float mask (1 = hole) of `holes` rectangles, each hole_size x the image's sides, at random places (they may overlap)."""
+    mask = np.zeros((height, width, 1), np.float32)
+    side_h, side_w = max(1, round(height * hole_size)), max(1, round(width * hole_size))
+    for _ in range(holes):
+        top = int(rng.integers(0, height - side_h + 1))
+        left = int(rng.integers(0, width - side_w + 1))
+        mask[top : top + side_h, left : left + side_w] = 1.0
+    return mask
+
+
+def _check_holes(holes: int, hole_size: float) -> None:
     if holes < 1 or not 0 < hole_size < 1:
         raise ValueError(f"--holes must be >= 1 and --hole-size in (0, 1), got {holes}, {hole_size}")
 
+
+def inpaint_maker(holes: int = 1, hole_size: float = 0.25, fill: float = 1.0) -> Maker:
+    _check_holes(holes, hole_size)
+
     def with_holes(photo, rng):
-        out = photo.copy()
-        h, w = photo.shape[:2]
-        side_h, side_w = max(1, round(h * hole_size)), max(1, round(w * hole_size))
-        for _ in range(holes):
-            top = int(rng.integers(0, h - side_h + 1))
-            left = int(rng.integers(0, w - side_w + 1))
-            out[top : top + side_h, left : left + side_w] = fill  # white holes, as Context Encoders
-        return out
+        mask = hole_mask(*photo.shape[:2], holes, hole_size, rng)
+        return np.where(mask > 0, np.float32(fill), photo)  # white holes, as Context Encoders
     return with_holes
+
+
+def inpaint_writer(out, holes: int = 1, hole_size: float = 0.25, ext: str = ".png") -> Callable[..., str | None]:
+    """`prepare inpaint --layout masks`: the photo and its mask (the holes inpaint_maker paints, same places for
+    the same name) in the folders of inpaint_layout.py, for the inpainting models. A prepare_paired writer."""
+    _check_holes(holes, hole_size)
+    out = pathlib.Path(out)
+
+    def write(split: str, stem: str, photo: np.ndarray, rng) -> str | None:
+        images, masks = inpaint_folders(out, split)
+        write_image(images / (stem + ext), photo)
+        # masks are always PNG: a lossy format would blur 0/255 into grey
+        write_image(masks / (stem + ".png"), mask_to_file(hole_mask(*photo.shape[:2], holes, hole_size, rng)))
+        return None
+    return write
 
 
 TASKS = PAIRED_TASKS  # task -> help text
