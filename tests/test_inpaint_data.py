@@ -82,14 +82,26 @@ def test_drawn_masks_follow_the_key_only(tmp_path):
         mask[top:top + 5, left:left + 5] = 1
         return mask
 
-    data = InpaintDataset(root, mask_fn=rectangle, load_size=32, crop_size=24)
-    first, again = data[(2, 7)], InpaintDataset(root, mask_fn=rectangle, load_size=32, crop_size=24)[(2, 7)]
+    data = InpaintDataset(root, masks=rectangle, load_size=32, crop_size=24)
+    first, again = data[(2, 7)], InpaintDataset(root, masks=rectangle, load_size=32, crop_size=24)[(2, 7)]
     assert sizes[0] == (24, 24) and first["mask"].sum() == 25
     for key in ("A", "B", "mask"):
         assert torch.equal(first[key], again[key])
     others = {data[(2, seed)]["mask"].numpy().tobytes() for seed in range(8)}
     assert len(others) > 4
     assert torch.equal(first["A"][first["mask"].expand(3, -1, -1) == 1], torch.zeros(75))
+
+
+@pytest.mark.parametrize("kind", ["free_form", "rectangles", "deepfill"])
+def test_the_mask_kinds_draw_at_the_crop_size_reproducibly(tmp_path, kind):
+    root = photos(tmp_path / "flat", count=2, size=(48, 48))
+    data = InpaintDataset(root, masks=kind, preprocess="crop", crop_size=32)
+    first, again, other = data[(1, 3)], InpaintDataset(root, masks=kind, preprocess="crop", crop_size=32)[(1, 3)], \
+        data[(1, 4)]
+    assert first["mask"].shape == (1, 32, 32) and 0 < first["mask"].sum() < 32 * 32
+    assert torch.equal(first["mask"], again["mask"]) and not torch.equal(first["mask"], other["mask"])
+    with pytest.raises(ValueError, match="unknown mask kind 'strokes'"):
+        InpaintDataset(root, masks="strokes")
 
 
 def test_mean_pixel_is_the_mean_of_the_images_means(tmp_path):

@@ -36,6 +36,21 @@ MaskFn = Callable[[int, int, np.random.Generator], np.ndarray]
 MASK_STREAM = 0x6D61736B  # keeps a sample's mask draws apart from its crop and flip draws (same seed)
 
 
+def mask_function(masks: str | MaskFn | None) -> MaskFn | None:
+    """None (mask files), a kind of data/masks.py (MASK_KINDS: free_form, rectangles, deepfill) or a MaskFn."""
+    if masks is None or callable(masks):
+        return masks
+    from translation.data.masks import draw_mask
+    from translation.names import MASK_KINDS
+
+    if masks not in MASK_KINDS:
+        raise ValueError(f"unknown mask kind {masks!r}; choose one of {', '.join(MASK_KINDS)}, or mask files")
+
+    def draw(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
+        return draw_mask(masks, height, width, int(rng.integers(2 ** 63)))
+    return draw
+
+
 @dataclass(frozen=True)
 class MaskedImage:
     image: Path
@@ -78,22 +93,22 @@ def mean_pixel(paths: Sequence[Path], channels: int = 3) -> np.ndarray:
 class InpaintDataset(Dataset):
     """Photos, their masks and the masked photos; indexed by (index, seed) as PairedDataset (plain index: seed 0).
 
-    `mask_fn`: draw each sample's mask (see MaskFn) instead of reading mask files. `fill`: the hole value in
+    `masks`: draw each sample's mask (a kind of data/masks.py, or a MaskFn) instead of reading mask files. `fill`: the hole value in
     [-1, 1] (one number, or one per channel). Geometry: PairTransform's (`preprocess`, `load_size`, `crop_size`,
     `flip`); preprocess "none" keeps sizes (then a batch needs images of one size).
     """
 
-    def __init__(self, root, phase: str = "train", mask_fn: MaskFn | None = None, fill=0.0, channels: int = 3,
+    def __init__(self, root, phase: str = "train", masks: str | MaskFn | None = None, fill=0.0, channels: int = 3,
                  preprocess: str = DEFAULT_PREPROCESS, load_size: int = DEFAULT_LOAD_SIZE,
                  crop_size: int = DEFAULT_CROP_SIZE, flip: bool = True, max_size: int = 0):
-        self.mask_fn, self.channels = mask_fn, channels
+        self.mask_fn, self.channels = mask_function(masks), channels
         self.fill = np.broadcast_to(np.asarray(fill, np.float32), (channels,)).copy()
-        self.items = find_masked_images(root, phase, drawn=mask_fn is not None)
+        self.items = find_masked_images(root, phase, drawn=self.mask_fn is not None)
         if max_size:
             self.items = self.items[:max_size]
-        targets, ids = (("B",), ()) if mask_fn else (("B", "mask"), ("mask",))
+        targets, ids = (("B",), ()) if self.mask_fn else (("B", "mask"), ("mask",))
         self.transform = PairTransform(preprocess, load_size, crop_size, flip, targets=targets, ids=ids)
-        if mask_fn is None:
+        if self.mask_fn is None:
             self._check_sizes()
         self.shuffle = True  # the trainer draws a fresh order every epoch
 
