@@ -144,3 +144,17 @@ def test_missing_and_unmatched_masks_say_what_to_do(tmp_path):
     write_image(root / "train" / "masks" / "p0.png", np.zeros((40, 50, 1), np.float32))
     with pytest.raises(DataSetError, match=r"1 only in .*images: p1"):
         InpaintDataset(root)
+
+
+def test_prepare_draws_the_mask_kinds_from_the_name(tmp_path, capsys):
+    source = photos(tmp_path / "photos", count=3, size=(48, 48))
+    for out in ("one", "two"):
+        assert main(["prepare", "inpaint", str(source), str(tmp_path / out), "--layout", "masks", "--mask-kind",
+                     "free_form", "--size", "0", "--val-fraction", "0", "--test-fraction", "0", "--no-progress"]) == 0
+    for name in ("p0.png", "p1.png", "p2.png"):
+        one, two = (read_image(tmp_path / out / "train" / "masks" / name) for out in ("one", "two"))
+        np.testing.assert_array_equal(one, two)
+        assert one.shape == (48, 48, 1) and 0 < one.mean() < 1 and set(np.unique(one)) <= {0.0, 1.0}
+    assert main(["prepare", "inpaint", str(source), str(tmp_path / "three"), "--mask-kind", "free_form",
+                 "--no-progress"]) == 1
+    assert "--mask-kind free_form writes mask files: use it with --layout masks" in capsys.readouterr().err

@@ -6,7 +6,7 @@ import pathlib
 import sys
 
 from translation.commands.arguments import DefaultsHelpFormatter, float_above, float_at_least, int_at_least
-from translation.names import PAIRED_TASKS, PREPARE_LAYOUTS, STARGAN_TEST_COUNT
+from translation.names import MASK_KINDS, PAIRED_TASKS, PREPARE_LAYOUTS, STARGAN_TEST_COUNT
 
 DEFAULT_SIZE = 256  # the official pix2pix/CycleGAN sets are 256 x 256
 DOMAIN_SIZE = 128  # StarGAN's CelebA resolution
@@ -56,6 +56,10 @@ def register(subparsers) -> None:
             parser.add_argument("--holes", type=int_at_least(1), default=1, help="holes per image")
             parser.add_argument("--hole-size", type=float_above(0.0, 1.0), default=0.25,
                                 help="hole side as a fraction of the image")
+            parser.add_argument("--mask-kind", choices=MASK_KINDS,
+                                help=f"--layout {MASKS_LAYOUT} only: draw each mask as the models train on them "
+                                     "(free_form: DeepFill's brush strokes; rectangles: GLCIC's holes; deepfill: "
+                                     "a box and strokes) instead of --holes squares of --hole-size")
         parser.set_defaults(func=run_paired)
 
     combine = tasks.add_parser(
@@ -216,7 +220,9 @@ def run_paired(args) -> int:
     elif args.layout == MASKS_LAYOUT:
         from translation.data.prepare.tasks import inpaint_writer
 
-        write, what = inpaint_writer(args.out, args.holes, args.hole_size, ext), "images with masks"
+        write, what = inpaint_writer(args.out, args.holes, args.hole_size, ext, args.mask_kind), "images with masks"
+    elif getattr(args, "mask_kind", None):
+        raise prep.PrepareError(f"--mask-kind {args.mask_kind} writes mask files: use it with --layout {MASKS_LAYOUT}")
     report = prep.prepare_paired(args.prepare_task, None if write else _maker(args), args.photos, args.out,
                                  args.size, args.val_fraction, args.test_fraction, args.layout, ext,
                                  args.overwrite, not args.no_progress, write)

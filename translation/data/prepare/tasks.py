@@ -15,6 +15,7 @@ import numpy as np
 from translation.data.edges import canny_edges, hed_like_edges
 from translation.data.imresize import bicubic_downscale
 from translation.data.inpaint_layout import inpaint_folders, mask_to_file
+from translation.data.masks import draw_mask
 from translation.data.io import luminance, write_image
 from translation.data.sr_layout import mod_crop, sr_folders
 from translation.names import PAIRED_TASKS
@@ -110,17 +111,27 @@ def inpaint_maker(holes: int = 1, hole_size: float = 0.25, fill: float = 1.0) ->
     return with_holes
 
 
-def inpaint_writer(out, holes: int = 1, hole_size: float = 0.25, ext: str = ".png") -> Callable[..., str | None]:
-    """`prepare inpaint --layout masks`: the photo and its mask (the holes inpaint_maker paints, same places for
-    the same name) in the folders of inpaint_layout.py, for the inpainting models. A prepare_paired writer."""
+def inpaint_writer(out, holes: int = 1, hole_size: float = 0.25, ext: str = ".png",
+                   kind: str | None = None) -> Callable[..., str | None]:
+    """`prepare inpaint --layout masks`: the photo and its mask in the folders of inpaint_layout.py, for the
+    inpainting models. The mask: the holes inpaint_maker paints (same places for the same name), or `kind` of
+    data/masks.py (free_form, rectangles, deepfill) drawn from the name. A prepare_paired writer."""
     _check_holes(holes, hole_size)
     out = pathlib.Path(out)
 
     def write(split: str, stem: str, photo: np.ndarray, rng) -> str | None:
+        height, width = photo.shape[:2]
+        if kind is None:
+            mask = hole_mask(height, width, holes, hole_size, rng)
+        else:
+            try:
+                mask = draw_mask(kind, height, width, int(rng.integers(2 ** 63)))
+            except ValueError as error:  # a hole size that does not fit a tiny photo
+                return str(error)
         images, masks = inpaint_folders(out, split)
         write_image(images / (stem + ext), photo)
         # masks are always PNG: a lossy format would blur 0/255 into grey
-        write_image(masks / (stem + ".png"), mask_to_file(hole_mask(*photo.shape[:2], holes, hole_size, rng)))
+        write_image(masks / (stem + ".png"), mask_to_file(mask))
         return None
     return write
 
