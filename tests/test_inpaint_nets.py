@@ -14,7 +14,7 @@ from translation.nets import (
     list_generators,
     spec_of,
 )
-from translation.nets.contextual_attention import ContextualAttention
+from translation.nets.contextual_attention import ContextualAttention, _fuse
 from translation.nets.deepfill import GatedConv2d, _same_padding
 from translation.nets.glcic import completion_input
 from translation.nets.layers import init_unit_scale
@@ -150,3 +150,40 @@ def test_sn_patch_discriminator_is_spectral_normed_and_rebuilds():
     again.eval()
     x = torch.randn(1, 4, 64, 64)
     assert torch.equal(d(x), again(x))
+
+
+def test_fuse_sums_the_diagonals_row_major_then_column_major():
+    torch.manual_seed(0)
+    (fh, fw), (bh, bw) = (2, 3), (3, 2)
+    scores = torch.randn(1, fh * fw, bh * bw)
+
+    def diagonal_sums(s):  # theirs: a 3x3 identity conv over the (P, L) matrix, zero beyond its ends
+        out = torch.zeros_like(s)
+        for p in range(s.shape[0]):
+            for q in range(s.shape[1]):
+                out[p, q] = sum(s[p + d, q + d] for d in (-1, 0, 1)
+                                if 0 <= p + d < s.shape[0] and 0 <= q + d < s.shape[1])
+        return out
+
+    def column_major(s, h, w, bh_, bw_):  # reorder both indices (i, j) -> (j, i)
+        return s.view(h, w, bh_, bw_).permute(1, 0, 3, 2).reshape(h * w, bh_ * bw_)
+
+    once = diagonal_sums(scores[0])
+    expected = column_major(diagonal_sums(column_major(once, fh, fw, bh, bw)), fw, fh, bw, bh)
+    assert torch.allclose(_fuse(scores, (fh, fw), (bh, bw), 3)[0], expected, atol=1e-6)
+
+
+def test_state_dict_keys_are_the_references():
+    # otenim/GLCIC-PyTorch's names, so its .pth files load strictly
+    keys = set(build("generator", "glcic", ngf=2).state_dict())
+    assert {"conv1.weight", "bn1.running_var", "conv10.weight", "deconv13.weight", "bn15.bias", "conv16.bias",
+            "conv17.weight"} <= keys and "bn17.weight" not in keys
+    keys = set(build("discriminator", "glcic_context", ndf=2, local_size=32, global_size=64, arc="places2").state_dict())
+    assert {"model_ld.conv5.weight", "model_ld.linear6.weight", "model_gd.conv6.weight", "model_gd.bn6.running_mean",
+            "model_gd.linear7.weight", "linear1.weight"} <= keys and "model_gd.linear6.weight" not in keys
+    # JiahuiYu/generative_inpainting's variable scopes, for a converter: inpaint_net/<name>/kernel
+    keys = set(build("generator", "deepfill", cnum=4).state_dict())
+    for name in ("coarse.conv1", "coarse.conv10_atrous", "coarse_decoder.conv13_upsample.conv", "coarse_decoder.conv17",
+                 "hallucination.xconv4_downsample", "attention_encoder.pmconv6", "attention_decoder.pmconv10",
+                 "decoder.allconv11", "decoder.allconv17"):
+        assert f"{name}.conv.weight" in keys

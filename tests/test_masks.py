@@ -3,7 +3,7 @@ references' generators give."""
 import numpy as np
 import pytest
 
-from translation.data.masks import box_mask, brush_stroke_mask, draw_mask, rectangle_mask
+from translation.data.masks import box_mask, brush_stroke_mask, draw_glcic_mask, draw_mask, rectangle_mask
 from translation.data.transforms import sample_seed
 from translation.names import MASK_KINDS
 
@@ -64,3 +64,13 @@ def test_bad_kind_or_size_is_a_clear_error():
         draw_mask("blobs", 32, 32, 0)
     with pytest.raises(ValueError, match="mask height must be a positive integer"):
         draw_mask("free_form", 0, 32, 0)
+
+
+def test_glcic_mask_holes_lie_in_its_local_area():
+    for seed in range(20):
+        mask, (left, top, w, h) = draw_glcic_mask(160, 160, seed, 96)  # theirs' sizes: 160 px, 96 px local crop
+        assert (w, h) == (96, 96) and 0 <= left <= 64 and 0 <= top <= 64
+        assert mask[top:top + h, left:left + w].sum() == mask.sum() > 0
+        rows, cols = np.nonzero(mask[:, :, 0])
+        assert 48 <= rows.max() - rows.min() + 1 <= 96 and 48 <= cols.max() - cols.min() + 1 <= 96
+        assert np.array_equal(mask, draw_glcic_mask(160, 160, seed, 96)[0])

@@ -109,6 +109,32 @@ def box_mask(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
     return mask
 
 
+def local_area(height: int, width: int, size: int, rng: np.random.Generator) -> tuple[int, int, int, int]:
+    """GLCIC's gen_hole_area: a size x size square at a random place, (left, top, width, height); its holes are
+    drawn inside it and its local discriminator sees this crop."""
+    _check_size(height, width)
+    if not isinstance(size, int) or not 1 <= size <= min(height, width):
+        raise ValueError(f"the local area's side must be an integer from 1 to {min(height, width)}, got {size!r}")
+    return int(rng.integers(0, width - size + 1)), int(rng.integers(0, height - size + 1)), size, size
+
+
+def draw_glcic_mask(height: int, width: int, seed: int, local_size: int, *, max_holes: int = 1,
+                    hole_min: tuple[int, int] | None = None,
+                    hole_max: tuple[int, int] | None = None) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """GLCIC's training mask from a seed: the local area (left, top, width, height) and rectangles inside it.
+    Hole sizes default to theirs relative to the image (0.3-0.6 of each side), capped at the area."""
+    rng = np.random.default_rng(seed)
+    area = local_area(height, width, local_size, rng)
+    if hole_max is None:
+        hole_max = (min(round(width * GLCIC_HOLE_FRACTIONS[1]), local_size),
+                    min(round(height * GLCIC_HOLE_FRACTIONS[1]), local_size))
+    if hole_min is None:
+        hole_min = (min(round(width * GLCIC_HOLE_FRACTIONS[0]), hole_max[0]),
+                    min(round(height * GLCIC_HOLE_FRACTIONS[0]), hole_max[1]))
+    return rectangle_mask(height, width, rng, hole_min=hole_min, hole_max=hole_max, max_holes=max_holes,
+                          area=area), area
+
+
 def draw_mask(kind: str, height: int, width: int, seed: int) -> np.ndarray:
     """The mask of `kind` (MASK_KINDS) for one sample, from its seed (translation.data.transforms.sample_seed)."""
     if kind not in MASK_KINDS:
