@@ -187,3 +187,15 @@ def test_state_dict_keys_are_the_references():
                  "hallucination.xconv4_downsample", "attention_encoder.pmconv6", "attention_decoder.pmconv10",
                  "decoder.allconv11", "decoder.allconv17"):
         assert f"{name}.conv.weight" in keys
+
+
+def test_every_deepfill_layer_learns_from_the_refined_output():
+    torch.manual_seed(0)
+    net = build("generator", "deepfill", cnum=4)
+    # 64 px: the attention matches at 1/8 (8 x 8 cells), where known 3x3 patches remain around a 3-cell hole
+    mask = torch.zeros(1, 1, 64, 64)
+    mask[..., 16:40, 16:40] = 1
+    _, refined = net(torch.rand(1, 3, 64, 64) * 2 - 1, mask)
+    refined.square().mean().backward()  # the coarse stage reaches it only through the pasted hole
+    dead = [name for name, p in net.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
+    assert dead == []
