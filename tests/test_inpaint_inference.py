@@ -2,8 +2,9 @@
 writes the composite: outside the mask the written file holds the input's samples exactly (8 and 16 bit, odd sizes,
 tiles); masks are found by name as instance maps are, and every bad mask is named.
 
-No inpainting net is registered yet: the generator here is a tiny real resnet_6blocks taking the image and the mask
-(4 channels in, 3 out) under an inpainting record, which is the whole contract translate relies on."""
+Most tests use a tiny resnet_6blocks taking the image and the mask (4 channels in, 3 out) under an inpainting record,
+which is the whole contract translate relies on; the last runs the tiny glcic (one input) and deepfill (image and
+mask apart, two stages) through it."""
 from __future__ import annotations
 
 import numpy as np
@@ -229,3 +230,24 @@ def test_masks_and_models_must_agree(checkpoint, tmp_path, capsys):
 
 def test_tiles_plan_as_for_other_nets(checkpoint):
     assert load_translator(checkpoint).tiling(32, 8) == Tiling(32, 8, 4)
+
+
+@pytest.mark.parametrize("name,options,fill", [
+    ("glcic", {"in_channels": 4, "out_channels": 3, "ngf": 4}, [0.2, -0.1, 0.4]),  # G(cat(image, mask)), [0, 1]
+    ("deepfill", {"in_channels": 3, "cnum": 8}, [0.0]),  # G(image, mask) -> (coarse, refined), [-1, 1]
+])
+def test_the_inpainting_nets_fill_holes_through_translate(tmp_path, name, options, fill):
+    torch.manual_seed(0)
+    net = create_generator(name, init="pytorch", **options).eval()
+    path = tmp_path / f"{name}.pt"
+    save_checkpoint(path, {"model": name, "net_specs": {"G": spec_of(net)}, "nets": {"G": net.state_dict()},
+                           "generators": {"G": {**translates("AtoB", paired=True), **inpaints(fill),
+                                                "weights": "raw"}}, "test_mode": "eval"})
+    h, w = 27, 35
+    write_raw(tmp_path / "in" / "a.png", samples(h, w, 16, seed=5))
+    write_raw(tmp_path / "masks" / "a.png", hole(h, w, 18, 0, 9))
+    assert main(["translate", str(path), str(tmp_path / "in"), str(tmp_path / "out"), "--mask",
+                 str(tmp_path / "masks"), "--bit-depth", "16", "--no-progress"]) == 0
+    out, source = read_samples(tmp_path / "out" / "a.png", 16), samples(h, w, 16, seed=5)
+    known = hole(h, w, 18, 0, 9) == 0
+    assert np.array_equal(out[known], source[known]) and not np.array_equal(out[~known], source[~known])
