@@ -199,3 +199,27 @@ def test_every_deepfill_layer_learns_from_the_refined_output():
     refined.square().mean().backward()  # the coarse stage reaches it only through the pasted hole
     dead = [name for name, p in net.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
     assert dead == []
+
+
+def test_contextual_attention_treats_each_image_of_a_batch_alone():
+    torch.manual_seed(0)
+    f, b = torch.randn(3, 4, 16, 24), torch.randn(3, 4, 16, 24)
+    mask = (torch.rand(3, 1, 16, 24) > 0.8).float()
+    attention = ContextualAttention()
+    batched = attention(f, b, mask)
+    for i in range(3):
+        assert torch.allclose(batched[i:i + 1], attention(f[i:i + 1], b[i:i + 1], mask[i:i + 1]), atol=1e-5)
+
+
+def test_contextual_attention_pastes_as_their_transposed_conv():
+    torch.manual_seed(0)
+    f, b = torch.randn(2, 3, 12, 16), torch.randn(2, 3, 12, 16)
+    mask = (torch.rand(2, 1, 12, 16) > 0.7).float()
+    module = ContextualAttention(rate=2)
+    weights = module.attention(f, b, mask)  # (N, P, L)
+    for i in range(2):
+        # theirs: the background's 4x4 patches at stride 2 (TF SAME: one pixel each side) as the filters of a
+        # conv2d_transpose over the attention map, divided by 4
+        patches = F.unfold(b[i:i + 1], 4, stride=2, padding=1)[0].T.reshape(-1, 3, 4, 4)  # (L, C, 4, 4)
+        expected = F.conv_transpose2d(weights[i].T.reshape(1, -1, 6, 8), patches, stride=2, padding=1) / 4
+        assert torch.allclose(module(f[i:i + 1], b[i:i + 1], mask[i:i + 1]), expected, atol=1e-5)

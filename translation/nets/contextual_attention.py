@@ -1,6 +1,6 @@
 """Contextual attention (Yu et al. 2018, "Generative Image Inpainting with Contextual Attention", section 3.2) as
-JiahuiYu/generative_inpainting's inpaint_ops.contextual_attention, batched with unfold/fold instead of its per-image
-conv2d / conv2d_transpose loop.
+JiahuiYu/generative_inpainting's inpaint_ops.contextual_attention, batched (unfold and matrix products for the
+matching and the pasting) instead of its per-image conv2d / conv2d_transpose loop.
 
 Foreground features f (the hole) are matched to 3x3 patches of background features b at 1/rate resolution: the
 score is f's patch dotted with b's patch divided by b's patch norm (cosine similarity up to |f's patch|, which a
@@ -67,8 +67,18 @@ class ContextualAttention(nn.Module):
         r = self.rate
         attention = self.attention(f, b, mask)
         # b's 2r x 2r patches at stride r, TF-SAME padded (r // 2 before, the rest after): one per matching patch
+        n, c = b.shape[:2]
+        fh, fw = f.shape[-2] // r, f.shape[-1] // r
         pad = (r // 2, r - r // 2, r // 2, r - r // 2)
-        raw = F.unfold(F.pad(b, pad), 2 * r, stride=r)  # (N, C*4r^2, L)
-        pasted = F.fold(raw @ attention.transpose(1, 2), (f.shape[-2] + r, f.shape[-1] + r), 2 * r, stride=r)
+        raw = F.unfold(F.pad(b, pad), 2 * r, stride=r)  # (N, C*4r^2, L), channels ordered (C, 2r, 2r)
+        # theirs' conv2d_transpose (stride r, the 2r x 2r patches as filters), written as a matrix product and
+        # four shifted adds: kernel row a = a_hi * r + a_lo lands in output cell i + a_hi, row a_lo. F.fold or a
+        # conv with data as weights would do it too, but neither exports to ONNX for sizes known only at run time
+        cols = (raw @ attention.transpose(1, 2)).view(n, c, 2, r, 2, r, fh, fw)
+        pasted = 0
+        for a_hi in (0, 1):
+            for b_hi in (0, 1):
+                block = cols[:, :, a_hi, :, b_hi].permute(0, 1, 4, 2, 5, 3).reshape(n, c, fh * r, fw * r)
+                pasted = pasted + F.pad(block, (b_hi * r, (1 - b_hi) * r, a_hi * r, (1 - a_hi) * r))
         # crop the padding back off; each pixel got four overlapping patches (theirs' / 4.)
         return pasted[..., r // 2:r // 2 + f.shape[-2], r // 2:r // 2 + f.shape[-1]] / 4.0
