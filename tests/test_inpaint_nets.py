@@ -137,6 +137,8 @@ def test_deepfill_outputs_and_ignores_the_hole_pixels():
     assert torch.equal(coarse, coarse2) and torch.equal(refined, refined2)
     with pytest.raises(ValueError, match="multiples of 8"):
         net(image[..., :28], mask[..., :28])
+    with pytest.raises(ValueError, match=r"mask of shape \(N, 1, H, W\) matching the image's \(32, 40\)"):
+        net(image, mask[..., :32])
 
 
 def test_sn_patch_discriminator_is_spectral_normed_and_rebuilds():

@@ -158,6 +158,10 @@ class DeepFillGenerator(nn.Module):
     def forward(self, image: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if not torch.jit.is_scripting():
             check_size_multiple(image, self.size_multiple, "deepfill")
+            if not torch.jit.is_tracing() and (mask.dim() != 4 or mask.shape[1] != 1
+                                               or mask.shape[-2:] != image.shape[-2:]):
+                raise ValueError(f"deepfill takes a mask of shape (N, 1, H, W) matching the image's "
+                                 f"{tuple(image.shape[-2:])}, got {tuple(mask.shape)}")
         mask = mask.to(image.dtype)
         known = image * (1 - mask)
         ones = torch.ones_like(mask).expand(image.shape[0], 1, -1, -1)
