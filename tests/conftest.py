@@ -98,6 +98,23 @@ def private_cache(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def digits_classifier(tmp_path_factory, private_cache):
+    """The digits classifier (~12 s to train), trained into the run's cache by the first worker to ask while
+    the others wait to read it: `make test` hands out the longest tests first, and the ones that need it would
+    otherwise train it on both workers at once."""
+    import fcntl
+
+    from translation.metrics.digits import digit_classifier
+
+    with open(_run_root(tmp_path_factory) / "digits.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return digit_classifier()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
 def inception_weights(tmp_path_factory) -> Path:
     """A weights file of the FID Inception's format with random values (95 MB), written once per worker and
     read-only, so that no test can change what the others read."""

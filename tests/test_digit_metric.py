@@ -6,8 +6,9 @@ from translation.data.image_sets import open_image_set
 from translation.metrics import digits
 
 
+@pytest.mark.usefixtures("digits_classifier")  # trained once a run (conftest.py)
 def test_the_classifier_reads_digits_and_is_trained_once(monkeypatch):
-    net, accuracy = digits.digit_classifier()
+    _net, accuracy = digits.digit_classifier()
     assert accuracy > 0.95  # held-out real digits
     data = open_image_set("digits", 32, labels=True)
     picks = np.arange(0, len(data), 9)

@@ -93,6 +93,7 @@ def test_paired_scores_match_by_name(tmp_path, capsys):
     assert "names are in only one of the folders (extra)" in capsys.readouterr().err
 
 
+@pytest.mark.usefixtures("digits_classifier")  # trained once a run (conftest.py)
 def test_digits_space_needs_no_weights_and_names_its_scores(tmp_path, capsys):
     from translation.data.image_sets import open_image_set
 

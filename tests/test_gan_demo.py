@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 from translation.data.io import read_image
@@ -7,6 +8,7 @@ from translation.inference.sampling import grid, load_sampler
 from translation.metrics.digits import digit_features
 
 
+@pytest.mark.usefixtures("digits_classifier")  # trained once a run (conftest.py)
 def test_demo_runs_end_to_end_and_scores_what_it_drew(tmp_path):
     result = run_demo(tmp_path, steps=2)
     drawn = read_image(result["grid"])

@@ -159,6 +159,7 @@ def test_cyclegan_testb_scores_g_a_on_the_sibling_testa(tmp_path, weights):
     assert kid[2] == pytest.approx(expected["kid"], rel=1e-5)
 
 
+@pytest.mark.usefixtures("digits_classifier")  # trained once a run (conftest.py)
 def test_noise_gan_scores_the_samples_translation_sample_draws(tmp_path):
     from translation.data.image_sets import open_image_set
 
@@ -214,6 +215,7 @@ def test_bad_evaluation_options_stop_before_anything_is_written(flags, message, 
     assert not runs.exists()
 
 
+@pytest.mark.usefixtures("digits_classifier")  # trained once a run (conftest.py)
 def test_stargan_translates_its_test_split_to_every_domain(tmp_path):
     from conftest import make_domain_set
 
