@@ -11,6 +11,8 @@ What is evaluated, as a user of the official code expects:
   stargan     the test split of --eval-inputs (default: --data), each image to every domain (one change
               each, as the sample sheets); --eval-data holds the real images
   noise GANs  fixed z, the images `translation sample -n COUNT --seed 0` draws (classes in turn)
+  super-res.  --eval-data a split of the SR layout (data/sr4/val, holding HR/ and LR_bicubic/X<scale>/): G on the
+              LR images, scored against HR as BasicSR's validation: Y channel, a border of the scale cropped
 pix2pix and CycleGAN translate each image whole at its own size, StarGAN its data set's centre crop at
 --image-size; one seed per image name (`translate`'s defaults), the model's test mode, and the moving
 average of the weights where the run keeps one. KID's subsets have evaluate's seed (2020).
@@ -64,9 +66,13 @@ class PeriodicEvaluation:
         self.targets: list | None = None  # pix2pix: (name, target image) of each input
         # what the generators declare decides: pairs when one learned from aligned pairs (pix2pix)
         from_pairs = any(record.get("paired") for record in records.values())
+        # super-resolution generators record their scale (models/superres.py)
+        scales = {int(record["scale"]) for record in records.values() if "scale" in record}
         self.kind = ("samples" if "sample" in tasks else "domains" if "translate_to_domain" in tasks
-                     else "pairs" if from_pairs else "unpaired")
-        if config.eval_inputs and self.kind in ("samples", "pairs"):
+                     else "superres" if scales else "pairs" if from_pairs else "unpaired")
+        # how `translation evaluate` scores the pairs: BasicSR's protocol for super-resolution
+        self.protocol = {"y_channel": True, "crop_border": max(scales)} if scales else {}
+        if config.eval_inputs and self.kind in ("samples", "pairs", "superres"):
             raise ValueError(f"--eval-inputs {config.eval_inputs}: this model's evaluation takes no inputs folder "
                              + ("(it draws from fixed z)" if self.kind == "samples" else
                                 "(the inputs are --eval-data's, beside their targets)"))
@@ -110,15 +116,20 @@ class PeriodicEvaluation:
         self.direction = direction
         self.inputs = [(path.name, path) for path in self._images(inputs, "--eval-inputs")]
 
+    def _split_folder(self) -> Path:
+        """--eval-data of paired and super-resolution runs: one split (test/, val/), not the whole data set."""
+        folder = Path(self.config.eval_data)
+        if (folder / "train").is_dir():
+            raise ValueError(f"--eval-data {folder}: give the split to evaluate on itself ({folder / 'test'} or "
+                             f"{folder / 'val'}), not the data set folder")
+        return folder
+
     def _plan_pairs(self, records: dict) -> None:
         """pix2pix: inputs and targets from one aligned (or A/ B/) folder."""
         from translation.data.datasets import DataSetError, PairedDataset
 
         c = self.config
-        folder = Path(c.eval_data)
-        if (folder / "train").is_dir():
-            raise ValueError(f"--eval-data {folder}: give the split to evaluate on itself ({folder / 'test'} or "
-                             f"{folder / 'val'}), not the data set folder")
+        folder = self._split_folder()
         self.key = next(key for key, record in records.items() if record.get("paired"))
         self.direction = records[self.key]["direction"]  # --direction, as in training
         label_nc, instance = getattr(c, "label_nc", 0), getattr(c, "instance", False)  # pix2pixHD's inputs
@@ -129,6 +140,24 @@ class PeriodicEvaluation:
             raise ValueError(f"--eval-data {folder}: {error}") from None
         self.inputs = [(Path(pair.a).stem + ".png", pair) for pair in pairs.pairs]
         self.targets = []  # read at the first evaluation, written to eval/real/
+        self.real_dir = self.folder / "real"
+
+    def _plan_superres(self, records: dict) -> None:
+        """Super-resolution: LR inputs and HR targets of one split of the SR layout (sizes checked now)."""
+        from translation.data.datasets import DataSetError
+        from translation.data.superres import SuperResDataset
+
+        c = self.config
+        folder = self._split_folder()
+        self.key = next(key for key, record in records.items() if "scale" in record)
+        self.direction = records[self.key]["direction"]
+        try:
+            pairs = SuperResDataset(folder.parent, folder.name, scale=self.protocol["crop_border"], gt_size=0,
+                                    augment=False, channels=c.input_nc, max_size=c.eval_count)
+        except (DataSetError, ValueError) as error:
+            raise ValueError(f"--eval-data {folder}: {error}") from None
+        self.inputs = [(Path(pair.b).stem + ".png", pair) for pair in pairs.pairs]
+        self.targets = []  # HR, read at the first evaluation, written to eval/real/ as pix2pix's
         self.real_dir = self.folder / "real"
 
     def _plan_domains(self, records: dict) -> None:
@@ -263,12 +292,14 @@ class PeriodicEvaluation:
                 continue
             # pix2pix: the pair read as training reads it (the direction applied), at its own size
             c = self.config
-            forward = c.direction == "AtoB"
-            if translator.label_nc or translator.instance:  # pix2pixHD: label (and instance) maps
+            if self.kind == "superres":  # Pair(a=LR, b=HR); no --direction
+                image, target = read_channels(source.a, c.input_nc), read_channels(source.b, c.input_nc)
+            elif translator.label_nc or translator.instance:  # pix2pixHD: label (and instance) maps
                 image, target = self._label_input(translator, source)
                 image = translator.prepare(image, read_id_map(source.inst) if translator.instance else None,
                                            name=str(source.a))
             else:
+                forward = c.direction == "AtoB"
                 a, b = load_pair(source, *((c.input_nc, c.output_nc) if forward else (c.output_nc, c.input_nc)))
                 image, target = (a, b) if forward else (b, a)
             if not self._targets_written:
@@ -347,7 +378,8 @@ class PeriodicEvaluation:
         unpaired = [m for m in self.metrics if m not in PAIRED_METRICS]
         results = {}
         if paired:
-            results.update((m, r) for m, r in zip(paired, evaluation.paired(self.real_dir, latest, paired)))
+            scores = evaluation.paired(self.real_dir, latest, paired, **self.protocol)
+            results.update(zip(paired, scores))
         if unpaired:
             fake = self._features(latest, cached=False)
             if self._real is None:
