@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 # when make started: `make demo` reports its wall time with the set-up of a fresh .venv included
 START := $(shell date +%s)
 
-.PHONY: demo demo-pix2pix demo-cyclegan demo-stargan demo-gan demo-pix2pixhd serve test clean-demo
+.PHONY: demo demo-pix2pix demo-cyclegan demo-stargan demo-gan demo-pix2pixhd demo-superres serve test clean-demo
 
 $(VENV)/.base: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ demo-gan: $(VENV)/.base
 
 demo-pix2pixhd: $(VENV)/.base
 	$(VENV)/bin/translation demo pix2pixhd
+
+# x4 super-resolution on scikit-image's bundled photos (scikit-image is a base requirement: nothing to add)
+demo-superres: $(VENV)/.base
+	$(VENV)/bin/translation demo superres
+	@echo "make $@: $$(( $$(date +%s) - $(START) )) s wall time, set-up included"
 
 # the page and HTTP API over the demos' runs (`make demo`, demo-cyclegan, ...): open the URL it prints
 serve: $(VENV)/.serve

@@ -9,10 +9,12 @@ from translation.commands.arguments import add_speed_flags, int_at_least
 def register(subparsers) -> None:
     p = subparsers.add_parser("demo", help="train and evaluate on an embedded data set (no download)",
                               description="Render a small data set (still lifes of fruit, vases and bottles; "
-                                          "gan: scikit-learn's digits), train, translate the held-out part (gan: "
-                                          "draw samples) and report quality against a baseline.")
-    p.add_argument("model", choices=("pix2pix", "cyclegan", "stargan", "gan", "pix2pixhd"),
-                   help="which demo to run (pix2pixhd: pix2pixHD beside pix2pix at 128 px, the same budget)")
+                                          "gan: scikit-learn's digits; superres: scikit-image's photos), train, "
+                                          "translate the held-out part (gan: draw samples) and report quality "
+                                          "against a baseline.")
+    p.add_argument("model", choices=("pix2pix", "cyclegan", "stargan", "gan", "pix2pixhd", "superres"),
+                   help="which demo to run (pix2pixhd: pix2pixHD beside pix2pix at 128 px, the same budget; "
+                        "superres: srresnet x4 on scikit-image's photos beside bicubic)")
     p.add_argument("--workdir", default="demo_output", help="where data, checkpoints and outputs go")
     p.add_argument("--steps", type=int_at_least(1), help="training iterations (default: each demo's own)")
     add_speed_flags(p, fields=("precision",))  # for training and translating; the layout follows it
@@ -28,6 +30,8 @@ def run(args) -> int:
         from translation.demo.gan_demo import run_demo
     elif args.model == "pix2pixhd":
         from translation.demo.pix2pixhd_demo import run_demo
+    elif args.model == "superres":
+        from translation.demo.superres_demo import run_demo
     else:
         from translation.demo.pix2pix_demo import run_demo
     from translation.training.trainer import TrainingError
