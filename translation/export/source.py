@@ -17,6 +17,7 @@ from torch import nn
 from translation import __version__
 from translation.checkpoint import is_translation_checkpoint, load_file, resolve_checkpoint_path, upgrade
 from translation.export.graph import ExportError, RandomAtTestTime, freeze_test_mode
+from translation.export.inpaint import inpainting_parts
 from translation.inference.domain_translator import DomainRequest, load_domain_translator
 from translation.inference.sampling import load_sampler
 from translation.inference.translator import load_translator
@@ -43,6 +44,8 @@ class Exportable:
                "translate_to_domain": lambda: [f"to {len(json.loads(meta['domains']))} domains",
                                                f"test mode {meta['test_mode']}"],
                "sample": lambda: [f"z of {meta['z_dim']}"]}[meta["task"]]()
+        if meta.get("inpaint") == "true":
+            how.append(f"fills the holes of a mask, images in [{meta['value_range'].replace(' ', ', ')}]")
         if int(meta.get("scale", 1)) != 1:
             how.append(f"upscales x{meta['scale']}, images in [{meta['value_range'].replace(' ', ', ')}]")
         if meta["weights"] == "ema":
@@ -99,6 +102,9 @@ def _image_generator(path: Path, obj: dict, task: str, direction, test_mode, use
     names, axes = ["image"], [{0: "batch", 2: "height", 3: "width"}]
     if task == "translate":
         metadata["direction"] = translator.direction
+        if translator.inpaint:  # image and mask in, the fill and the composite inside the graph
+            graph, extra, make_inputs = inpainting_parts(translator, net)
+            return Exportable(graph, ["image", "mask"], axes * 2, make_inputs, {**metadata, **extra}, notes)
         if translator.encoder is not None:
             return _encoded_input(translator, net, metadata, notes)
         low = translator.value_range[0]

@@ -1,6 +1,6 @@
 """An exported ONNX file run with ONNX Runtime: `translation translate FILE.onnx INPUT OUTPUT` for image
-generators (label maps and instance maps for pix2pixHD files, as the checkpoint reads them), `translation
-sample FILE.onnx OUTPUT` for noise generators.
+generators (label maps and instance maps for pix2pixHD files, as the checkpoint reads them; --mask for
+inpainting files), `translation sample FILE.onnx OUTPUT` for noise generators.
 
 The session stands in for the generator inside the ordinary Translator / DomainTranslator / Sampler, so
 reading, padding to the recorded size multiple, cropping back, drawing z (seed, truncation, walks) and writing
@@ -43,11 +43,22 @@ class OnnxNet(nn.Module):
         return torch.from_numpy(self.session.run(["output"], feeds)[0])
 
 
+class OnnxInpaintingNet(OnnxNet):
+    """An inpainting file (export/inpaint.py): called as net(image, mask), as deepfill is, so the Translator hands
+    it the image and the mask apart (mask_inputs.takes_mask reads this signature)."""
+
+    def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return super().forward(image, mask)
+
+
 class OnnxTranslator(Translator):
     """Label-map files (pix2pixHD): the graph one-hot encodes the ids itself and takes the boundaries as an input
-    of their own (export/source.py), so the padded ids and boundaries go in as they are."""
+    of their own (export/source.py), so the padded ids and boundaries go in as they are. Inpainting files get the
+    image and mask as checkpoints' nets do; the graph fills and composites again (idempotent)."""
 
     def _net_inputs(self, batch: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        if self.inpaint:
+            return super()._net_inputs(batch)
         return split_prepared(batch, self.instance)
 
     @property
@@ -100,14 +111,17 @@ def onnx_translator_from(session, meta: dict, path, direction: str | None = None
     _refuse_what_was_fixed(path, meta, direction, test_mode, to, source)
     _refuse_runtime_options(meta, precision, use_ema, channels_last, compile)
     # files from before super-resolution record neither: same size out, [-1, 1]
-    net = OnnxNet(session, int(meta["size_multiple"]), int(meta.get("scale", 1)),
-                  tuple(float(v) for v in meta.get("value_range", "-1 1").split()))
+    inpaint = meta.get("inpaint") == "true"
+    net = (OnnxInpaintingNet if inpaint else OnnxNet)(
+        session, int(meta["size_multiple"]), int(meta.get("scale", 1)),
+        tuple(float(v) for v in meta.get("value_range", "-1 1").split()))
     spec = {"name": meta["architecture"],
             "kwargs": {"in_channels": int(meta["in_channels"]), "out_channels": int(meta["out_channels"])}}
     if task == "translate":
         return OnnxTranslator(net, spec, meta["direction"], meta["test_mode"], torch.device("cpu"),
                               weights=meta["weights"], label_nc=int(meta.get("label_nc", 0)),
-                              instance=meta.get("instance") == "true")
+                              instance=meta.get("instance") == "true",
+                              hole_fill=json.loads(meta["hole_fill"]) if inpaint else None)
     from translation.inference.domain_translator import DomainRequest, DomainTranslator
 
     record = {"domains": json.loads(meta["domains"]), "label_kind": meta["label_kind"],
