@@ -134,11 +134,15 @@ def inception_weights(tmp_path_factory) -> Path:
 def pytest_collection_modifyitems(config, items):
     """`make test` runs `-n 2 --dist loadgroup`: each test goes to whichever worker is free, except that the
     tests of a file that share a module- or class-scoped fixture form one group, run by one worker, so that the
-    fixture is built once. The longest go first (slowest_first.py)."""
+    fixture is built once, and so do the tests that need the digits classifier (else one worker would wait for
+    the other to train it). The longest go first (slowest_first.py)."""
     for item in items:
-        if not item.get_closest_marker("xdist_group") and any(
-                defs[-1].scope in ("module", "class", "package") for defs in item._fixtureinfo.name2fixturedefs.values()):
+        if item.get_closest_marker("xdist_group"):
+            continue
+        if any(defs[-1].scope in ("module", "class", "package") for defs in item._fixtureinfo.name2fixturedefs.values()):
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+        elif "digits_classifier" in item.fixturenames:
+            item.add_marker(pytest.mark.xdist_group("digits_classifier"))
     yield  # pytest-xdist's hook appends "@group" to the grouped tests' ids
     # pytest 9.2 keeps a node's id in `_id`; pytest-xdist 3.8 still writes the grouped id to `_nodeid`, where it
     # is ignored and the groups silently split (pytest-xdist issue #1386): carry it over
