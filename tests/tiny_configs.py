@@ -153,3 +153,23 @@ TINY.update({
     "srgan": Tiny(superres_data, dict(SR_TINY, ndf=4, gt_size=128, lambda_perceptual=0.0)),
     "esrgan": Tiny(superres_data, dict(SR_TINY, growth=4, ndf=4, gt_size=128, lambda_perceptual=0.0)),
 })
+
+
+# --- inpainting (glcic, deepfill) ---------------------------------------------------------------------------------
+def inpaint_photos(folder: Path, size: int = 64, n: int = 4) -> str:
+    """A flat folder of blocky photos (the inpainting models draw their masks per sample); 4: no batch of one,
+    which batch norm at glcic's 1x1 local features (32 px crops) cannot take."""
+    from translation.data.io import write_image
+
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        write_image(folder / f"{i}.png", blocky_image(rng, size))
+    return str(folder)
+
+
+INPAINT_TINY = dict(ngf=4, ndf=4, load_size=64, crop_size=64)
+TINY.update({
+    # straight to the joint stage (both nets in every step); tests/test_inpaint_models.py walks the stages
+    "glcic": Tiny(inpaint_photos, dict(INPAINT_TINY, local_size=32, steps_c=0, steps_d=0)),
+    "deepfill": Tiny(inpaint_photos, dict(INPAINT_TINY, ngf=8)),
+})

@@ -47,7 +47,7 @@ CONDITIONS = ("concat", "projection")  # how a conditional noise GAN's D sees th
 GAN_MODES = ("minimax", "vanilla", "nonsaturating", "lsgan", "wgan", "hinge", "ragan", "ralsgan")
 # the losses whose D learns labels (1 real, 0 fake), which label smoothing and flips change (has_targets)
 GAN_MODES_WITH_LABELS = ("minimax", "vanilla", "nonsaturating", "lsgan")
-OPTIMIZERS = ("adam", "rmsprop", "sgd")
+OPTIMIZERS = ("adam", "rmsprop", "sgd", "adadelta")  # adadelta: GLCIC's
 # the learning-rate schedules (training/schedule.py): the official linear decay, BasicSR's cosine annealing with
 # restarts and its step decay
 LR_POLICIES = ("linear", "cosine", "multistep")

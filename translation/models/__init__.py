@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import importlib
 
-from translation.models.configs import (CGANConfig, CycleGANConfig, DCGANConfig, ESRGANConfig, LSGANConfig,
-                                        MADGANConfig, MRGANConfig, Pix2PixConfig, Pix2PixHDConfig, SNGANConfig,
-                                        SRGANConfig, SRResNetConfig, StarGANConfig, VanillaGANConfig, WGANConfig,
-                                        WGANGPConfig)
+from translation.models.configs import (CGANConfig, CycleGANConfig, DCGANConfig, DeepFillConfig, ESRGANConfig,
+                                        GLCICConfig, LSGANConfig, MADGANConfig, MRGANConfig, Pix2PixConfig,
+                                        Pix2PixHDConfig, SNGANConfig, SRGANConfig, SRResNetConfig, StarGANConfig,
+                                        VanillaGANConfig, WGANConfig, WGANGPConfig)
 
 # model name -> its options; the model itself is in translation/models/<name>.py, or the module MODULES names
 CONFIGS = {"pix2pix": Pix2PixConfig, "cyclegan": CycleGANConfig, "stargan": StarGANConfig,
@@ -19,8 +19,10 @@ CONFIGS = {"pix2pix": Pix2PixConfig, "cyclegan": CycleGANConfig, "stargan": Star
 CONFIGS.update(madgan=MADGANConfig, mrgan=MRGANConfig)  # their own modules: models/madgan.py, models/mrgan.py
 CONFIGS.update(pix2pixhd=Pix2PixHDConfig)
 CONFIGS.update(srresnet=SRResNetConfig, srgan=SRGANConfig, esrgan=ESRGANConfig)  # models/superres.py
+CONFIGS.update(glcic=GLCICConfig, deepfill=DeepFillConfig)  # models/inpainting.py
 MODULES = {name: "gan" for name in ("gan", "dcgan", "wgan", "wgan-gp", "lsgan", "sngan", "cgan")}
 MODULES.update(srresnet="superres", srgan="superres", esrgan="superres")
+MODULES.update(glcic="inpainting", deepfill="inpainting")
 
 
 def model_class(name: str):

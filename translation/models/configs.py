@@ -9,7 +9,7 @@ from translation.config import TrainConfig, default, option
 from translation.data.geometry import DEFAULT_CROP_SIZE, DEFAULT_LOAD_SIZE, DEFAULT_PREPROCESS, flags_error
 from translation.names import (CONDITIONS, DIFFAUGMENT_POLICIES, DIRECTIONS, GAN_MODES, GAN_MODES_WITH_LABELS,
                                GENERATOR_SIZE_MULTIPLES, HD_GENERATORS, IMAGE_GENERATORS, INITS, LR_POLICIES,
-                               NOISE_GENERATORS, NORMS, OPTIMIZERS, PATCH_DISCRIMINATORS, PREPROCESS_MODES,
+                               MASK_KINDS, NOISE_GENERATORS, NORMS, OPTIMIZERS, PATCH_DISCRIMINATORS, PREPROCESS_MODES,
                                SR_DISCRIMINATORS, SR_GENERATORS, STARGAN_CELEBA_ATTRS, STARGAN_HAIR_COLOURS)
 
 
@@ -540,3 +540,119 @@ class ESRGANConfig(SRGANConfig):
         if self.gan_mode != "ragan":
             raise ValueError(f"--gan-mode {self.gan_mode}: esrgan is the relativistic average GAN (ragan) with "
                              "BasicSR's terms; train srgan for another GAN loss")
+
+
+# --- inpainting (otenim/GLCIC-PyTorch train.py; JiahuiYu/generative_inpainting inpaint.yml, v2) --------------------
+INPAINT_MASKS = ("files",) + MASK_KINDS + ("glcic",)  # "glcic": GLCIC's rectangles inside the local area
+
+
+@dataclass
+class InpaintConfig(GANConfig):
+    """inpainting: images, masks and the training crop"""
+
+    # both references train at a constant learning rate on batches of 16, from their layers' own initialisation
+    epochs_decay: int = default(0)
+    batch_size: int = default(16)
+    init: str = default("pytorch")  # the inpainting nets set theirs up in their constructors; "pytorch" keeps it
+    preprocess: str = default("resize_and_crop", like=ImageTranslationConfig)
+    load_size: int = default(256, like=ImageTranslationConfig)
+    crop_size: int = default(256, like=ImageTranslationConfig)
+    flip: bool = default(True, like=ImageTranslationConfig)
+    input_nc: int = default(3, like=ImageTranslationConfig)  # the output has as many
+    masks: str = option("files", "where the holes come from: files (ROOT/train/masks/ beside ROOT/train/images/, "
+                                 "as `prepare inpaint --layout masks` writes them), or drawn per sample from its "
+                                 "seed: free_form (DeepFill's brush strokes), rectangles, deepfill (box + strokes), "
+                                 "glcic (glcic only: rectangles inside a --local-size area)", choices=INPAINT_MASKS)
+
+    size_multiple: ClassVar[int] = 8
+
+    def check_combinations(self) -> None:
+        super().check_combinations()
+        problem = flags_error(self.preprocess, self.load_size, self.crop_size)
+        if problem:
+            raise ValueError(problem)
+        if self.preprocess not in ("resize_and_crop", "crop", "scale_width_and_crop"):
+            raise ValueError(f"--preprocess {self.preprocess}: a batch of inpainting crops needs one size; use "
+                             "resize_and_crop, crop or scale_width_and_crop")
+        if self.crop_size % self.size_multiple:
+            raise ValueError(f"--crop-size {self.crop_size} must be a multiple of {self.size_multiple} for "
+                             f"{self.describe_size_multiple()}")
+        if self.spectral_norm:
+            raise ValueError("--spectral-norm: the inpainting discriminators are as their references (sn_patch has "
+                             "spectral norm built in, GLCIC's D has none)")
+
+    def describe_size_multiple(self) -> str:
+        return "the nets"
+
+
+@dataclass
+class GLCICConfig(InpaintConfig):
+    """glcic: globally and locally consistent completion (Iizuka et al. 2017), trained in three stages"""
+
+    # GLCIC-PyTorch train.py: 90k + 10k + 400k steps of 16 images, 160 px crops, 96 px local area, Adadelta
+    steps: int = default(500000)
+    optimizer: str = default("adadelta")
+    lr: float = default(1.0)  # Adadelta's (torch's default, as theirs)
+    load_size: int = default(160, like=ImageTranslationConfig)
+    crop_size: int = default(160, like=ImageTranslationConfig)
+    masks: str = default("glcic")
+    ngf: int = default(64, like=ImageTranslationConfig)
+    ndf: int = default(64, like=ImageTranslationConfig)
+    steps_c: int = option(90000, "stage 1: steps training the completion net alone on the MSE in the holes "
+                                 "(theirs: --steps_1 90000)", flag="--steps-c", minimum=0)
+    steps_d: int = option(10000, "stage 2: then steps training the discriminator alone (theirs: --steps_2 10000); "
+                                 "after them both train together", flag="--steps-d", minimum=0)
+    alpha: float = option(4e-4, "stage 3: weight of the adversarial terms (G: (MSE + alpha x GAN) / 2; D: alpha x "
+                                "(real + fake) / 2)", minimum=0.0)
+    local_size: int = option(96, "side of the local discriminator's crop around the holes (a multiple of 32; "
+                                 "theirs --ld_input_size 96 at 160 px)", minimum=32)
+    arc: str = option("celeba", "discriminator variant: celeba, or places2 (a sixth stride-2 conv in the global D, "
+                                "--crop-size a multiple of 64)", choices=("celeba", "places2"))
+    mpv: Optional[list[float]] = option(None, "the hole fill: mean pixel value per channel in [0, 1] (theirs --mpv)",
+                                        minimum=0.0, maximum=1.0, unset="the mean over the training images")
+
+    size_multiple: ClassVar[int] = 32  # the discriminators' five stride-2 convs before a linear layer
+
+    def describe_size_multiple(self) -> str:
+        return "the discriminators (five stride-2 convs before a linear layer)"
+
+    def check_combinations(self) -> None:
+        super().check_combinations()
+        if self.arc == "places2" and self.crop_size % 64:
+            raise ValueError(f"--arc places2: --crop-size {self.crop_size} must be a multiple of 64 (six stride-2 "
+                             "convs in the global discriminator)")
+        if self.local_size % 32 or self.local_size > self.crop_size:
+            raise ValueError(f"--local-size {self.local_size} must be a multiple of 32 and at most --crop-size "
+                             f"{self.crop_size}")
+        if self.mpv is not None and len(self.mpv) not in (1, self.input_nc):
+            raise ValueError(f"--mpv takes one value or one per channel ({self.input_nc}), got {len(self.mpv)}")
+        if self.gan_mode not in GAN_MODES_WITH_LABELS:
+            raise ValueError(f"--gan-mode {self.gan_mode}: GLCIC's context discriminator is trained on labels "
+                             f"(real 1, fake 0); choose one of {', '.join(GAN_MODES_WITH_LABELS)}")
+
+
+@dataclass
+class DeepFillConfig(InpaintConfig):
+    """deepfill: DeepFill v2, gated convolutions coarse to fine with contextual attention and SN-PatchGAN"""
+
+    # inpaint.yml: 256 px images (resized, random_crop False), box + strokes, hinge loss, Adam 1e-4 (0.5, 0.999)
+    lr: float = default(1e-4)
+    gan_mode: str = default("hinge")
+    masks: str = default("deepfill")
+    ngf: int = default(48, like=ImageTranslationConfig)  # theirs: cnum
+    ndf: int = default(64, like=ImageTranslationConfig)
+    lambda_l1: float = option(1.0, "weight of each L1 term, on the coarse and on the refined output over the whole "
+                                   "image (theirs: l1_loss_alpha)", flag="--lambda-l1", minimum=0.0)
+    lambda_gan: float = option(1.0, "weight of the generator's adversarial term (theirs: gan_loss_alpha)",
+                               minimum=0.0)
+
+    def describe_size_multiple(self) -> str:
+        return "deepfill (two stride-2 convs, then the attention's rate 2)"
+
+    def check_combinations(self) -> None:
+        super().check_combinations()
+        if self.masks == "glcic":
+            raise ValueError("--masks glcic draws GLCIC's local area for its local discriminator; deepfill takes "
+                             "files, free_form, rectangles or deepfill")
+        if self.ngf % 4:
+            raise ValueError(f"--ngf {self.ngf}: deepfill's width (theirs cnum) must be a multiple of 4")

@@ -19,11 +19,12 @@ class OptimizerSpec:
     """One optimizer over the parameters of `nets` (several nets may share one, as CycleGAN's two Gs)."""
 
     nets: tuple[str, ...]
-    kind: str = "adam"                       # adam | rmsprop | sgd
+    kind: str = "adam"                       # adam | rmsprop | sgd | adadelta
     lr: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.999)  # Adam's moment decays (DCGAN's beta1 0.5)
     momentum: float = 0.0                    # SGD / RMSprop
     alpha: float = 0.99                      # RMSprop's squared-gradient decay
+    rho: float = 0.9                         # Adadelta's decay of both running averages (torch's default)
     eps: float = 1e-8
     weight_decay: float = 0.0
 
@@ -46,6 +47,8 @@ def build_optimizer(spec: OptimizerSpec, params: Iterable[torch.nn.Parameter],
     if spec.kind == "sgd":
         return torch.optim.SGD(params, lr=spec.lr, momentum=spec.momentum, weight_decay=spec.weight_decay,
                                fused=fused)
+    if spec.kind == "adadelta":
+        return torch.optim.Adadelta(params, lr=spec.lr, rho=spec.rho, eps=spec.eps, weight_decay=spec.weight_decay)
     return torch.optim.RMSprop(params, lr=spec.lr, alpha=spec.alpha, eps=spec.eps, momentum=spec.momentum,
                                weight_decay=spec.weight_decay)
 
@@ -60,6 +63,9 @@ class Phase:
     `outputs` is what the model's shared forward returned this step. All other nets are frozen while the
     phase runs. The phase runs on steps where (step + 1) % every == 0 (every=5: the generator of WGAN and
     StarGAN, once per five critic steps) and minimises weight * sum(terms); terms are logged unweighted.
+    `start`/`stop`: it runs only on steps start <= step < stop (stop None: to the end), so a model can train in
+    stages by step (GLCIC: G alone, then D alone, then both); a pure function of the step, so a resumed run
+    picks the phases an uninterrupted one would.
     """
 
     name: str
@@ -73,13 +79,18 @@ class Phase:
     # step (pix2pixHD's --niter-fix-global: the local enhancer's global part, "G.model."); they get no gradient,
     # so the optimizer leaves them, and their moments, alone until then
     frozen_until: tuple[tuple[str, int], ...] = field(default=())
+    start: int = 0
+    stop: int | None = None
 
     def __post_init__(self):
         if self.every < 1:
             raise ValueError(f"phase {self.name}: every must be >= 1, got {self.every}")
+        if self.start < 0 or (self.stop is not None and self.stop <= self.start):
+            raise ValueError(f"phase {self.name}: steps {self.start} to {self.stop} are not a range of steps")
 
     def due(self, step: int) -> bool:
-        return (step + 1) % self.every == 0
+        within = self.start <= step and (self.stop is None or step < self.stop)
+        return within and (step + 1) % self.every == 0
 
     def frozen_at(self, step: int) -> tuple[str, ...]:
         """The parameter-name prefixes this phase does not train at `step`."""
