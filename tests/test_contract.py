@@ -27,6 +27,7 @@ from torch.utils.data import DataLoader
 from translation.checkpoint import read_checkpoint
 from translation.config import from_dict, load_yaml
 from translation.inference.domain_translator import DomainRequest, DomainTranslator, load_domain_translator
+from translation.inference.mask_inputs import hole_fill
 from translation.inference.sampling import Sampler, load_sampler
 from translation.inference.translator import Translator, load_translator
 from translation.models import CONFIGS, model_class
@@ -168,7 +169,8 @@ def _same_pixels_after_loading(trainer: Trainer, use_ema: bool) -> list[str]:
         net, weights = _in_memory(trainer, key, use_ema)
         if record["task"] == "translate":
             loaded = load_translator(run_dir, record["direction"], use_ema=use_ema)
-            kept = Translator(net, spec, record["direction"], model.test_mode, CPU, weights=weights)
+            kept = Translator(net, spec, record["direction"], model.test_mode, CPU, weights=weights,
+                              hole_fill=hole_fill(record))
         elif record["task"] == "translate_to_domain":
             request = DomainRequest(to=[record["domains"][0]], source=[record["domains"][-1]])
             loaded = load_domain_translator(run_dir, request, use_ema=use_ema)
@@ -184,8 +186,11 @@ def _same_pixels_after_loading(trainer: Trainer, use_ema: bool) -> list[str]:
             tasks.append(record["task"])
             continue
         assert (loaded.weights, loaded.test_mode) == (weights, model.test_mode)
-        image = rng.random((24, 24, loaded.in_channels)).astype(np.float32)  # not the training size
-        assert np.array_equal(loaded.translate(image, seed=5), kept.translate(image, seed=5)), \
+        # inpainting generators (record "inpaint") read a mask with each image, not a channel of it: a middle hole
+        inpaint = record.get("inpaint", False)
+        image = rng.random((24, 24, loaded.read_channels if inpaint else loaded.in_channels)).astype(np.float32)
+        mask = np.pad(np.ones((8, 8, 1), np.float32), ((8, 8), (8, 8), (0, 0))) if inpaint else None
+        assert np.array_equal(loaded.translate(image, seed=5, mask=mask), kept.translate(image, seed=5, mask=mask)), \
             f"{key}: the loaded translator gives other pixels"
         tasks.append(record["task"])
     return tasks
