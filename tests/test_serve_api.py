@@ -18,7 +18,7 @@ with warnings.catch_warnings():  # Starlette 1.x would rather its TestClient ran
     warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient` is deprecated")
     from starlette.testclient import TestClient
 
-from serve_fixtures import LABEL_NC, label_map_run, make_runs
+from serve_fixtures import LABEL_NC, inpaint_run, label_map_run, make_runs
 
 from translation.data.arrays import read_channels
 from translation.data.io import decode_image, encode_image
@@ -606,3 +606,67 @@ def test_a_label_map_comes_back_in_its_class_colours(labels_client, client, phot
     image_model = post(client, "/api/labels?model=pix2pix", photo.read_bytes())
     assert "reads images, not label maps" in error_of(image_model, 400)
     assert "draws images from noise" in error_of(post(client, "/api/labels?model=cgan", b"x"), 400)
+
+
+# --- inpainting models (glcic, deepfill): a form of image and mask ----------------------------------------------
+def hole_mask(height: int = HEIGHT, width: int = WIDTH) -> np.ndarray:
+    mask = np.zeros((height, width, 1), np.float32)
+    mask[6:21, 30:53] = 1.0  # reaches the right edge: into the padding to glcic's multiple of 4
+    return mask
+
+
+@pytest.fixture(scope="module")
+def inpaint_client(tmp_path_factory):
+    runs = tmp_path_factory.mktemp("inpaint_serve") / "runs"
+    inpaint_run(runs)
+    with TestClient(create_app([runs], device="cpu")) as client:
+        yield client, runs / "glcic"
+
+
+def fill(client, image: bytes, mask: bytes, query: str = "model=glcic"):
+    return client.post(f"/api/translate?{query}", files={"image": ("photo.png", image, "image/png"),
+                                                          "mask": ("mask.png", mask, "image/png")})
+
+
+def test_an_inpainting_model_is_listed_as_one_reading_its_images_channels(inpaint_client, client):
+    entry = inpaint_client[0].get("/api/models").json()["models"][0]
+    assert entry["inpaints"] is True and entry["input_nc"] == entry["output_nc"] == 3  # the mask not counted
+    assert not any(m.get("inpaints") for m in client.get("/api/models").json()["models"])
+
+
+@pytest.mark.parametrize("tile", [None, 32])
+def test_the_holes_are_filled_and_every_other_pixel_is_the_inputs(inpaint_client, photo, tile):
+    client, run = inpaint_client
+    mask = hole_mask()
+    response = fill(client, photo.read_bytes(), encode_image(".png", mask), "model=glcic" + (f"&tile={tile}" if tile
+                                                                                           else ""))
+    assert response.status_code == 200, response.text
+    out, source = decode_image(response.content), read_channels(photo, 3)
+    known = mask[..., 0] == 0
+    assert out.shape == source.shape and np.array_equal(out[known], source[known])  # every 8-bit sample
+    assert not np.array_equal(out[~known], source[~known])
+    if tile is None:  # what translate --mask computes
+        expected = load_translator(run).translate(source, mask=mask)
+        assert response.content == encode_image(".png", expected)
+
+
+@pytest.mark.parametrize("parts, words", [
+    ({"image": "photo"}, "the form has no mask file"),
+    ({"image": "photo", "mask": "small"}, "its mask is 8x8 but the image is 53x37; a mask must have its image's size"),
+    ({"image": "photo", "mask": "colour"}, "the uploaded mask has 3 channels (RGB); a mask is a 1-channel"),
+    ({"image": "photo", "mask": "photo", "extra": "photo"}, "unknown field 'extra'"),
+    ({"image": "photo", "mask": "empty"}, "the form's mask is empty"),
+])
+def test_bad_forms_and_masks_are_named(inpaint_client, photo, parts, words):
+    files = {"photo": photo.read_bytes(), "small": encode_image(".png", np.ones((8, 8, 1), np.float32)),
+             "colour": encode_image(".png", np.ones((HEIGHT, WIDTH, 3), np.float32)), "empty": b""}
+    response = inpaint_client[0].post("/api/translate?model=glcic",
+                                      files={name: (f"{name}.png", files[what]) for name, what in parts.items()})
+    assert words in error_of(response, 400)
+
+
+def test_an_image_alone_for_an_inpainting_model_or_a_form_for_another_is_refused(inpaint_client, client, photo):
+    alone = post(inpaint_client[0], "/api/translate?model=glcic", photo.read_bytes())
+    assert "fills holes and reads a mask with each image: send multipart/form-data" in error_of(alone, 400)
+    form = fill(client, photo.read_bytes(), encode_image(".png", hole_mask()), "model=pix2pix")
+    assert "this model does not inpaint and reads no mask" in error_of(form, 400)

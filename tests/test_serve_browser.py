@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from serve_fixtures import cyclegan_run, gan_run, label_map_run, pix2pix_run, stargan_run
+from serve_fixtures import cyclegan_run, gan_run, inpaint_run, label_map_run, pix2pix_run, stargan_run
 
 CHROMIUM = Path("/usr/bin/chromium")
 # no GPU, no sandbox (containers), and nothing fetched from the network by the browser itself
@@ -100,6 +100,7 @@ def runs(tmp_path_factory) -> Path:
     gan_run(root / "runs", root / "data")  # cgan: classes dark and light
     label_map_run(root / "runs", root / "data")  # pix2pixHD on label maps of 5 classes
     label_map_run(root / "runs", root / "data", name="instances", instance=True)  # listed, not usable
+    inpaint_run(root / "runs")  # glcic, random weights: fills holes with the net's colours
     return root / "runs"
 
 
@@ -557,6 +558,51 @@ def test_a_model_that_needs_instance_maps_is_listed_with_the_reason(page):
         "s => s.options[s.selectedIndex].textContent")
     assert "instance maps" in page.get_by_test_id("unavailable").text_content()
     assert page.get_by_test_id("translate-button").is_disabled()
+
+
+def holes(page) -> np.ndarray:
+    """The mask painted on the page (1 = fill), height x width."""
+    width, height = canvas_size(page)
+    return np.array(page.evaluate("() => Array.from(state.inpaint.mask)"), np.uint8).reshape(height, width)
+
+
+def output_pixels(page) -> np.ndarray:
+    """The output image's RGB samples as the page holds them (a PNG without colour chunks: drawn unchanged)."""
+    width, height, data = page.get_by_test_id("output-image").evaluate("""img => {
+        const c = document.createElement('canvas');
+        c.width = img.naturalWidth; c.height = img.naturalHeight;
+        const ctx = c.getContext('2d');
+        ctx.drawImage(img, 0, 0);
+        return [c.width, c.height, Array.from(ctx.getImageData(0, 0, c.width, c.height).data)];
+    }""")
+    return np.asarray(data, np.uint8).reshape(height, width, 4)[..., :3]
+
+
+def test_holes_painted_over_an_image_are_filled_and_every_other_pixel_is_the_images(page):
+    entry = choose(page, "glcic")
+    assert entry["inpaints"] and page.locator("#mode-draw").is_hidden()  # nothing to paint on yet
+    set_live(page, False)
+    source = png(45, 31)  # odd: padded to the net's multiple and cropped back
+    page.get_by_test_id("file-input").set_input_files({"name": "photo.png", "mimeType": "image/png", "buffer": source})
+    page.wait_for_function("() => state.inpaint !== null && state.input === 'draw'")
+    assert canvas_size(page) == (45, 31) and page.locator("#mode-draw").text_content() == "Holes"
+    assert "Paint the holes to fill first" in error_after(page, lambda: page.get_by_test_id("translate-button").click())
+    draw(page, [[(0.2, 0.3), (0.7, 0.6)]])
+    one = holes(page).sum()
+    draw(page, [[(0.8, 0.1), (0.9, 0.9)]])
+    assert holes(page).sum() > one > 0
+    page.locator("#undo").click()
+    assert holes(page).sum() == one
+    page.locator("#clear").click()
+    assert holes(page).sum() == 0
+    page.locator("#undo").click()
+    mask = holes(page)
+    assert mask.sum() == one
+    translate(page)
+    out, image = output_pixels(page), np.asarray(Image.open(io.BytesIO(source)))
+    assert out.shape == image.shape
+    assert np.array_equal(out[mask == 0], image[mask == 0])  # the posted file's own samples, every one
+    assert not np.array_equal(out[mask == 1], image[mask == 1])
 
 
 def test_screenshot(page):

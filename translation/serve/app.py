@@ -5,7 +5,8 @@ Routes (README "Serving models" has curl examples; /api/openapi.json describes t
   GET  /api/models                  {"models": [entry, ...]}: what catalog.py found
   GET  /api/models/{id}/sheet       the run's latest training sheet (PNG)
   POST /api/translate?model=ID&...  body: an image's bytes; answer: the translated PNG at the input's size
-                                    (scale x it for super-resolution models: the listing's scale)
+                                    (scale x it for super-resolution models: the listing's scale); inpainting
+                                    models: a form of image and mask (inpaint.py)
   POST /api/sample?model=ID&n=16... a PNG grid drawn from a noise GAN
   POST /api/labels?model=ID         label-map models: the map in the body in its class colours (PNG)
   GET  /api/openapi.json            OpenAPI, from the endpoints' docstrings
@@ -38,6 +39,7 @@ from starlette.staticfiles import StaticFiles
 
 from translation import __version__
 from translation.serve.catalog import find_models
+from translation.serve.inpaint import image_and_mask, is_form
 from translation.serve.jobs import run_label_colours, run_sampling, run_translation
 from translation.serve.loaded import LoadedModels
 from translation.serve.protocol import ApiError, Query, check_token, error_response, read_body
@@ -153,7 +155,9 @@ async def translate(request: Request, server: Server):
     summary: Translate the image sent as the body (PNG, JPEG, WebP, ...) into a PNG of the same size (scale x
       its height and width for a super-resolution model, whose listing says scale); a label-map
       model (reads label_map in the listing) takes a 1-channel map of class ids 0..label_nc-1 (8- or 16-bit gray
-      PNG, or palette indices)
+      PNG, or palette indices); an inpainting model (inpaints in the listing) takes multipart/form-data with the
+      files image and mask (1-channel, white = fill, the image''s size) and gives the image with the holes
+      filled, every other pixel the input''s
     parameters:
       - {name: model, in: query, required: true, schema: {type: string}}
       - {name: direction, in: query, schema: {type: string, enum: [AtoB, BtoA]}}
@@ -166,11 +170,14 @@ async def translate(request: Request, server: Server):
       - {name: seed, in: query, schema: {type: integer, minimum: 0}}
       - {name: tile, in: query, description: translate in overlapping tiles of this size, schema: {type: integer}}
       - {name: tile_overlap, in: query, schema: {type: integer}}
-    requestBody: {required: true, content: {'image/*': {schema: {type: string, format: binary}}}}
+    requestBody: {required: true, content: {'image/*': {schema: {type: string, format: binary}},
+      'multipart/form-data': {schema: {type: object, properties: {image: {type: string, format: binary},
+      mask: {type: string, format: binary}}}}}}
     responses:
       200: {description: 'image/png; headers X-Elapsed-Ms (model time), X-Weights (ema or raw), X-Tiles (the tile
         size in input px, when tiled: asked for, or automatic for outputs above 1024 px a side)'}
-      400: {description: 'unreadable image, bad parameter, a label map in colour or with an id outside
+      400: {description: 'unreadable image, bad parameter, an inpainting model without a mask or with a mask of
+        another size or in colour, a label map in colour or with an id outside
         0..label_nc-1, a super-resolution output over 16.8 MP, or a model the server cannot use (its reason)'}
       401: {description: missing or wrong token}
       404: {description: unknown model}
@@ -206,7 +213,14 @@ async def translate(request: Request, server: Server):
                 raise ApiError(400, f"from={name}: not a domain of this model; it knows {', '.join(info['domains'])}")
     check_room(server)
     body = await read_body(request, server.max_upload_mb)
-    png, elapsed, weights, tile = await server.pool.run(run_translation, server.models, model, job, body)
+    content_type = request.headers.get("content-type")
+    mask = None
+    if info.get("inpaints"):
+        body, mask = image_and_mask(body, content_type)
+    elif is_form(content_type):
+        raise ApiError(400, f"model {model.id}: this model does not inpaint and reads no mask: send the image's "
+                            "bytes as the body (curl --data-binary @photo.png)")
+    png, elapsed, weights, tile = await server.pool.run(run_translation, server.models, model, job, body, mask)
     tiles = {"X-Tiles": str(tile)} if tile else {}
     return Response(png, media_type="image/png", headers={
         "X-Elapsed-Ms": f"{elapsed * 1000:.1f}", "X-Weights": weights, "Cache-Control": "no-store", **tiles})

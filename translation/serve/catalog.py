@@ -207,6 +207,9 @@ def describe_checkpoint(path: Path, device_type: str = "cpu") -> dict:
     if kind == "translate":
         info["directions"] = [generators[key]["direction"] for key in keys]
         info.update(describe_inputs(int(record.get("label_nc", 0)), bool(record.get("instance"))))
+        info["inpaints"] = bool(record.get("inpaint"))
+        if info["inpaints"]:  # the image's channels (glcic's in_channels count the mask too; deepfill's do not)
+            info["input_nc"] = info["output_nc"] = kwargs.get("out_channels", kwargs.get("in_channels"))
     elif kind == "translate_to_domain":
         info.update(domains=list(record["domains"]), label_kind=record["label_kind"],
                     exclusive=[list(group) for group in record.get("exclusive", [])])
@@ -262,6 +265,7 @@ def describe_onnx(path: Path) -> dict:
         info["directions"] = [meta["direction"]]
         instance = str(meta.get("instance")).lower() in ("1", "true")
         info.update(describe_inputs(int(meta.get("label_nc") or 0), instance))
+        info["inpaints"] = meta.get("inpaint") == "true"  # in_channels: the image's (export/inpaint.py)
     else:
         info.update(domains=json.loads(meta["domains"]), label_kind=meta["label_kind"],
                     exclusive=json.loads(meta["exclusive"]))

@@ -1,11 +1,12 @@
-"""The work `translation serve` does on a worker thread, off the event loop: decode the upload (an image, or
-a label map's class ids for a label-map model), run the loaded model (in tiles where asked, or where the image
-is large and the net can take them), encode the PNG."""
+"""The work `translation serve` does on a worker thread, off the event loop: decode the upload (an image, a
+label map's class ids for a label-map model, an image and its mask for an inpainting model), run the loaded
+model (in tiles where asked, or where the image is large and the net can take them), encode the PNG."""
 from __future__ import annotations
 
 import time
 
 from translation.serve.catalog import CatalogError
+from translation.serve.inpaint import decode_mask
 from translation.serve.labels import coloured, decode_labels
 from translation.serve.loaded import LoadedModels
 from translation.serve.protocol import ApiError
@@ -26,13 +27,16 @@ def loaded(models: LoadedModels, model):
         raise ApiError(404, f"unknown model {model.id!r}: its file no longer lies in the folder served") from None
 
 
-def run_translation(models: LoadedModels, model, job: dict, body: bytes) -> tuple[bytes, float, str, int | None]:
-    """On a worker thread: decode, translate with the loaded model, encode the PNG."""
+def run_translation(models: LoadedModels, model, job: dict, body: bytes,
+                    mask_body: bytes | None = None) -> tuple[bytes, float, str, int | None]:
+    """On a worker thread: decode, translate with the loaded model, encode the PNG. `mask_body`: an inpainting
+    model's mask file (inpaint.py)."""
     from translation.data.io import encode_image
     from translation.inference.domain_translator import DomainRequest
 
     label_nc = model.info.get("label_nc") or 0
     image = decode_labels(body, label_nc) if label_nc else _decoded_image(body, model.info["input_nc"])
+    mask = None if mask_body is None else decode_mask(mask_body)
     entry = loaded(models, model)
     with entry.lock:
         try:
@@ -43,16 +47,20 @@ def run_translation(models: LoadedModels, model, job: dict, body: bytes) -> tupl
                                         "cannot encode them; serve its checkpoint instead")
                 _check_output_size(translator, image.shape[:2])
                 tiling = _tiling(translator, job, image.shape[:2])
+                if mask is not None:  # the image with its mask as a last channel, what inpainting nets read
+                    image = translator.prepare(image, mask=mask, name="the uploaded image")
             else:
                 translator = entry.domain_translator(DomainRequest(job["to"], job["source"]), job["test_mode"],
                                                      job["precision"])
                 tiling = None
-        except ValueError as error:  # a precision the device cannot run, an ONNX file's fixed options
-            raise ApiError(400, str(error)) from None
+        except ValueError as error:  # a precision the device cannot run, an ONNX file's fixed options, a mask
+            raise ApiError(400, str(error)) from None  # of another size than its image (MaskError)
         start = time.perf_counter()
         tiled = tiling is not None and tiling.needed(*image.shape[:2])
         if tiled:
             out = translator.translate_tiled(image, tiling, job["seed"])
+        elif mask is not None:
+            out = translator.translate_batch([image], [job["seed"]])[0]
         else:
             out = translator.translate(image, job["seed"])
         elapsed = time.perf_counter() - start

@@ -1,6 +1,7 @@
 // The `translation serve` page: pick a model, draw or drop an image, see it translated. Plain JavaScript, no
-// build step and nothing from other origins (the server's content security policy allows only this file and
-// labels.js, which paints label maps for the models that read them).
+// build step and nothing from other origins (the server's content security policy allows only this file,
+// labels.js, which paints label maps for the models that read them, and inpaint.js, which paints the holes an
+// inpainting model fills).
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -37,6 +38,7 @@ const state = {
   labels: null,          // a label-map model: the map of class ids behind the canvas (labels.js)
   chosenClass: 1,        // the class the pen paints on a label map
   labelPicture: null,    // the chosen file drawn in class colours by the server (a label-map model)
+  inpaint: null,         // an inpainting model: the chosen image and the holes painted over it (inpaint.js)
 };
 
 // the page's own words where a label-map model changes them
@@ -51,6 +53,9 @@ function labelModel(m) { return Boolean(m && m.kind === "translate" && m.reads =
 function paintable(m) {
   return labelModel(m) && Array.isArray(m.label_colours) && m.label_nc <= LabelMaps.MAX_CLASSES;
 }
+
+// A model that fills holes (glcic, deepfill): an image and a mask in.
+function inpaintModel(m) { return Boolean(m && m.kind === "translate" && m.inpaints); }
 
 // ---------- small helpers ----------
 
@@ -171,10 +176,15 @@ function chooseModel(id) {
   const before = state.labels;
   state.labels = labelCanvasFor(m, before);
   if (state.labels !== before) state.drawn = false;  // strokes or ids of other classes are no input for it
+  const holes = state.inpaint;  // kept from one inpainting model to another: the same image and holes
+  if (!inpaintModel(m)) state.inpaint = null;
+  if (holes && !state.inpaint) state.drawn = false;
   buildControls(m);
   const size = m.image_size || 256;
-  if (!state.drawn || canvas.width !== size) resizeCanvas(size, size, state.drawn);
+  if (state.inpaint) resizeCanvas(state.inpaint.width, state.inpaint.height, false);
+  else if (!state.drawn || canvas.width !== size || holes) resizeCanvas(size, size, state.drawn);
   fillSizes(size);
+  if (inpaintModel(m) && !state.inpaint && state.file) loadInpaint(state.file);
   clearOutput();
   if (state.file && (labelModel(m) || labelModel(previous))) showFile();  // as this model reads it
   if (liveOn()) scheduleLive(0);
@@ -182,7 +192,8 @@ function chooseModel(id) {
 
 function describe(m) {
   $("info-model").textContent = NAMES[m.model] || m.model;
-  $("info-kind").textContent = labelModel(m) ? "label map → image" : KINDS[m.kind] || m.kind;
+  $("info-kind").textContent = labelModel(m) ? "label map → image" : inpaintModel(m) ? "image + holes → filled image"
+    : KINDS[m.kind] || m.kind;
   $("info-file").textContent = m.file || m.id;
   const chips = [];
   if (m.nets) chips.push(["net", nets(m.nets)]);
@@ -217,6 +228,10 @@ function describe(m) {
     domains = `Reads label maps: class ids 0 to ${m.label_nc - 1} in one channel. ` +
               (paintable(m) ? "Paint them with the palette, or upload one" : "Upload one") +
               " (8- or 16-bit gray PNG, or palette indices).";
+  }
+  if (inpaintModel(m)) {
+    domains = "Fills holes: choose an image, paint the holes over it with the brush (the eraser takes paint " +
+              "away), then translate. Outside the holes the output is your image, pixel for pixel.";
   }
   $("info-domains").textContent = domains;
   loadThumbnail(m);
@@ -288,6 +303,43 @@ function buildControls(m) {
   $("unavailable").textContent = m.unavailable ? `This model cannot be used here: ${m.unavailable}.` : "";
   $("translate").disabled = Boolean(m.unavailable);
   buildLabelControls(m);
+  buildInpaintControls(m);
+}
+
+// ---------- inpainting: the image with the holes painted over it ----------
+
+function buildInpaintControls(m) {
+  const holes = inpaintModel(m);
+  $("mode-draw").textContent = holes ? "Holes" : "Draw";
+  $("canvas-size").hidden = holes;  // the canvas is the image's size
+  if (holes) {
+    $("clear").textContent = "Clear";
+    $("clear").title = "Clear the holes";
+    canvas.setAttribute("aria-label", "The image: paint the holes to fill with the brush");
+    $("mode-draw").hidden = !state.inpaint;  // there is nothing to paint on before an image is chosen
+    if (!state.inpaint && state.input === "draw") setMode("image");
+    if (!state.file) $("drop-hint").textContent = "Drop the image to fill here or paste one (Ctrl+V); then paint its holes";
+  }
+}
+
+// The chosen file onto the canvas, at its own size, to paint its holes.
+async function loadInpaint(file) {
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(file);
+  } catch (err) {
+    if (state.file === file) {
+      showError("This browser cannot show this image, so its holes cannot be painted here: convert it to PNG or " +
+                "JPEG, or send it with a mask file to POST /api/translate.");
+    }
+    return;
+  }
+  if (state.file !== file || !inpaintModel(state.model)) return;  // another file or model meanwhile
+  state.inpaint = new Inpainting.MaskCanvas(canvas, ctx, bitmap);
+  state.drawn = false;
+  resizeCanvas(bitmap.width, bitmap.height, false);
+  buildInpaintControls(state.model);
+  setMode("draw");
 }
 
 // ---------- label maps: the palette, the canvas of class ids ----------
@@ -403,7 +455,9 @@ function resizeCanvas(width, height, keep) {
   const [oldWidth, oldHeight] = [canvas.width, canvas.height];
   canvas.width = width;
   canvas.height = height;
-  if (labels) {
+  if (state.inpaint) {
+    state.inpaint.render(0, 0, width, height);
+  } else if (labels) {
     labels.resized(old, oldWidth, oldHeight, 0);
   } else {
     whiteCanvas();
@@ -411,8 +465,9 @@ function resizeCanvas(width, height, keep) {
   }
   state.undo = [];
   $("undo").disabled = true;
-  // a label map is painted in areas, a drawing in lines
-  const width1 = labels ? Math.max(2, Math.round(width / 16)) : Math.max(1, Math.round(width / 128));
+  // a label map is painted in areas, holes in wide strokes, a drawing in lines
+  const width1 = state.inpaint ? Math.max(4, Math.round(Math.max(width, height) / 20))
+    : labels ? Math.max(2, Math.round(width / 16)) : Math.max(1, Math.round(width / 128));
   $("stroke-width").max = Math.max(8, Math.round(width / 8));
   $("stroke-width").value = width1;
   $("stroke-width-value").textContent = width1;
@@ -438,12 +493,15 @@ function point(event) {
 }
 
 function pushUndo() {
-  state.undo.push(state.labels ? state.labels.snapshot() : ctx.getImageData(0, 0, canvas.width, canvas.height));
+  const painted = state.inpaint || state.labels;
+  state.undo.push(painted ? painted.snapshot() : ctx.getImageData(0, 0, canvas.width, canvas.height));
   if (state.undo.length > UNDO_DEPTH) state.undo.shift();
   $("undo").disabled = false;
 }
 
 function line(from, to) {
+  const size = Number($("stroke-width").value);
+  if (state.inpaint) { state.inpaint.paint(from, to, size, state.tool === "pen" ? 1 : 0); return; }
   if (state.labels) { state.labels.paint(from, to, Number($("stroke-width").value), state.chosenClass); return; }
   ctx.strokeStyle = ctx.fillStyle = state.tool === "pen" ? "#000" : "#fff";
   ctx.lineWidth = Number($("stroke-width").value);
@@ -457,6 +515,7 @@ function line(from, to) {
 canvas.addEventListener("pointerdown", (event) => {
   if (event.button !== 0) return;
   canvas.setPointerCapture(event.pointerId);
+  if (state.inpaint) showError("");  // painting holes answers "paint the holes first"; a new input for the rest
   pushUndo();
   stroke = point(event);
   line(stroke, stroke);  // a click leaves a dot
@@ -486,7 +545,8 @@ function changed() {
 function undo() {
   const last = state.undo.pop();
   if (!last) return;
-  if (state.labels) state.labels.restore(last); else ctx.putImageData(last, 0, 0);
+  const painted = state.inpaint || state.labels;
+  if (painted) painted.restore(last); else ctx.putImageData(last, 0, 0);
   $("undo").disabled = !state.undo.length;
   changed();
 }
@@ -519,6 +579,7 @@ function useFile(file) {
   state.file = file;
   setMode("image");
   showFile();
+  if (inpaintModel(state.model)) { state.inpaint = null; loadInpaint(file); return; }  // then its holes
   if (liveOn()) scheduleLive(0);
 }
 
@@ -597,6 +658,9 @@ function firstImage(items) {
 
 function liveOn() {
   const m = state.model;
+  if (inpaintModel(m)) {  // live once there are holes to fill
+    return Boolean(m.small && $("live").checked && state.inpaint && state.inpaint.holes());
+  }
   return Boolean(m && m.small && m.kind !== "sample" && !m.unavailable && $("live").checked &&
                  (state.input === "draw" ? state.drawn : state.file));
 }
@@ -650,6 +714,13 @@ function query(m) {
 
 function inputBody(m) {
   if (m.kind === "sample") return Promise.resolve(null);
+  if (inpaintModel(m)) {
+    if (!state.file || !state.inpaint) {
+      return Promise.reject(new Error("Choose an image first (drop, paste or pick a file), then paint its holes."));
+    }
+    if (!state.inpaint.holes()) return Promise.reject(new Error("Paint the holes to fill first: the brush marks them."));
+    return state.inpaint.form(state.file);  // the file itself and the mask (inpaint.js)
+  }
   if (state.input === "image") {
     if (!state.file) return Promise.reject(new Error("Choose an image first: drop one, paste one or pick a file."));
     return Promise.resolve(state.file);
@@ -671,7 +742,8 @@ async function send(m, epoch) {
   try {
     response = await api(`${path}?${q}`, {
       method: "POST", body,
-      headers: body ? { "Content-Type": body.type || "application/octet-stream" } : {},
+      // a form sets its own multipart type (with the boundary)
+      headers: body && !(body instanceof FormData) ? { "Content-Type": body.type || "application/octet-stream" } : {},
     });
     if (response.ok) blob = await response.blob();
   } catch (err) {
@@ -770,7 +842,8 @@ $("tool-eraser").addEventListener("click", () => setTool("eraser"));
 $("undo").addEventListener("click", undo);
 $("clear").addEventListener("click", () => {
   pushUndo();
-  if (state.labels) state.labels.fill(state.chosenClass); else whiteCanvas();
+  if (state.inpaint) state.inpaint.fill(0);
+  else if (state.labels) state.labels.fill(state.chosenClass); else whiteCanvas();
   changed();
 });
 $("palette").addEventListener("click", (e) => {

@@ -53,22 +53,8 @@ const LabelMaps = (() => {
 
     // Every pixel whose centre lies within width/2 of the segment from `a` to `b` gets class `id`.
     paint(a, b, width, id) {
-      const r = Math.max(0.5, width / 2);
-      const x0 = Math.max(0, Math.floor(Math.min(a.x, b.x) - r));
-      const x1 = Math.min(this.width, Math.ceil(Math.max(a.x, b.x) + r));
-      const y0 = Math.max(0, Math.floor(Math.min(a.y, b.y) - r));
-      const y1 = Math.min(this.height, Math.ceil(Math.max(a.y, b.y) + r));
-      if (x0 >= x1 || y0 >= y1) return;
-      const dx = b.x - a.x, dy = b.y - a.y, length2 = dx * dx + dy * dy;
-      for (let y = y0; y < y1; y++) {
-        for (let x = x0; x < x1; x++) {
-          const px = x + 0.5 - a.x, py = y + 0.5 - a.y;
-          const t = length2 ? Math.max(0, Math.min(1, (px * dx + py * dy) / length2)) : 0;
-          const ex = px - t * dx, ey = py - t * dy;
-          if (ex * ex + ey * ey <= r * r) this.ids[y * this.width + x] = id;
-        }
-      }
-      this.render(x0, y0, x1 - x0, y1 - y0);
+      const box = brush(this.ids, this.width, this.height, a, b, width, id);
+      if (box) this.render(...box);
     }
 
     render(x, y, w, h) {
@@ -103,6 +89,28 @@ const LabelMaps = (() => {
       }
       return ids;
     }
+  }
+
+  // Every pixel of the width x height array `values` whose centre lies within size/2 of the segment from `a` to
+  // `b` is set to `value`, never blended (a label map's ids, an inpainting mask's holes); [x, y, w, h] of the
+  // box it touched, or null.
+  function brush(values, width, height, a, b, size, value) {
+    const r = Math.max(0.5, size / 2);
+    const x0 = Math.max(0, Math.floor(Math.min(a.x, b.x) - r));
+    const x1 = Math.min(width, Math.ceil(Math.max(a.x, b.x) + r));
+    const y0 = Math.max(0, Math.floor(Math.min(a.y, b.y) - r));
+    const y1 = Math.min(height, Math.ceil(Math.max(a.y, b.y) + r));
+    if (x0 >= x1 || y0 >= y1) return null;
+    const dx = b.x - a.x, dy = b.y - a.y, length2 = dx * dx + dy * dy;
+    for (let y = y0; y < y1; y++) {
+      for (let x = x0; x < x1; x++) {
+        const px = x + 0.5 - a.x, py = y + 0.5 - a.y;
+        const t = length2 ? Math.max(0, Math.min(1, (px * dx + py * dy) / length2)) : 0;
+        const ex = px - t * dx, ey = py - t * dy;
+        if (ex * ex + ey * ey <= r * r) values[y * width + x] = value;
+      }
+    }
+    return [x0, y0, x1 - x0, y1 - y0];
   }
 
   // ---------- a gray PNG encoder (the canvas's own toBlob writes colour) ----------
@@ -173,5 +181,5 @@ const LabelMaps = (() => {
                     { type: "image/png" });
   }
 
-  return { LabelCanvas, MAX_CLASSES, grayPng };
+  return { LabelCanvas, MAX_CLASSES, brush, grayPng };
 })();
