@@ -13,6 +13,10 @@ What is evaluated, as a user of the official code expects:
   noise GANs  fixed z, the images `translation sample -n COUNT --seed 0` draws (classes in turn)
   super-res.  --eval-data a split of the SR layout (data/sr4/val, holding HR/ and LR_bicubic/X<scale>/): G on the
               LR images, scored against HR as BasicSR's validation: Y channel, a border of the scale cropped
+  inpainting  --eval-data a split of the masks layout (data/places/val, holding images/ and masks/, as `prepare
+              inpaint --layout masks` writes it): G fills each image's holes as `translate --mask` does (the
+              composite: known pixels are the image's), scored against the image; paired metrics over the whole
+              image (the known pixels agree exactly, so L1 is the holes' L1 times their share of the image)
 pix2pix and CycleGAN translate each image whole at its own size, StarGAN its data set's centre crop at
 --image-size; one seed per image name (`translate`'s defaults), the model's test mode, and the moving
 average of the weights where the run keeps one. KID's subsets have evaluate's seed (2020).
@@ -35,8 +39,10 @@ import torch
 
 from translation.data.arrays import read_channels, to_image
 from translation.data.datasets import load_pair
+from translation.data.inpaint_layout import check_mask_size, read_mask
 from translation.data.io import write_image
 from translation.data.label_maps import check_label_range, read_id_map
+from translation.inference.mask_inputs import hole_fill
 from translation.inference.translator import Translator, image_seed
 from translation.metrics import evaluation
 from translation.metrics.features import NoImagesError, list_folder_images
@@ -68,11 +74,13 @@ class PeriodicEvaluation:
         from_pairs = any(record.get("paired") for record in records.values())
         # super-resolution generators record their scale (models/superres.py)
         scales = {int(record["scale"]) for record in records.values() if "scale" in record}
+        inpaints = any(record.get("inpaint") for record in records.values())  # mask_inputs.inpaints
         self.kind = ("samples" if "sample" in tasks else "domains" if "translate_to_domain" in tasks
-                     else "superres" if scales else "pairs" if from_pairs else "unpaired")
+                     else "superres" if scales else "inpaint" if inpaints else "pairs" if from_pairs
+                     else "unpaired")
         # how `translation evaluate` scores the pairs: BasicSR's protocol for super-resolution
         self.protocol = {"y_channel": True, "crop_border": max(scales)} if scales else {}
-        if config.eval_inputs and self.kind in ("samples", "pairs", "superres"):
+        if config.eval_inputs and self.kind in ("samples", "pairs", "superres", "inpaint"):
             raise ValueError(f"--eval-inputs {config.eval_inputs}: this model's evaluation takes no inputs folder "
                              + ("(it draws from fixed z)" if self.kind == "samples" else
                                 "(the inputs are --eval-data's, beside their targets)"))
@@ -158,6 +166,26 @@ class PeriodicEvaluation:
             raise ValueError(f"--eval-data {folder}: {error}") from None
         self.inputs = [(Path(pair.b).stem + ".png", pair) for pair in pairs.pairs]
         self.targets = []  # HR, read at the first evaluation, written to eval/real/ as pix2pix's
+        self.real_dir = self.folder / "real"
+
+    def _plan_inpaint(self, records: dict) -> None:
+        """Inpainting: images and their mask files of one split of the masks layout (names paired and sizes
+        checked now, from the files' headers); the images are the targets."""
+        from translation.data.datasets import DataSetError
+        from translation.data.inpaint import InpaintDataset
+
+        c = self.config
+        folder = self._split_folder()
+        self.key = next(key for key, record in records.items() if record.get("inpaint"))
+        self.direction = records[self.key]["direction"]
+        try:
+            items = InpaintDataset(folder.parent, folder.name, preprocess="none", flip=False,
+                                   max_size=c.eval_count).items
+        except (DataSetError, ValueError) as error:
+            raise ValueError(f"--eval-data {folder}: {error} (the evaluation fills the same holes every time: "
+                             "mask files beside the images)") from None
+        self.inputs = [(Path(item.image).stem + ".png", item) for item in items]
+        self.targets = []  # the images, written to eval/real/ at the first evaluation as pix2pix's targets
         self.real_dir = self.folder / "real"
 
     def _plan_domains(self, records: dict) -> None:
@@ -270,7 +298,7 @@ class PeriodicEvaluation:
         record = self.model.generators()[self.key]
         translator = Translator(net, self.model.net_specs[self.key], self.direction, self.model.test_mode,
                                 self.device, weights=weights, label_nc=int(record.get("label_nc", 0)),
-                                instance=bool(record.get("instance")))
+                                instance=bool(record.get("instance")), hole_fill=hole_fill(record))
         per_batch = TRANSLATE_BATCH if translator.batches_images else 1
         group: list = []
         for name, image in self._inputs(translator):
@@ -294,6 +322,11 @@ class PeriodicEvaluation:
             c = self.config
             if self.kind == "superres":  # Pair(a=LR, b=HR); no --direction
                 image, target = read_channels(source.a, c.input_nc), read_channels(source.b, c.input_nc)
+            elif self.kind == "inpaint":  # MaskedImage: the image is the target, its mask says what to fill
+                target = read_channels(source.image, translator.read_channels)
+                mask = read_mask(source.mask)
+                check_mask_size(mask, target.shape, source.mask, source.image)  # a file replaced since the check
+                image = translator.prepare(target, mask=mask, name=str(source.image))
             elif translator.label_nc or translator.instance:  # pix2pixHD: label (and instance) maps
                 image, target = self._label_input(translator, source)
                 image = translator.prepare(image, read_id_map(source.inst) if translator.instance else None,
