@@ -617,8 +617,9 @@ def hole_mask(height: int = HEIGHT, width: int = WIDTH) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def inpaint_client(tmp_path_factory):
-    runs = tmp_path_factory.mktemp("inpaint_serve") / "runs"
-    inpaint_run(runs)
+    root = tmp_path_factory.mktemp("inpaint_serve")
+    inpaint_run(root / "runs", root / "data")
+    runs = root / "runs"
     with TestClient(create_app([runs], device="cpu")) as client:
         yield client, runs / "glcic"
 

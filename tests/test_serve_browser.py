@@ -100,7 +100,7 @@ def runs(tmp_path_factory) -> Path:
     gan_run(root / "runs", root / "data")  # cgan: classes dark and light
     label_map_run(root / "runs", root / "data")  # pix2pixHD on label maps of 5 classes
     label_map_run(root / "runs", root / "data", name="instances", instance=True)  # listed, not usable
-    inpaint_run(root / "runs")  # glcic, random weights: fills holes with the net's colours
+    inpaint_run(root / "runs", root / "data")  # glcic: fills holes with colours of its own
     return root / "runs"
 
 

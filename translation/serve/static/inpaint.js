@@ -36,17 +36,10 @@ const Inpainting = (() => {
     }
 
     render(x, y, w, h) {
-      const image = this.ctx.createImageData(w, h);
-      const data = image.data;
-      for (let j = 0; j < h; j++) {
-        for (let i = 0; i < w; i++) {
-          const p = (y + j) * this.width + x + i, o = 4 * (j * w + i);
-          const hole = this.mask[p] ? OPACITY : 0;
-          for (let c = 0; c < 3; c++) data[o + c] = (1 - hole) * this.base[4 * p + c] + hole * TINT[c];
-          data[o + 3] = 255;
-        }
-      }
-      this.ctx.putImageData(image, x, y);
+      LabelMaps.drawBox(this.ctx, this.width, x, y, w, h, (p, data, o) => {
+        const hole = this.mask[p] ? OPACITY : 0;
+        for (let c = 0; c < 3; c++) data[o + c] = (1 - hole) * this.base[4 * p + c] + hole * TINT[c];
+      });
     }
 
     // the request's body: the file as chosen, and the mask (255 = fill)

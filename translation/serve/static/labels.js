@@ -58,18 +58,10 @@ const LabelMaps = (() => {
     }
 
     render(x, y, w, h) {
-      const image = this.ctx.createImageData(w, h);
-      const data = image.data;
-      for (let j = 0; j < h; j++) {
-        for (let i = 0; i < w; i++) {
-          const id = this.ids[(y + j) * this.width + x + i], o = 4 * (j * w + i);
-          data[o] = this.colours[3 * id];
-          data[o + 1] = this.colours[3 * id + 1];
-          data[o + 2] = this.colours[3 * id + 2];
-          data[o + 3] = 255;
-        }
-      }
-      this.ctx.putImageData(image, x, y);
+      drawBox(this.ctx, this.width, x, y, w, h, (p, data, o) => {
+        const id = this.ids[p];
+        for (let c = 0; c < 3; c++) data[o + c] = this.colours[3 * id + c];
+      });
     }
 
     png() { return grayPng(this.ids, this.width, this.height, this.classes <= 256 ? 8 : 16); }
@@ -111,6 +103,21 @@ const LabelMaps = (() => {
       }
     }
     return [x0, y0, x1 - x0, y1 - y0];
+  }
+
+  // The box (x, y, w, h) of a canvas `width` pixels wide drawn opaque, `colour(p, data, o)` writing the r, g, b
+  // of canvas pixel p at data[o...].
+  function drawBox(ctx, width, x, y, w, h, colour) {
+    const image = ctx.createImageData(w, h);
+    const data = image.data;
+    for (let j = 0; j < h; j++) {
+      for (let i = 0; i < w; i++) {
+        const o = 4 * (j * w + i);
+        colour((y + j) * width + x + i, data, o);
+        data[o + 3] = 255;
+      }
+    }
+    ctx.putImageData(image, x, y);
   }
 
   // ---------- a gray PNG encoder (the canvas's own toBlob writes colour) ----------
@@ -181,5 +188,5 @@ const LabelMaps = (() => {
                     { type: "image/png" });
   }
 
-  return { LabelCanvas, MAX_CLASSES, brush, grayPng };
+  return { LabelCanvas, MAX_CLASSES, brush, drawBox, grayPng };
 })();
