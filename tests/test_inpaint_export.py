@@ -12,6 +12,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from test_inpaint_inference import hole, read_samples, samples, write_raw
 
 from translation.checkpoint import save_checkpoint, translates
 from translation.cli import main
@@ -20,8 +21,6 @@ from translation.inference.mask_inputs import inpaints
 from translation.inference.onnx_translator import open_session
 from translation.inference.translator import load_translator
 from translation.nets import create_generator, spec_of
-
-from test_inpaint_inference import hole, read_samples, samples, write_raw
 
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.load` is deprecated:FutureWarning")
 
@@ -106,3 +105,27 @@ def test_an_inpainting_file_without_masks_is_refused(files, tmp_path, capsys):
     write_raw(tmp_path / "in" / "a.png", samples(9, 11, 8))
     assert main(["translate", str(files["onnx"]), str(tmp_path / "in"), str(tmp_path / "out"), "--no-progress"]) != 0
     assert "this model fills holes" in capsys.readouterr().err
+
+
+def test_serve_lists_the_file_as_inpainting_and_fills_through_it(files):
+    import warnings
+
+    from translation.data.io import decode_image, encode_image
+    from translation.serve.app import create_app
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient` is deprecated")
+        from starlette.testclient import TestClient
+
+    image, mask = inputs(21, 30)
+    image_file = encode_image(".png", image[0].permute(1, 2, 0).numpy())
+    mask_file = encode_image(".png", mask[0].permute(1, 2, 0).numpy())
+    with TestClient(create_app([files["onnx"]], device="cpu")) as client:
+        entry = client.get("/api/models").json()["models"][0]
+        assert entry["inpaints"] is True and entry["input_nc"] == 3
+        response = client.post(f"/api/translate?model={entry['id']}",
+                               files={"image": ("a.png", image_file), "mask": ("m.png", mask_file)})
+    assert response.status_code == 200, response.text
+    out, source = decode_image(response.content), decode_image(image_file)
+    known = mask[0, 0].numpy() == 0
+    assert np.array_equal(out[known], source[known]) and not np.array_equal(out[~known], source[~known])
