@@ -3,8 +3,8 @@ inside the graph (so its own output is the input outside the mask), records that
 FILE.onnx INPUT OUT --mask M` writes what the checkpoint writes, known samples bit for bit.
 
 The tiny glcic (one input: cat(filled image, mask), images in [0, 1], a fill per channel) is exported once per
-format; deepfill (two inputs, two stages) takes about 25 s to export to ONNX on a 2-core CPU and was checked by
-hand the same way (see /tmp/notes/inpaint-serve.md)."""
+format; deepfill (two inputs, two stages) takes 20-30 s to export to ONNX on a 2-core CPU, too long for this suite,
+and was checked by hand the same way (its file and its checkpoint write the same 8-bit files)."""
 from __future__ import annotations
 
 import json
