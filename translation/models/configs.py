@@ -94,8 +94,10 @@ class Pix2PixConfig(ImageTranslationConfig):
     # The shared defaults (unet_256, batch norm, basic D, vanilla GAN, Adam 2e-4 beta1 0.5, 286 -> 256) are
     # pix2pix's already; only these differ.
     dropout: bool = default(True)
-    lambda_l1: float = option(100.0, "weight of the L1 reconstruction loss (paper eq. 4)", flag="--lambda-l1",
-                              minimum=0.0)
+    lambda_l1: float = option(100.0, "weight of the L1 reconstruction loss (pix2pix: paper eq. 4; super-resolution: "
+                                     "the L1 pixel loss on [0, 1] images, as BasicSR; deepfill: each of its two "
+                                     "terms, on the coarse and on the refined output, theirs l1_loss_alpha)",
+                              flag="--lambda-l1", minimum=0.0)
     direction: str = option("AtoB", "AtoB: left/A images are inputs; BtoA: the reverse", choices=DIRECTIONS)
 
 
@@ -162,8 +164,11 @@ class Pix2PixHDConfig(GANConfig):
     ganFeat_loss: bool = option(True, "the feature matching loss (--no-ganFeat-loss: off, as --lambda-feat 0)",
                                 flag="--ganFeat-loss")
     vgg_loss: bool = option(True, "the VGG loss (--no-vgg-loss: off, as --lambda-vgg 0)")
-    init_from: Optional[str] = option(None, "--netG local: start the global part from this trained --netG "
-                                            "global run (folder or checkpoint), coarse to fine")
+    init_from: Optional[str] = option(None, "start from this trained run (folder or checkpoint), read when the run "
+                                            "starts: pix2pixhd --netG local takes its global part from a --netG "
+                                            "global run (coarse to fine); srgan/esrgan take the generator from a "
+                                            "srresnet run with the same generator options (BasicSR's "
+                                            "pretrain_network_g)")
     niter_fix_global: int = option(0, "epochs in which --netG local trains only its local enhancer, the global "
                                       "part frozen", flag="--niter-fix-global", minimum=0)
 
@@ -441,8 +446,7 @@ class SuperResConfig(GANConfig):
     n_blocks: Optional[int] = option(None, "residual blocks of the generator (RRDBs for rrdbnet)", minimum=0,
                                      unset="16 for msrresnet, 23 for rrdbnet")
     growth: int = option(32, "rrdbnet: channels each conv of a dense block adds", minimum=1)
-    lambda_l1: float = option(1.0, "weight of the L1 pixel loss, on images in [0, 1] as BasicSR", flag="--lambda-l1",
-                              minimum=0.0)
+    lambda_l1: float = default(1.0, like=Pix2PixConfig)
     lr_policy: str = option("cosine", "learning-rate schedule over the run's steps: linear (the official pix2pix "
                                       "decay, --epochs : --epochs-decay), cosine (annealing with restarts, "
                                       "BasicSR's CosineAnnealingRestartLR), multistep (x --lr-gamma at each "
@@ -456,9 +460,7 @@ class SuperResConfig(GANConfig):
                                         "multiplied by --lr-gamma (BasicSR: 50k, 100k, 200k, 300k of 400k)",
                                         minimum=0.0, maximum=1.0)
     lr_gamma: float = option(0.5, "multistep: the factor at each milestone", above=0.0, maximum=1.0)
-    init_from: Optional[str] = option(None, "start the generator from this trained run (folder or checkpoint) with "
-                                            "the same generator options (srgan from srresnet, esrgan from "
-                                            "srresnet --netG rrdbnet, as BasicSR's pretrain_network_g)")
+    init_from: Optional[str] = default(None, like=Pix2PixHDConfig)
 
     @property
     def blocks(self) -> int:
@@ -511,7 +513,8 @@ class SRGANConfig(SuperResConfig):
     lambda_perceptual: float = option(1.0, "weight of the perceptual loss: L1 between VGG19 conv5_4 features "
                                            "(before the ReLU) of output and target, ImageNet-normalised; its "
                                            "weights: `translation download vgg19-weights`", minimum=0.0)
-    lambda_gan: float = option(5e-3, "weight of the generator's adversarial loss", minimum=0.0)
+    lambda_gan: float = option(5e-3, "weight of the generator's adversarial loss (srgan/esrgan: 5e-3 as BasicSR; "
+                                     "deepfill: 1, theirs gan_loss_alpha)", minimum=0.0)
     vgg_weights: str = option("", "torchvision's VGG19 weights file for the perceptual loss (default: "
                                   "vgg19-dcbbe1a8.pth in the torch hub cache)")
 
@@ -641,10 +644,8 @@ class DeepFillConfig(InpaintConfig):
     masks: str = default("deepfill")
     ngf: int = default(48, like=ImageTranslationConfig)  # theirs: cnum
     ndf: int = default(64, like=ImageTranslationConfig)
-    lambda_l1: float = option(1.0, "weight of each L1 term, on the coarse and on the refined output over the whole "
-                                   "image (theirs: l1_loss_alpha)", flag="--lambda-l1", minimum=0.0)
-    lambda_gan: float = option(1.0, "weight of the generator's adversarial term (theirs: gan_loss_alpha)",
-                               minimum=0.0)
+    lambda_l1: float = default(1.0, like=Pix2PixConfig)
+    lambda_gan: float = default(1.0, like=SRGANConfig)
 
     def describe_size_multiple(self) -> str:
         return "deepfill (two stride-2 convs, then the attention's rate 2)"
