@@ -56,9 +56,9 @@ class OnnxTranslator(Translator):
     of their own (export/source.py), so the padded ids and boundaries go in as they are. Inpainting files get the
     image and mask as checkpoints' nets do; the graph fills and composites again (idempotent)."""
 
-    def _net_inputs(self, batch: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    def net_inputs(self, batch: torch.Tensor) -> tuple[torch.Tensor, ...]:
         if self.inpaint:
-            return super()._net_inputs(batch)
+            return super().net_inputs(batch)
         return split_prepared(batch, self.instance)
 
     @property

@@ -141,7 +141,7 @@ class Translator:
         sizes = [img.shape[:2] for img in images]
         ph, pw = self.padded_size(*sizes[0])
         batch = torch.stack([self._input(img, ph, pw) for img in images]).to(self.device)
-        inputs = [x.contiguous(memory_format=self.layout) for x in self._net_inputs(batch)]
+        inputs = [x.contiguous(memory_format=self.layout) for x in self.net_inputs(batch)]
         with self.precision.autocast():
             if self.batches_images:
                 out = self.run_net(*inputs)
@@ -179,7 +179,7 @@ class Translator:
             x = torch.cat([x[:-1] * 2.0 - 1.0, x[-1:]])  # as to_tensor; the boundaries stay 0 and 1
         return _pad(x, height, width)
 
-    def _net_inputs(self, batch: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    def net_inputs(self, batch: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """What run_net takes for a padded batch: the generator's input (ids one-hot, boundaries appended)."""
         if self.encoder is None:
             return (batch,)
