@@ -553,7 +553,9 @@ def test_a_label_map_model_is_listed_with_its_classes_and_colours(labels_client)
     assert labels["label_colours"] == expected and len(set(expected)) == LABEL_NC
     assert labels["unavailable"] is None and labels["instance"] is False
     instances = models["instances"]
-    assert instances["instance"] is True and "instance maps" in instances["unavailable"]
+    assert instances["instance"] is True and instances["unavailable"] is None and instances["reads"] == "label_map"
+    assert instances["instance_default"] == "the label map's own class boundaries when no instance map is sent"
+    assert "instance_default" not in labels
 
 
 @pytest.mark.parametrize("mode, palette", [("L", False), ("I;16", False), ("L", True)])
@@ -589,11 +591,89 @@ def test_a_label_map_translates_in_tiles(labels_client, label_runs):
       "1-channel map of class ids 0..4")),
     ("model=labels", b"not an image", "the uploaded label map: not a readable image"),
     ("model=labels", b"", "no image"),
-    ("model=instances", id_png(LABEL_IDS), ("model instances: this model also reads instance maps (trained with "
-                                            "--instance), which serve does not take yet")),
 ])
 def test_bad_label_maps_are_named(labels_client, query, body, words):
     assert words in error_of(post(labels_client, f"/api/translate?{query}", body), 400)
+
+
+# blocks of one class (8 x 9 px), and their instance map: objects of one class touching along row 20 and column 26
+# inside blocks, edges the label map has not
+BLOCK_IDS = np.kron(np.random.default_rng(6).integers(0, LABEL_NC, (5, 6)), np.ones((8, 9), int))[:HEIGHT, :WIDTH]
+INSTANCE_IDS = BLOCK_IDS * 1000 + (np.arange(WIDTH) >= 26) + 2 * (np.arange(HEIGHT)[:, None] >= 20)
+
+
+def test_a_model_reading_an_image_and_an_instance_map_is_listed_with_the_reason_it_cannot_be_served():
+    from translation.serve.labels import describe_inputs
+
+    entry = describe_inputs(0, True)  # pix2pixHD --label-nc 0 --instance: no label map to stand in
+    assert entry["reads"] == "image" and "instance_default" not in entry
+    assert "reads an image and an instance map (trained with --label-nc 0 --instance)" in entry["unavailable"]
+    assert describe_inputs(3, True)["unavailable"] is None and describe_inputs(0, False)["unavailable"] is None
+
+
+def translate_command(run: Path, label: Path, instance: Path, out: Path) -> np.ndarray:
+    """What `translation translate RUN LABEL OUT --instance INSTANCE` writes into the folder OUT, read back."""
+    from translation.cli import main
+    from translation.data.io import read_image
+
+    assert main(["translate", str(run), str(label), str(out), "--instance", str(instance), "--no-progress",
+                 "--num-workers", "0"]) == 0
+    return read_image(out / label.name)
+
+
+def test_an_instance_model_takes_a_form_of_label_and_instance_maps_as_translate_instance_does(
+        labels_client, label_runs, tmp_path):
+    (tmp_path / "in").mkdir()
+    label, instance = tmp_path / "in" / "x_labelIds.png", tmp_path / "in" / "x_instanceIds.png"
+    label.write_bytes(id_png(BLOCK_IDS))
+    instance.write_bytes(id_png(INSTANCE_IDS, "I;16"))
+    response = labels_client.post("/api/translate?model=instances", files={
+        "label": (label.name, label.read_bytes(), "image/png"), "instance": (instance.name, instance.read_bytes())})
+    assert response.status_code == 200, response.text
+    assert response.headers["X-Instance"] == "uploaded"
+    expected = translate_command(label_runs / "instances", label, instance, tmp_path / "out")
+    assert np.array_equal(decode_image(response.content), expected)
+    # the label map alone: its own ids stand for the instance map, as translate --instance pointed at itself
+    alone = labels_client.post("/api/translate?model=instances", content=label.read_bytes())
+    assert alone.status_code == 200, alone.text
+    assert alone.headers["X-Instance"] == "from-labels"
+    from_labels = translate_command(label_runs / "instances", label, label, tmp_path / "self")
+    assert np.array_equal(decode_image(alone.content), from_labels)
+    assert not np.array_equal(from_labels, expected)  # the edges inside classes reached the net
+    assert "X-Instance" not in labels_client.post("/api/translate?model=labels", content=label.read_bytes()).headers
+
+
+def test_an_instance_model_translates_in_tiles_with_the_boundaries_of_the_whole_map(labels_client, label_runs):
+    response = labels_client.post("/api/translate?model=instances&tile=32", files={
+        "label": ("l.png", id_png(BLOCK_IDS)), "instance": ("i.png", id_png(INSTANCE_IDS, "I;16"))})
+    assert response.status_code == 200, response.text
+    assert response.headers["X-Tiles"] == "32"
+    translator = load_translator(label_runs / "instances")
+    prepared = translator.prepare(BLOCK_IDS[..., None].astype(np.int32),
+                                  INSTANCE_IDS[..., None].astype(np.int32))
+    assert response.content == encode_image(".png", translator.translate_tiled(prepared, translator.tiling(32, 16)))
+
+
+@pytest.mark.parametrize("parts, words", [
+    ({"label": "labels"}, ("the form has no instance file: send multipart/form-data with the files label and "
+                          "instance")),
+    ({"instance": "instances"}, "the form has no label file"),
+    ({"label": "labels", "instance": "small"}, ("the uploaded label map: its instance map is 8x8 but the label map is "
+                                               "53x37; they must have the same size")),
+    ({"label": "labels", "instance": "colour"}, ("the uploaded instance map: a colour image (mode RGB), not a map of "
+                                                "integer ids in one channel; an instance map is a 1-channel map")),
+    ({"label": "labels", "instance": "empty"}, "the form's instance is empty"),
+    ({"label": "labels", "instance": "instances", "mask": "small"}, "unknown field 'mask'"),
+    ({"label": "colour", "instance": "instances"}, "the uploaded label map: a colour image (mode RGB)"),
+    ({"label": "out_of_range", "instance": "instances"}, "label value 5 is outside 0..4"),
+])
+def test_bad_instance_forms_are_named(labels_client, parts, words):
+    files = {"labels": id_png(BLOCK_IDS), "instances": id_png(INSTANCE_IDS, "I;16"), "small": id_png(np.ones((8, 8))),
+             "colour": encode_image(".png", np.random.default_rng(1).random((HEIGHT, WIDTH, 3)).astype(np.float32)),
+             "empty": b"", "out_of_range": id_png(np.full((HEIGHT, WIDTH), LABEL_NC))}
+    response = labels_client.post("/api/translate?model=instances",
+                                  files={name: (f"{name}.png", files[what]) for name, what in parts.items()})
+    assert words in error_of(response, 400)
 
 
 def test_a_label_map_comes_back_in_its_class_colours(labels_client, client, photo):

@@ -99,7 +99,7 @@ def runs(tmp_path_factory) -> Path:
     cyclegan_run(root / "runs", root / "data")  # AtoB and BtoA
     gan_run(root / "runs", root / "data")  # cgan: classes dark and light
     label_map_run(root / "runs", root / "data")  # pix2pixHD on label maps of 5 classes
-    label_map_run(root / "runs", root / "data", name="instances", instance=True)  # listed, not usable
+    label_map_run(root / "runs", root / "data", name="instances", instance=True)
     inpaint_run(root / "runs", root / "data")  # glcic: fills holes with colours of its own
     return root / "runs"
 
@@ -421,10 +421,9 @@ def test_a_noise_gan_samples_a_grid_with_its_seed_count_and_class(page):
     assert grid["width"] >= 2 * entry["image_size"] and grid["colours"] > 1  # a grid of several images
 
 
-def label_model(page, available: bool = True) -> dict:
-    """The first served label-map model that the page can use (or, not `available`, one it cannot)."""
-    entry = next((m for m in models(page) if m.get("reads") == "label_map" and bool(m["unavailable"]) != available),
-                 None)
+def label_model(page, instance: bool = False) -> dict:
+    """The first served label-map model trained without --instance (or, `instance`, with it)."""
+    entry = next((m for m in models(page) if m.get("reads") == "label_map" and m["instance"] == instance), None)
     assert entry is not None, f"no such label-map model served: {[m['id'] for m in models(page)]}"
     page.get_by_test_id("model-select").select_option(entry["id"])
     return entry
@@ -552,12 +551,38 @@ def test_the_page_writes_label_maps_as_gray_pngs_the_server_reads(page):
         assert np.array_equal(decode_id_map(png_bytes)[..., 0], expected), bits
 
 
-def test_a_model_that_needs_instance_maps_is_listed_with_the_reason(page):
-    label_model(page, available=False)
-    assert "(cannot be used here)" in page.get_by_test_id("model-select").evaluate(
-        "s => s.options[s.selectedIndex].textContent")
-    assert "instance maps" in page.get_by_test_id("unavailable").text_content()
-    assert page.get_by_test_id("translate-button").is_disabled()
+def test_an_instance_model_is_painted_as_a_label_map_and_takes_an_optional_instance_map_with_an_upload(page):
+    entry = label_model(page, instance=True)
+    set_live(page, False)
+    assert not entry["unavailable"] and page.get_by_test_id("translate-button").is_enabled()
+    assert "class boundaries stand in" in page.get_by_test_id("instance-note").text_content()
+    page.get_by_test_id("palette").locator(".swatch[data-id='2']").click()
+    draw(page, SHOE)
+    sent = []  # (content type, body) where the request is routed: Chromium reports a Blob's body there only
+    page.route("**/api/translate*", lambda route: (sent.append((route.request.headers.get("content-type"),
+                                                                route.request.post_data_buffer)), route.continue_()))
+    output = translate(page)
+    posted = Image.open(io.BytesIO(sent[0][1]))  # the painted ids alone: the server takes their boundaries
+    assert posted.mode == "L" and set(np.unique(np.asarray(posted))) == {0, 2}
+    assert (output["width"], output["height"]) == canvas_size(page) and output["colours"] > 1
+    assert "instances: the class boundaries" in page.locator("#output-meta").text_content()
+
+    ids = np.kron(np.array([[1, 2], [3, 1]]), np.ones((11, 17), int))  # 34 x 22
+    files = {}
+    for name, values, mode in (("map_labelIds.png", ids, "L"), ("map_instanceIds.png", ids * 1000 + 7, "I;16")):
+        out = io.BytesIO()
+        Image.fromarray(values.astype(np.uint16 if mode == "I;16" else np.uint8)).save(out, format="PNG")
+        files[name] = {"name": name, "mimeType": "image/png", "buffer": out.getvalue()}
+    page.get_by_test_id("file-input").set_input_files(files["map_labelIds.png"])
+    page.wait_for_selector("#input-image:not([hidden])")
+    page.get_by_test_id("instance-input").set_input_files(files["map_instanceIds.png"])
+    assert "map_instanceIds.png" in page.get_by_test_id("instance-meta").text_content()
+    output = translate(page)
+    kind, body = sent[-1]
+    assert kind.startswith("multipart/form-data") and b'name="label"' in body and b'name="instance"' in body
+    assert (output["width"], output["height"]) == (34, 22)
+    assert "instances" not in page.locator("#output-meta").text_content()  # its own instance map, sent
+    page.unroute("**/api/translate*")
 
 
 def holes(page) -> np.ndarray:

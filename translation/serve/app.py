@@ -6,7 +6,8 @@ Routes (README "Serving models" has curl examples; /api/openapi.json describes t
   GET  /api/models/{id}/sheet       the run's latest training sheet (PNG)
   POST /api/translate?model=ID&...  body: an image's bytes; answer: the translated PNG at the input's size
                                     (scale x it for super-resolution models: the listing's scale); inpainting
-                                    models: a form of image and mask (inpaint.py)
+                                    models: a form of image and mask (inpaint.py); --instance models: a form
+                                    of label and instance maps, or the label map alone (instance.py)
   POST /api/sample?model=ID&n=16... a PNG grid drawn from a noise GAN
   POST /api/labels?model=ID         label-map models: the map in the body in its class colours (PNG)
   GET  /api/openapi.json            OpenAPI, from the endpoints' docstrings
@@ -40,6 +41,7 @@ from starlette.staticfiles import StaticFiles
 from translation import __version__
 from translation.serve.catalog import find_models
 from translation.serve.inpaint import image_and_mask, is_form
+from translation.serve.instance import FROM_LABELS, UPLOADED, label_and_instance
 from translation.serve.jobs import run_label_colours, run_sampling, run_translation
 from translation.serve.loaded import LoadedModels
 from translation.serve.protocol import ApiError, Query, check_token, error_response, read_body
@@ -155,7 +157,10 @@ async def translate(request: Request, server: Server):
     summary: Translate the image sent as the body (PNG, JPEG, WebP, ...) into a PNG of the same size (scale x
       its height and width for a super-resolution model, whose listing says scale); a label-map
       model (reads label_map in the listing) takes a 1-channel map of class ids 0..label_nc-1 (8- or 16-bit gray
-      PNG, or palette indices); an inpainting model (inpaints in the listing) takes multipart/form-data with the
+      PNG, or palette indices), and one trained with --instance (instance in the listing) multipart/form-data
+      with the files label and instance (1-channel ids, the same size), or the label map alone, whose class
+      boundaries then stand for the instances (the header X-Instance says from-labels); an inpainting model
+      (inpaints in the listing) takes multipart/form-data with the
       files image and mask (1-channel, white = fill, the image''s size) and gives the image with the holes
       filled, every other pixel the input''s
     parameters:
@@ -172,13 +177,16 @@ async def translate(request: Request, server: Server):
       - {name: tile_overlap, in: query, schema: {type: integer}}
     requestBody: {required: true, content: {'image/*': {schema: {type: string, format: binary}},
       'multipart/form-data': {schema: {type: object, properties: {image: {type: string, format: binary},
-      mask: {type: string, format: binary}}}}}}
+      mask: {type: string, format: binary}, label: {type: string, format: binary},
+      instance: {type: string, format: binary}}}}}}
     responses:
       200: {description: 'image/png; headers X-Elapsed-Ms (model time), X-Weights (ema or raw), X-Tiles (the tile
-        size in input px, when tiled: asked for, or automatic for outputs above 1024 px a side)'}
+        size in input px, when tiled: asked for, or automatic for outputs above 1024 px a side), X-Instance
+        (--instance models: uploaded, or from-labels)'}
       400: {description: 'unreadable image, bad parameter, an inpainting model without a mask or with a mask of
-        another size or in colour, a label map in colour or with an id outside
-        0..label_nc-1, a super-resolution output over 16.8 MP, or a model the server cannot use (its reason)'}
+        another size or in colour, a label map in colour or with an id outside 0..label_nc-1, a form without
+        its label or instance map, an instance map in colour or of another size, a super-resolution output over
+        16.8 MP, or a model the server cannot use (its reason)'}
       401: {description: missing or wrong token}
       404: {description: unknown model}
       413: {description: body over --max-upload-mb}
@@ -214,16 +222,21 @@ async def translate(request: Request, server: Server):
     check_room(server)
     body = await read_body(request, server.max_upload_mb)
     content_type = request.headers.get("content-type")
-    mask = None
+    mask = instance = None
     if info.get("inpaints"):
         body, mask = image_and_mask(body, content_type)
+    elif info.get("instance"):
+        body, instance = label_and_instance(body, content_type)
     elif is_form(content_type):
         raise ApiError(400, f"model {model.id}: this model does not inpaint and reads no mask: send the image's "
                             "bytes as the body (curl --data-binary @photo.png)")
-    png, elapsed, weights, tile = await server.pool.run(run_translation, server.models, model, job, body, mask)
-    tiles = {"X-Tiles": str(tile)} if tile else {}
+    png, elapsed, weights, tile = await server.pool.run(run_translation, server.models, model, job, body, mask,
+                                                        instance)
+    extra = {"X-Tiles": str(tile)} if tile else {}
+    if info.get("instance"):  # where the boundaries came from: the instance map sent, or the label map's own
+        extra["X-Instance"] = UPLOADED if instance is not None else FROM_LABELS
     return Response(png, media_type="image/png", headers={
-        "X-Elapsed-Ms": f"{elapsed * 1000:.1f}", "X-Weights": weights, "Cache-Control": "no-store", **tiles})
+        "X-Elapsed-Ms": f"{elapsed * 1000:.1f}", "X-Weights": weights, "Cache-Control": "no-store", **extra})
 
 
 def _targets(names: list[str] | None, info: dict) -> list[str]:

@@ -34,16 +34,23 @@ def image_and_mask(body: bytes, content_type: str | None) -> tuple[bytes, bytes]
     """The bytes of the form's "image" and "mask" files; a 400 naming what is missing or malformed."""
     if not is_form(content_type):
         raise ApiError(400, f"this model fills holes and reads a mask with each image: {HOW}")
+    parts = form_files(body, content_type, FIELDS, HOW)
+    return parts["image"], parts["mask"]
+
+
+def form_files(body: bytes, content_type: str, fields: tuple[str, ...], how: str) -> dict[str, bytes]:
+    """A form that must hold exactly the files `fields`, each with some bytes; a 400 naming what is missing,
+    unknown or empty, ending with `how` (what to send)."""
     parts = form_parts(body, content_type)
-    missing = [name for name in FIELDS if name not in parts]
-    unknown = sorted(set(parts) - set(FIELDS))
+    missing = [name for name in fields if name not in parts]
+    unknown = sorted(set(parts) - set(fields))
     if missing or unknown:
         problem = f"no {' and no '.join(missing)} file" if missing else f"unknown field {unknown[0]!r}"
-        raise ApiError(400, f"the form has {problem}: {HOW}")
-    for name in FIELDS:
+        raise ApiError(400, f"the form has {problem}: {how}")
+    for name in fields:
         if not parts[name]:
-            raise ApiError(400, f"the form's {name} is empty (0 bytes): {HOW}")
-    return parts["image"], parts["mask"]
+            raise ApiError(400, f"the form's {name} is empty (0 bytes): {how}")
+    return parts
 
 
 def form_parts(body: bytes, content_type: str) -> dict[str, bytes]:

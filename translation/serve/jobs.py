@@ -1,5 +1,6 @@
 """The work `translation serve` does on a worker thread, off the event loop: decode the upload (an image, a
-label map's class ids for a label-map model, an image and its mask for an inpainting model), run the loaded
+label map's class ids for a label-map model, with an instance map for an --instance one, an image and its
+mask for an inpainting model), run the loaded
 model (in tiles where asked, or where the image is large and the net can take them), encode the PNG."""
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import time
 
 from translation.serve.catalog import CatalogError
 from translation.serve.inpaint import decode_mask
+from translation.serve.instance import decode_instance
 from translation.serve.labels import coloured, decode_labels
 from translation.serve.loaded import LoadedModels
 from translation.serve.protocol import ApiError
@@ -27,16 +29,20 @@ def loaded(models: LoadedModels, model):
         raise ApiError(404, f"unknown model {model.id!r}: its file no longer lies in the folder served") from None
 
 
-def run_translation(models: LoadedModels, model, job: dict, body: bytes,
-                    mask_body: bytes | None = None) -> tuple[bytes, float, str, int | None]:
+def run_translation(models: LoadedModels, model, job: dict, body: bytes, mask_body: bytes | None = None,
+                    instance_body: bytes | None = None) -> tuple[bytes, float, str, int | None]:
     """On a worker thread: decode, translate with the loaded model, encode the PNG. `mask_body`: an inpainting
-    model's mask file (inpaint.py)."""
+    model's mask file (inpaint.py); `instance_body`: an --instance model's instance map (instance.py), without
+    which such a model takes the label map's own ids as its instance map."""
     from translation.data.io import encode_image
     from translation.inference.domain_translator import DomainRequest
 
     label_nc = model.info.get("label_nc") or 0
     image = decode_labels(body, label_nc) if label_nc else _decoded_image(body, model.info["input_nc"])
     mask = None if mask_body is None else decode_mask(mask_body)
+    instance_ids = None
+    if model.info.get("instance"):  # every region of one class one object, unless an instance map came
+        instance_ids = image if instance_body is None else decode_instance(instance_body)
     entry = loaded(models, model)
     with entry.lock:
         try:
@@ -49,17 +55,19 @@ def run_translation(models: LoadedModels, model, job: dict, body: bytes,
                 tiling = _tiling(translator, job, image.shape[:2])
                 if mask is not None:  # the image with its mask as a last channel, what inpainting nets read
                     image = translator.prepare(image, mask=mask, name="the uploaded image")
+                elif instance_ids is not None:  # the boundaries of the whole map, before any tiles
+                    image = translator.prepare(image, instance_ids, name="the uploaded label map")
             else:
                 translator = entry.domain_translator(DomainRequest(job["to"], job["source"]), job["test_mode"],
                                                      job["precision"])
                 tiling = None
         except ValueError as error:  # a precision the device cannot run, an ONNX file's fixed options, a mask
-            raise ApiError(400, str(error)) from None  # of another size than its image (MaskError)
+            raise ApiError(400, str(error)) from None  # or instance map of another size than its input
         start = time.perf_counter()
         tiled = tiling is not None and tiling.needed(*image.shape[:2])
         if tiled:
             out = translator.translate_tiled(image, tiling, job["seed"])
-        elif mask is not None:
+        elif mask is not None or instance_ids is not None:  # prepared above
             out = translator.translate_batch([image], [job["seed"]])[0]
         else:
             out = translator.translate(image, job["seed"])

@@ -2,26 +2,31 @@
 how an upload is read as a map of class ids (data/label_maps.py's rules, from the bytes), and a map shown in
 the class colours the training sheets use (label_colours), for the page.
 
-A model that also reads instance maps (--instance) is listed with the reason it cannot be used here: the page
-and the API take one input per request, the label map.
+A label-map model that also reads instance maps (--instance) takes them with the label map (instance.py); one
+that reads an image and an instance map (--label-nc 0 --instance) is listed with the reason it cannot be used.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from translation.serve.instance import INSTANCE_DEFAULT
 from translation.serve.protocol import ApiError
 
 # the page posts 8-bit gray PNGs up to 256 classes and 16-bit ones up to this; beyond it offers no palette
 PAGE_MAX_CLASSES = 65536
-INSTANCE_REASON = ("this model also reads instance maps (trained with --instance), which serve does not take "
-                   "yet: it reads one input per request, the label map; retrain without --instance to serve it")
+IMAGE_INSTANCE_REASON = ("this model reads an image and an instance map (trained with --label-nc 0 --instance), "
+                         "which serve does not take: it takes instance maps with label maps only; use `translation "
+                         "translate RUN IMAGES OUT --instance MAPS`")
 
 
 def describe_inputs(label_nc: int, instance: bool) -> dict:
     """The listing's words on a translating model's input: "reads" image or label_map, label_nc, the classes'
-    colours (#rrggbb by id) for a label map, and `unavailable`: why the model cannot be used here, or None."""
+    colours (#rrggbb by id) for a label map, `instance_default` (what stands for an instance map not sent) for
+    an --instance one, and `unavailable`: why the model cannot be used here, or None."""
     info = {"reads": "label_map" if label_nc else "image", "label_nc": label_nc, "instance": instance,
-            "unavailable": INSTANCE_REASON if instance else None}
+            "unavailable": IMAGE_INSTANCE_REASON if instance and not label_nc else None}
+    if instance and label_nc:
+        info["instance_default"] = INSTANCE_DEFAULT
     if label_nc:
         info["label_colours"] = hex_colours(label_nc) if label_nc <= PAGE_MAX_CLASSES else None
     return info

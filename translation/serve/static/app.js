@@ -39,6 +39,7 @@ const state = {
   chosenClass: 1,        // the class the pen paints on a label map
   labelPicture: null,    // the chosen file drawn in class colours by the server (a label-map model)
   inpaint: null,         // an inpainting model: the chosen image and the holes painted over it (inpaint.js)
+  instanceFile: null,    // a label-map model trained with --instance: the instance map chosen with the upload
 };
 
 // the page's own words where a label-map model changes them
@@ -53,6 +54,10 @@ function labelModel(m) { return Boolean(m && m.kind === "translate" && m.reads =
 function paintable(m) {
   return labelModel(m) && Array.isArray(m.label_colours) && m.label_nc <= LabelMaps.MAX_CLASSES;
 }
+
+// A label-map model trained with --instance: it also reads an instance map, which the server makes from the
+// label map's own class boundaries when none is sent (what a painted map gets).
+function instanceModel(m) { return labelModel(m) && Boolean(m.instance); }
 
 // A model that fills holes (glcic, deepfill): an image and a mask in.
 function inpaintModel(m) { return Boolean(m && m.kind === "translate" && m.inpaints); }
@@ -303,7 +308,33 @@ function buildControls(m) {
   $("unavailable").textContent = m.unavailable ? `This model cannot be used here: ${m.unavailable}.` : "";
   $("translate").disabled = Boolean(m.unavailable);
   buildLabelControls(m);
+  buildInstanceControls(m);
   buildInpaintControls(m);
+}
+
+// ---------- instance maps (--instance label-map models) ----------
+
+function buildInstanceControls(m) {
+  const instance = instanceModel(m);
+  $("instance-note").hidden = !instance;
+  $("instance-note").textContent = instance ? "This model also reads an instance map: the painted map's class " +
+    "boundaries stand in for it (each region of one class is one object)." : "";
+  $("instance-pick").hidden = !instance;
+  if (!instance) state.instanceFile = null;
+  showInstanceFile();
+}
+
+function setInstanceFile(file) {
+  state.instanceFile = file;
+  showInstanceFile();
+  if (liveOn()) scheduleLive(0);
+}
+
+function showInstanceFile() {
+  const file = state.instanceFile;
+  $("instance-meta").textContent = file ? `Instance map: ${file.name || "pasted file"} · ${formatBytes(file.size)}`
+    : "No instance map: the label map's class boundaries stand in";
+  $("instance-clear").hidden = !file;
 }
 
 // ---------- inpainting: the image with the holes painted over it ----------
@@ -723,6 +754,12 @@ function inputBody(m) {
   }
   if (state.input === "image") {
     if (!state.file) return Promise.reject(new Error("Choose an image first: drop one, paste one or pick a file."));
+    if (instanceModel(m) && state.instanceFile) {  // both maps as the form the API reads (instance.py)
+      const form = new FormData();
+      form.append("label", state.file, state.file.name || "label.png");
+      form.append("instance", state.instanceFile, state.instanceFile.name || "instance.png");
+      return Promise.resolve(form);
+    }
     return Promise.resolve(state.file);
   }
   if (state.labels) return state.labels.png();  // the class ids, one channel
@@ -777,6 +814,7 @@ function showOutput(blob, response, roundTrip, m) {
       if (weights) parts.push(`${weights === "ema" ? "EMA" : weights} weights`);
       const tiles = response.headers.get("X-Tiles");
       if (tiles) parts.push(`in ${tiles} px tiles`);
+      if (response.headers.get("X-Instance") === "from-labels") parts.push("instances: the class boundaries");
       $("output-meta").textContent = parts.join(" · ");
       setStatus("");
       const download = $("download");
@@ -862,6 +900,8 @@ $("info-thumb-link").addEventListener("click", () => $("sheet-dialog").showModal
 $("sheet-dialog").addEventListener("click", (e) => { if (e.target === $("sheet-dialog")) $("sheet-dialog").close(); });
 $("reseed").addEventListener("click", () => { $("sample-seed").value = Math.floor(Math.random() * 1e6); });
 $("file-input").addEventListener("change", (e) => { useFile(e.target.files[0]); e.target.value = ""; });
+$("instance-input").addEventListener("change", (e) => { setInstanceFile(e.target.files[0] || null); e.target.value = ""; });
+$("instance-clear").addEventListener("click", () => setInstanceFile(null));
 
 const pane = $("input-pane");
 pane.addEventListener("dragover", (e) => { e.preventDefault(); pane.classList.add("dragging"); });
