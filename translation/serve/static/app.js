@@ -233,6 +233,8 @@ function describe(m) {
     domains = `Reads label maps: class ids 0 to ${m.label_nc - 1} in one channel. ` +
               (paintable(m) ? "Paint them with the palette, or upload one" : "Upload one") +
               " (8- or 16-bit gray PNG, or palette indices).";
+    if (m.instance) domains += " It also reads instance maps: pick one with an uploaded map, or the map's " +
+                               "class boundaries stand in.";
   }
   if (inpaintModel(m)) {
     domains = "Fills holes: choose an image, paint the holes over it with the brush (the eraser takes paint " +
