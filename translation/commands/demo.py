@@ -12,9 +12,10 @@ def register(subparsers) -> None:
                                           "gan: scikit-learn's digits; superres: scikit-image's photos), train, "
                                           "translate the held-out part (gan: draw samples) and report quality "
                                           "against a baseline.")
-    p.add_argument("model", choices=("pix2pix", "cyclegan", "stargan", "gan", "pix2pixhd", "superres"),
+    p.add_argument("model", choices=("pix2pix", "cyclegan", "stargan", "gan", "pix2pixhd", "superres", "inpaint"),
                    help="which demo to run (pix2pixhd: pix2pixHD beside pix2pix at 128 px, the same budget; "
-                        "superres: srresnet x4 on scikit-image's photos beside bicubic)")
+                        "superres: srresnet x4 on scikit-image's photos beside bicubic; inpaint: "
+                        "glcic filling held-out holes beside OpenCV's Telea and a mean fill)")
     p.add_argument("--workdir", default="demo_output", help="where data, checkpoints and outputs go")
     p.add_argument("--steps", type=int_at_least(1), help="training iterations (default: each demo's own)")
     add_speed_flags(p, fields=("precision",))  # for training and translating; the layout follows it
@@ -32,6 +33,8 @@ def run(args) -> int:
         from translation.demo.pix2pixhd_demo import run_demo
     elif args.model == "superres":
         from translation.demo.superres_demo import run_demo
+    elif args.model == "inpaint":
+        from translation.demo.inpaint_demo import run_demo
     else:
         from translation.demo.pix2pix_demo import run_demo
     from translation.training.trainer import TrainingError
