@@ -6,15 +6,15 @@ one box of 0.3-0.6 of a side inside a 32 px local area). Held out: chelsea (the 
 tiles, each written with one mask of the same kind drawn from its name (the layout `prepare inpaint --layout masks`
 writes), so the scores are on photos the model never sees.
 
-Rectangles, not free-form strokes: a block of 20-32 px is where a learned fill can differ from diffusion (Telea
-propagates the border's colours inward along the normals, which is near perfect for thin strokes and smears over
-a wide box); they are also what GLCIC trains on.
+Rectangles, not free-form strokes: a block of 19-32 px is where a learned fill can differ from diffusion (Telea
+propagates the border's colours inward, close to exact on thin strokes, a smear across a wide box); they are also
+what GLCIC trains on.
 
-glcic trains a CPU-sized completion net (ngf 16 instead of 64) with Adam (a short run; GLCIC's Adadelta needs far
-longer to move): the MSE inside the holes alone, then a short discriminator stage and a joint stage. The held-out
-tiles are filled by translate's code (`translate --mask`: the known pixels kept exactly), by OpenCV's Telea
-(cv2.inpaint, radius 5) and by the training set's mean colour (GLCIC's own hole fill), and scored INSIDE THE HOLES
-only: L1 (mean absolute error per channel, [0, 1]) and PSNR (from the MSE over the hole's pixels), each per tile,
+glcic trains a CPU-sized completion net (ngf 16 instead of 64) with Adam at 1e-3 (for a run this short; GLCIC's
+Adadelta was not tried here): the MSE inside the holes alone, then a short discriminator stage and a joint stage.
+The held-out tiles are filled by translate's code (`translate --mask`: the known pixels kept exactly), by OpenCV's
+Telea (cv2.inpaint, radius 5) and by the training set's mean colour (GLCIC's own hole fill), and scored INSIDE THE
+HOLES only: L1 (mean absolute error per channel, [0, 1]) and PSNR (from the MSE over the hole's pixels), each per tile,
 then the mean over tiles. The sheet: masked input | mean fill | Telea | glcic | original, a few held-out tiles.
 """
 from __future__ import annotations
