@@ -638,15 +638,21 @@ def test_screenshot(page):
     assert output["colours"] > 1
     page.wait_for_function("() => !state.busy && !state.again")  # the last answer shown, no spinner
     page.mouse.move(0, 0)  # no hover highlight in the picture
-    paths = [Path(tempfile.gettempdir()) / "translation-serve.png"]
-    if os.environ.get("SERVE_SCREENSHOT"):
-        paths.append(Path(os.environ["SERVE_SCREENSHOT"]))
+    assert save_screenshot(page, "translation-serve.png", "SERVE_SCREENSHOT").stat().st_size < 150_000
+
+
+def save_screenshot(page, name: str, variable: str) -> Path:
+    """The page saved to $TMPDIR/NAME, and also where the environment variable says (README's copy); returns the
+    last path written."""
+    paths = [Path(tempfile.gettempdir()) / name]
+    if os.environ.get(variable):
+        paths.append(Path(os.environ[variable]))
     shot = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
     for path in paths:
         path.parent.mkdir(parents=True, exist_ok=True)
         # a palette PNG: the page is a few flat colours and two small pictures, and README's copy stays small
         shot.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(path, optimize=True)
-    assert paths[-1].stat().st_size < 150_000
+    return paths[-1]
 
 
 def test_label_map_screenshot(page):
@@ -681,11 +687,4 @@ def test_label_map_screenshot(page):
     output = translate(page)
     assert output["colours"] > 1
     page.mouse.move(0, 0)
-    paths = [Path(tempfile.gettempdir()) / "translation-serve-labels.png"]
-    if os.environ.get("SERVE_LABELS_SCREENSHOT"):
-        paths.append(Path(os.environ["SERVE_LABELS_SCREENSHOT"]))
-    shot = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
-    for path in paths:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        shot.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(path, optimize=True)
-    assert paths[-1].stat().st_size < 200_000
+    assert save_screenshot(page, "translation-serve-labels.png", "SERVE_LABELS_SCREENSHOT").stat().st_size < 200_000
