@@ -596,6 +596,13 @@ def test_bad_label_maps_are_named(labels_client, query, body, words):
     assert words in error_of(post(labels_client, f"/api/translate?{query}", body), 400)
 
 
+def test_a_form_for_a_label_map_model_without_instance_maps_is_refused_in_its_words(labels_client):
+    response = labels_client.post("/api/translate?model=labels", files={"label": ("l.png", id_png(LABEL_IDS)),
+                                                                         "instance": ("i.png", id_png(LABEL_IDS))})
+    assert "reads a label map alone (it was trained without --instance): send the map's bytes" in error_of(
+        response, 400)
+
+
 # blocks of one class (8 x 9 px), and their instance map: objects of one class touching along row 20 and column 26
 # inside blocks, edges the label map has not
 BLOCK_IDS = np.kron(np.random.default_rng(6).integers(0, LABEL_NC, (5, 6)), np.ones((8, 9), int))[:HEIGHT, :WIDTH]

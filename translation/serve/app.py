@@ -227,9 +227,10 @@ async def translate(request: Request, server: Server):
         body, mask = image_and_mask(body, content_type)
     elif info.get("instance"):
         body, instance = label_and_instance(body, content_type)
-    elif is_form(content_type):
-        raise ApiError(400, f"model {model.id}: this model does not inpaint and reads no mask: send the image's "
-                            "bytes as the body (curl --data-binary @photo.png)")
+    elif is_form(content_type):  # a form carries a second file, which this model has no use for
+        what = ("reads a label map alone (it was trained without --instance): send the map's" if info.get("label_nc")
+                else "does not inpaint and reads no mask: send the image's")
+        raise ApiError(400, f"model {model.id}: this model {what} bytes as the body (curl --data-binary @photo.png)")
     png, elapsed, weights, tile = await server.pool.run(run_translation, server.models, model, job, body, mask,
                                                         instance)
     extra = {"X-Tiles": str(tile)} if tile else {}
