@@ -31,6 +31,9 @@ MASK_KINDS = ("free_form", "rectangles", "deepfill")  # data/masks.py: brush str
 GENERATORS = tuple(GENERATOR_SIZE_MULTIPLES) + NOISE_GENERATORS + SR_GENERATORS + INPAINT_GENERATORS
 DISCRIMINATORS = (("basic", "n_layers", "pixel", "stargan", "multiscale") + SAMPLE_DISCRIMINATORS + SR_DISCRIMINATORS
                   + INPAINT_DISCRIMINATORS)
+# EBGAN's auto-encoder discriminators (nets/autoencoder.py): D(x) -> the energy ||Dec(Enc(x)) - x|| per image
+ENERGY_DISCRIMINATORS = ("mlp_ae", "dcgan_ae")
+DISCRIMINATORS += ENERGY_DISCRIMINATORS
 # what pix2pix and CycleGAN can use: G(image) -> image, and D(image) -> patch scores
 IMAGE_GENERATORS = ("unet_32", "unet_64", "unet_128", "unet_256", "resnet_6blocks", "resnet_9blocks")
 PATCH_DISCRIMINATORS = ("basic", "n_layers", "pixel")

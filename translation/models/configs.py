@@ -11,6 +11,7 @@ from translation.names import (CONDITIONS, DIFFAUGMENT_POLICIES, DIRECTIONS, GAN
                                GENERATOR_SIZE_MULTIPLES, HD_GENERATORS, IMAGE_GENERATORS, INITS, LR_POLICIES,
                                MASK_KINDS, NOISE_GENERATORS, NORMS, OPTIMIZERS, PATCH_DISCRIMINATORS, PREPROCESS_MODES,
                                SR_DISCRIMINATORS, SR_GENERATORS, STARGAN_CELEBA_ATTRS, STARGAN_HAIR_COLOURS)
+from translation.names import ENERGY_DISCRIMINATORS
 
 
 @dataclass
@@ -416,6 +417,39 @@ class MRGANConfig(NoiseGANConfig):
     batch_size: int = default(128)
     lambda_geometric: float = option(0.2, "weight of the geometric regularizer d(x, G(E(x))) = ||x - G(E(x))||^2 "
                                           "(squared L2 distance per image) in the manifold step", minimum=0.0)
+
+
+@dataclass
+class EBGANConfig(NoiseGANConfig):
+    """ebgan: energy-based GAN, an auto-encoder D whose reconstruction error is the energy (Zhao et al. 2017)"""
+
+    # the family's nets, Adam 2e-4 beta1 0.5 and batch 64 (the paper's LSUN/CelebA batch); D is --arch's auto-encoder
+    margin: float = option(10.0, "hinge margin m of D's loss E(x) + max(0, m - E(G(z))), E(x) = ||Dec(Enc(x)) - x|| "
+                                 "(L2 norm per image, which grows with the image side); 10 is the paper's MNIST "
+                                 "value; it uses 20 at 64 px (LSUN, CelebA), 40 and 80 at 128 and 256 px (ImageNet)",
+                           above=0.0)
+    lambda_pt: float = option(0.1, "weight of the pulling-away term on the encoder's codes of the fake batch, the "
+                                   "mean squared cosine similarity of every two codes (EBGAN-PT: 0.1 as the paper; 0 "
+                                   "= plain EBGAN)", flag="--lambda-pt", minimum=0.0)
+
+    def check_combinations(self) -> None:
+        super().check_combinations()
+        if self.gan_mode != "vanilla":
+            raise ValueError(f"--gan-mode {self.gan_mode}: ebgan's losses are the energy and its --margin, not a GAN "
+                             "loss; leave --gan-mode out")
+        for flag, used in (("--smooth-real", self.smooth_real is not None), ("--flip-labels", self.flip_labels > 0),
+                           ("--feature-matching", self.feature_matching > 0),
+                           ("--unrolled-steps", self.unrolled_steps > 0), ("--minibatch-std", self.minibatch_std),
+                           ("--minibatch-discrimination", self.minibatch_discrimination > 0)):
+            if used:
+                raise ValueError(f"{flag}: ebgan's discriminator is an auto-encoder that gives an energy, with no "
+                                 "labels to change and no score head or hidden layer of a classifier")
+        if self.conditional and self.condition == "projection":
+            raise ValueError("--condition projection adds to a classifier's score; ebgan's auto-encoder takes the "
+                             "label with its input: use --condition concat")
+        if f"{self.arch}_ae" not in ENERGY_DISCRIMINATORS:
+            raise ValueError(f"--arch {self.arch}: ebgan's auto-encoder discriminator comes in "
+                             f"{', '.join(name[:-3] for name in ENERGY_DISCRIMINATORS)}")
 
 
 # --- super-resolution (BasicSR's options files: train_MSRResNet_x4, train_MSRGAN_x4, train_ESRGAN_x4) -----------

@@ -3,7 +3,8 @@
 Each sign is an *episode*: one line when it starts, one when it clears, never a line per step.
 
   D has won          D's adversarial loss stayed near 0 for `won_window` logs in a row: D is certain and
-                     G's gradient vanishes. "Near 0" depends on the loss (HealthThresholds.near_zero).
+                     G's gradient vanishes. "Near 0" depends on the loss (HealthThresholds.near_zero), or
+                     is the model's own `health_near_zero` (EBGAN: 5% of its margin, the energies' scale).
                      A WGAN critic's loss has no floor (its scores have no fixed offset), so for `wgan` the
                      sign is instead the critic gap E[D(real)] - E[D(fake)] = -(D's adversarial terms)
                      rising steadily and at least `critic_growth`-fold over `trend_window` logs.
@@ -123,11 +124,12 @@ class HealthMonitor:
     each line as text."""
 
     def __init__(self, gan_mode: str, nets, thresholds: HealthThresholds = HealthThresholds(), writer=None,
-                 terms: dict | None = None):
+                 terms: dict | None = None, near_zero: float | None = None):
         self.gan_mode, self.nets, self.t, self.writer = gan_mode, tuple(nets), thresholds, writer
         self.terms = {net: list(names) for net, names in terms.items()} if terms else None
         self.critic = gan_mode in CRITICS
-        self.near_zero = thresholds.near_zero.get(gan_mode)
+        # a model whose D loss is on its own scale (EBGAN's energies) says what near 0 is for it
+        self.near_zero = near_zero if near_zero is not None else thresholds.near_zero.get(gan_mode)
         self.d_history: dict[str, deque] = {}  # D net -> its loss (a critic: its gap) per log
         self.pair_history: dict[str, deque] = {}  # G net -> (G's loss, its D's loss) per log where both ran
         self.active: set[str] = set()  # the episodes going on, e.g. "D_won/D_A"
@@ -290,7 +292,8 @@ class TrainingHealth:
         self.model, self.dataset, self.autocast, self.batch_size = model, dataset, autocast, batch_size
         self.thresholds = thresholds
         self.monitor = HealthMonitor(getattr(model.config, "gan_mode", ""), model.nets, thresholds, writer,
-                                     terms=getattr(model, "adversarial_terms", None))
+                                     terms=getattr(model, "adversarial_terms", None),
+                                     near_zero=getattr(model, "health_near_zero", None))
         self.probe: dict | None = None
         self.probe_failed = False
 
