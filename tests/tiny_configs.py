@@ -70,6 +70,7 @@ TINY: dict[str, Tiny] = {
     "pix2pixhd": Tiny(paired_data, dict(ngf=4, ndf=4, n_downsample_global=2, n_blocks_global=1, n_layers_D=2,
                                         preprocess="resize_and_crop", load_size=32, crop_size=32, lambda_vgg=0.0)),
 }
+TINY["infogan"] = Tiny(class_folders, dict(NOISE, categorical=[3], continuous=1))  # Q on D's features
 TINY["ebgan"] = Tiny(class_folders, dict(NOISE))  # its dcgan auto-encoder D: 16 px to 2x2 codes and back
 
 

@@ -31,6 +31,9 @@ MASK_KINDS = ("free_form", "rectangles", "deepfill")  # data/masks.py: brush str
 GENERATORS = tuple(GENERATOR_SIZE_MULTIPLES) + NOISE_GENERATORS + SR_GENERATORS + INPAINT_GENERATORS
 DISCRIMINATORS = (("basic", "n_layers", "pixel", "stargan", "multiscale") + SAMPLE_DISCRIMINATORS + SR_DISCRIMINATORS
                   + INPAINT_DISCRIMINATORS)
+# InfoGAN's Q head: D's last hidden features -> the latent codes' parameters (nets/info_head.py; trained with D)
+CODE_HEADS = ("infogan_q",)
+DISCRIMINATORS += CODE_HEADS
 # EBGAN's auto-encoder discriminators (nets/autoencoder.py): D(x) -> the energy ||Dec(Enc(x)) - x|| per image
 ENERGY_DISCRIMINATORS = ("mlp_ae", "dcgan_ae")
 DISCRIMINATORS += ENERGY_DISCRIMINATORS

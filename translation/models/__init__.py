@@ -11,6 +11,7 @@ from translation.models.configs import (CGANConfig, CycleGANConfig, DCGANConfig,
                                         GLCICConfig, LSGANConfig, MADGANConfig, MRGANConfig, Pix2PixConfig,
                                         Pix2PixHDConfig, SNGANConfig, SRGANConfig, SRResNetConfig, StarGANConfig,
                                         VanillaGANConfig, WGANConfig, WGANGPConfig)
+from translation.models.configs import InfoGANConfig
 from translation.models.configs import EBGANConfig
 
 # model name -> its options; the model itself is in translation/models/<name>.py, or the module MODULES names
@@ -21,6 +22,7 @@ CONFIGS.update(madgan=MADGANConfig, mrgan=MRGANConfig)  # their own modules: mod
 CONFIGS.update(pix2pixhd=Pix2PixHDConfig)
 CONFIGS.update(srresnet=SRResNetConfig, srgan=SRGANConfig, esrgan=ESRGANConfig)  # models/superres.py
 CONFIGS.update(glcic=GLCICConfig, deepfill=DeepFillConfig)  # models/inpainting.py
+CONFIGS.update(infogan=InfoGANConfig)  # models/infogan.py
 CONFIGS.update(ebgan=EBGANConfig)  # models/ebgan.py
 MODULES = {name: "gan" for name in ("gan", "dcgan", "wgan", "wgan-gp", "lsgan", "sngan", "cgan")}
 MODULES.update(srresnet="superres", srgan="superres", esrgan="superres")
