@@ -21,6 +21,7 @@ from translation.export.inpaint import inpainting_parts
 from translation.inference.domain_translator import DomainRequest, load_domain_translator
 from translation.inference.sampling import load_sampler
 from translation.inference.translator import load_translator
+from translation.latent_codes import LatentCodes
 
 PRODUCER = "translation"
 
@@ -44,6 +45,8 @@ class Exportable:
                "translate_to_domain": lambda: [f"to {len(json.loads(meta['domains']))} domains",
                                                f"test mode {meta['test_mode']}"],
                "sample": lambda: [f"z of {meta['z_dim']}"]}[meta["task"]]()
+        if "codes" in meta:  # InfoGAN's latent: z, then the codes
+            how.append("latent = " + LatentCodes.from_record(json.loads(meta["codes"])).describe())
         if meta.get("inpaint") == "true":
             how.append(f"fills the holes of a mask, images in [{meta['value_range'].replace(' ', ', ')}]")
         if int(meta.get("scale", 1)) != 1:
@@ -174,6 +177,10 @@ def _sampler(path: Path, obj: dict, use_ema: bool, generator, common) -> Exporta
                 "z_dim": str(z_dim), "classes": json.dumps(classes), "out_channels": str(net.out_channels),
                 "image_size": str(net.image_size), "value_range": "-1 1", "layout": "NCHW",
                 "weights": sampler.weights}
+    if sampler.codes is not None:  # InfoGAN's "z" input is the whole latent: [z | one-hot codes | continuous]
+        metadata["codes"] = json.dumps(sampler.codes.record())
+        return Exportable(freeze_test_mode(net), ["z"], [{0: "batch"}],
+                          lambda n, h, w: (sampler.noise(n, seed=0),), metadata)
     if not classes:
         return Exportable(freeze_test_mode(net), ["z"], [{0: "batch"}], lambda n, h, w: (torch.randn(n, z_dim),),
                           metadata)

@@ -142,6 +142,7 @@ def onnx_sampler_from(session, meta: dict, path, use_ema: bool = True, generator
                       precision: str = "fp32", channels_last: bool | None = None, compile: bool = False):
     """load_onnx_sampler's sampler from a session open_session opened."""
     from translation.inference.sampling import Sampler
+    from translation.latent_codes import LatentCodes
 
     if meta["task"] != "sample":
         raise ExportError(f"{path} translates images rather than drawing them from noise: use "
@@ -151,8 +152,9 @@ def onnx_sampler_from(session, meta: dict, path, use_ema: bool = True, generator
         raise ExportError(f"--generator {generator}: this exported file holds one generator, {key}; export the "
                           f"checkpoint with --generator {generator} for that one")
     _refuse_runtime_options(meta, precision, use_ema, channels_last, compile)
+    codes = LatentCodes.from_record(json.loads(meta["codes"])) if "codes" in meta else None  # InfoGAN's
     return Sampler({key: OnnxNet(session)}, int(meta["z_dim"]), json.loads(meta["classes"]), meta["weights"],
-                   torch.device("cpu"))
+                   torch.device("cpu"), codes=codes)
 
 
 def _refuse_what_was_fixed(path, meta: dict, direction, test_mode, to, source) -> None:

@@ -3,6 +3,8 @@
 The noise comes from a generator seeded with `seed`, so the same checkpoint, seed and options give the
 same images. A checkpoint with an exponential moving average of G's weights samples from the average.
 A checkpoint with several generators (MAD-GAN's G0, G1, ...) draws with each in turn, or with one picked.
+An InfoGAN checkpoint's latent holds codes after z (latent_codes.py): they are drawn from their priors with z,
+can be fixed (--code c0=3), or swept along a grid (--vary c1: code_sweep).
 `precision`, `channels_last` and `compile` change how the generators run, within rounding (precision.py).
 """
 from __future__ import annotations
@@ -17,6 +19,7 @@ from torch import nn
 from translation.checkpoint import CheckpointError, load_file, resolve_checkpoint_path, upgrade
 from translation.data.arrays import to_image
 from translation.inference.weights import choose_weights, load_generator_weights
+from translation.latent_codes import SWEEP_STEPS, LatentCodes
 from translation.nets import build_net
 from translation.precision import inference_net, precision_for
 
@@ -31,6 +34,7 @@ class Sampler:
     precision: str = "fp32"
     channels_last: bool | None = None  # None: the precision's layout (bf16 on a CPU: channels-last)
     compile: bool = False
+    codes: LatentCodes | None = None  # InfoGAN's: z_dim is then the whole latent, z and the codes
 
     def __post_init__(self):
         self.arithmetic = precision_for(self.precision, self.device)  # refuses what the device cannot run
@@ -51,12 +55,24 @@ class Sampler:
 
     def noise(self, n: int, seed: int, truncation: float | None = None) -> torch.Tensor:
         """n vectors z ~ N(0, I); with `truncation`, values beyond ±truncation are drawn again (BigGAN's
-        truncation trick: less variety, more typical images)."""
+        truncation trick: less variety, more typical images). With latent codes, each z is followed by codes
+        drawn from their priors (the truncation is z's alone)."""
         generator = torch.Generator().manual_seed(seed)
-        z = torch.randn(n, self.z_dim, generator=generator)
+        z = torch.randn(n, self.codes.noise if self.codes else self.z_dim, generator=generator)
         if truncation is not None:
             while (outside := z.abs() > truncation).any():
                 z[outside] = torch.randn(int(outside.sum()), generator=generator)
+        return z if self.codes is None else self.codes.compose(z, *self.codes.draw_codes(n, generator))
+
+    def fix_codes(self, z: torch.Tensor, fixed: dict[str, float] | None) -> torch.Tensor:
+        """z with the codes `fixed` names ({"c0": 3}) set in every row; checked against this model's codes."""
+        if not fixed:
+            return z
+        if self.codes is None:
+            raise ValueError("--code: this model has no latent codes (infogan's); it draws from z alone")
+        for name, value in fixed.items():
+            self.codes.check_value("--code", name, value)
+            z = self.codes.set_code(z, name, value)
         return z
 
     @torch.no_grad()
@@ -92,15 +108,42 @@ def class_labels(sampler: Sampler, n: int, label: str | None = None, turns: int 
 
 
 def draw(sampler: Sampler, n: int, seed: int = 0, truncation: float | None = None,
-         label: str | None = None) -> tuple[list[np.ndarray], int | None]:
+         label: str | None = None, codes: dict[str, float] | None = None) -> tuple[list[np.ndarray], int | None]:
     """n images as `translation sample -n N --grid` draws them, and the grid's columns: one per generator when
-    there are several (each draws from the same z), one per class when the classes take turns."""
+    there are several (each draws from the same z), one per class when the classes take turns. `codes` fixes
+    latent codes ({"c0": 3}); the rest of each latent is what the seed draws without them."""
     k = len(sampler.nets)
-    z = sampler.noise(-(-n // k), seed, truncation).repeat_interleave(k, dim=0)[:n]
+    z = sampler.fix_codes(sampler.noise(-(-n // k), seed, truncation), codes).repeat_interleave(k, dim=0)[:n]
     labels = class_labels(sampler, n, label, k)
     images = sampler.generate(z, labels, which=torch.arange(n) % k)
     columns = k if k > 1 else len(sampler.classes) if labels is not None and label is None else None
     return images, columns
+
+
+def code_sweep(sampler: Sampler, name: str, low: float = -1.0, high: float = 1.0,
+               fixed: dict[str, float] | None = None, seed: int = 0, truncation: float | None = None,
+               count: int = 1) -> tuple[list[np.ndarray], int]:
+    """A grid along code `name` (--vary), and its columns. A categorical code: one column per category. A
+    continuous one: SWEEP_STEPS columns from low to high, one row per category of the first other categorical
+    code that `fixed` leaves free, all rows from one latent (z, and the other codes, fixed per grid). Without
+    such rows: count // columns rows (at least one), a latent each. `fixed` codes hold in every cell."""
+    codes = sampler.codes
+    if codes is None:
+        raise ValueError("--vary: this model has no latent codes (infogan's); it draws from z alone")
+    codes.check_value("--vary", name, 0.0)
+    fixed = dict(fixed or {})
+    if name in fixed:
+        raise ValueError(f"--vary {name} and --code {name}: a code is either swept or fixed")
+    categories = dict(zip(codes.names, codes.categorical))  # the categorical codes' sizes
+    values = list(range(categories[name])) if name in categories else torch.linspace(low, high, SWEEP_STEPS).tolist()
+    free = [c for c in categories if c != name and c not in fixed]
+    by_category = name not in categories and free
+    rows = 1 if by_category else max(1, count // len(values))
+    latents = sampler.fix_codes(sampler.noise(rows, seed, truncation), fixed)
+    if by_category:  # the one latent, with each category of the first free categorical code in turn
+        latents = torch.cat([codes.set_code(latents, free[0], r) for r in range(categories[free[0]])])
+    grid_z = torch.cat([codes.set_code(latent[None], name, value) for latent in latents for value in values])
+    return sampler.generate(grid_z), len(values)
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
@@ -160,4 +203,4 @@ def sampler_from(obj: dict, path, device: torch.device | str = "cpu", use_ema: b
         net = load_generator_weights(build_net(obj["net_specs"][key]), obj, key, weights)
         nets[key] = net.to(device).eval()
     return Sampler(nets, record["z_dim"], list(record.get("classes") or []), weights, device, precision,
-                   channels_last, compile)
+                   channels_last, compile, LatentCodes.from_record(record.get("codes")))

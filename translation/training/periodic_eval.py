@@ -369,12 +369,14 @@ class PeriodicEvaluation:
 
     def _samples(self):
         from translation.inference.sampling import Sampler
+        from translation.latent_codes import LatentCodes
 
         nets, weights = {}, "raw"
         for key in self.keys:
             nets[key], weights = self._generator(key)
             nets[key].to(self.device).eval()
-        sampler = Sampler(nets, self.record["z_dim"], list(self.record.get("classes") or []), weights, self.device)
+        sampler = Sampler(nets, self.record["z_dim"], list(self.record.get("classes") or []), weights, self.device,
+                          codes=LatentCodes.from_record(self.record.get("codes")))  # InfoGAN: codes from their priors
         n, k = self.count, len(self.keys)
         # as `translation sample -n n --seed 0`: image i from z number i // k and generator i mod k
         z = sampler.noise(math.ceil(n / k), SEED).repeat_interleave(k, dim=0)[:n]
