@@ -30,9 +30,9 @@ def test_parameter_counts_equal_the_official_ones(kind, name, kwargs, expected):
 
 def test_registries_list_the_official_names():
     assert list_generators() == ["unet_32", "unet_64", "unet_128", "unet_256", "resnet_6blocks", "resnet_9blocks",
-                                 "stargan", "global", "local", "mlp", "dcgan", "msrresnet", "rrdbnet", "glcic",
-                                 "deepfill"]
-    assert list_discriminators() == ["basic", "n_layers", "pixel", "stargan", "multiscale", "mlp", "dcgan",
+                                 "stargan", "global", "local", "mlp", "dcgan", "biggan", "msrresnet", "rrdbnet",
+                                 "glcic", "deepfill"]
+    assert list_discriminators() == ["basic", "n_layers", "pixel", "stargan", "multiscale", "mlp", "dcgan", "biggan",
                                      "vgg128", "vgg256", "glcic_context", "sn_patch", "mlp_ae", "dcgan_ae"]
     # the tests below give these pix2pix-style options (norm, dropout); StarGAN's nets have their own file
     assert set(IMAGE_GENERATORS) < set(list_generators()) and set(PATCH_DISCRIMINATORS) < set(list_discriminators())

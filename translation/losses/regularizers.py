@@ -84,3 +84,22 @@ class WeightClipping:
     def __call__(self) -> None:
         for p in self.net.parameters():
             p.clamp_(-self.clip, self.clip)
+
+
+def orthogonal_regularization(weights) -> torch.Tensor:
+    """BigGAN's orthogonal regularization (Brock et al. 2019, eq. 3) on each weight of at least two axes, W taken as
+    (out, everything else): 1/2 ||W W^T ⊙ (1 - I)||_F^2, summed. Only the rows' inner products with each other are
+    pushed to 0, not their norms to 1. The 1/2 makes its gradient 2 (W W^T ⊙ (1 - I)) W, the one BigGAN-PyTorch's
+    utils.ortho adds to the gradients; the paper's beta ||.||^2 is twice that. Unweighted: the caller scales it."""
+    total = None
+    for weight in weights:
+        if weight.dim() < 2:
+            continue
+        w = weight.flatten(1).float()
+        gram = w @ w.t()
+        off_diagonal = gram - torch.diag_embed(torch.diagonal(gram))
+        term = 0.5 * off_diagonal.pow(2).sum()
+        total = term if total is None else total + term
+    if total is None:
+        raise ValueError("orthogonal regularization needs at least one weight with two or more axes")
+    return total

@@ -482,6 +482,75 @@ class InfoGANConfig(NoiseGANConfig):
                              "categorical codes); use cgan to draw a given class")
 
 
+def biggan_resolutions(image_size: int) -> tuple[list[int], list[int]]:
+    """The sides of the maps BigGAN's G blocks output (8 px up to the image) and its D blocks (halving from the
+    image, down to 8 px at 32 px and 4 px above): where --attention may go."""
+    g = [8 << i for i in range(max(image_size.bit_length() - 3, 0))]
+    d = [image_size >> i for i in range(1, 3 if image_size == 32 else max(image_size.bit_length() - 2, 1))]
+    return g, d
+
+
+@dataclass
+class BigGANConfig(NoiseGANConfig):
+    """biggan: BigGAN (Brock et al. 2019) at 32-128 px, as BigGAN-PyTorch's CIFAR-10 script"""
+
+    # scripts/launch_cifar_ema.sh: batch 50, 4 D steps per G step, G and D Adam 2e-4 betas (0, 0.999), N(0, 0.02)
+    # weights (the family's init), hinge loss, no attention, no ortho reg, EMA 0.9999; BigGAN.py: dim_z 128
+    trains_biggan: ClassVar[bool] = True
+    arch: str = default("biggan")
+    image_size: int = default(32)
+    z_dim: int = default(128)
+    batch_size: int = default(50)
+    n_critic: int = default(4)
+    beta1: float = default(0.0)
+    gan_mode: str = default("hinge")
+    spectral_norm: bool = default(True)
+    norm_D: str = default("none")
+    conditional: bool = default(True)
+    condition: str = default("projection")
+    ema_decay: float = default(0.9999)
+    ch: Optional[int] = option(None, "width of G and D (BigGAN's G_ch and D_ch): G's blocks have 4 ch channels at "
+                                     "32 px, 16 ch down to 2 ch at 64 px", minimum=1,
+                               unset="--ngf for G and --ndf for D, 64 as BigGAN's")
+    shared_dim: int = option(0, "G's batch norms take gain and bias from one shared class embedding of this size "
+                                "(BigGAN's G_shared; 128, z's size, is its Generator class's default) instead of "
+                                "per-layer class embeddings (0, its CIFAR script)", minimum=0)
+    hier: bool = option(False, "hierarchical z: z in one chunk per G block plus one for its first layer, each "
+                               "block's chunk joined to the shared class embedding (needs --shared-dim)")
+    lambda_ortho: float = option(0.0, "weight of BigGAN's orthogonal regularization of G's weights (1e-4 in its "
+                                      "ImageNet scripts, 0 in the CIFAR one)", flag="--lambda-ortho", minimum=0.0)
+
+    def check_combinations(self) -> None:
+        super().check_combinations()
+        if self.arch != "biggan":
+            raise ValueError(f"--arch {self.arch}: biggan trains BigGAN's nets (for --arch {self.arch} with the hinge "
+                             "loss and spectral norm, train sngan)")
+        if self.image_size not in (32, 64, 128):
+            raise ValueError(f"--image-size {self.image_size}: biggan has BigGAN-PyTorch's architectures for 32, 64 "
+                             "and 128 px")
+        if not self.spectral_norm:
+            raise ValueError("--no-spectral-norm: biggan's G and D are spectrally normalised throughout, as "
+                             "BigGAN-PyTorch's (whose D has no switch for it)")
+        for flag, used in (("--norm-D", self.norm_D != "none"), ("--minibatch-std", self.minibatch_std),
+                           ("--minibatch-discrimination", self.minibatch_discrimination > 0),
+                           ("--condition concat", self.condition != "projection")):
+            if used:
+                raise ValueError(f"{flag}: biggan's discriminator is BigGAN's (residual blocks, no batch norm, a "
+                                 "projection of the class)")
+        if self.shared_dim and not self.conditional:
+            raise ValueError("--shared-dim is the size of a shared class embedding: it needs --conditional")
+        if self.hier and self.conditional and not self.shared_dim:
+            raise ValueError("--hier joins each chunk of z to the shared class embedding: set --shared-dim (e.g. 128)")
+        g, d = biggan_resolutions(self.image_size)
+        slots = len(g) + 1
+        if self.hier and self.z_dim % slots:
+            raise ValueError(f"--hier at {self.image_size} px splits z into {slots} chunks: --z-dim must be a multiple "
+                             f"of {slots}, got {self.z_dim}")
+        if self.attention and self.attention not in g + d:
+            raise ValueError(f"--attention {self.attention}: at {self.image_size} px biggan's G has feature maps of "
+                             f"{', '.join(map(str, g))} px and its D of {', '.join(map(str, d))} px")
+
+
 # --- super-resolution (BasicSR's options files: train_MSRResNet_x4, train_MSRGAN_x4, train_ESRGAN_x4) -----------
 SR_SCALES = {"msrresnet": (2, 3, 4), "rrdbnet": (1, 2, 4)}  # what each generator upsamples by
 SR_BLOCKS = {"msrresnet": 16, "rrdbnet": 23}  # BasicSR's num_block

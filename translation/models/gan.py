@@ -39,16 +39,21 @@ class NoiseGAN(GANModel):
         if c.conditional and not self.classes:
             raise ValueError("--conditional needs labelled data (class sub-folders, or digits/MNIST/CIFAR-10)")
         self.channels = c.channels or (data.channels if data is not None else 3)
-        common = {"image_size": c.image_size, "n_classes": len(self.classes), "init": c.init,
-                  "init_gain": c.init_gain}
-        self.add_net("G", "generator", c.arch, z_dim=c.z_dim, out_channels=self.channels, ngf=c.ngf, **common)
-        self.add_net("D", "discriminator", c.arch, in_channels=self.channels, ndf=c.ndf, norm=c.norm_D,
-                     condition=c.condition, spectral_norm=c.spectral_norm, minibatch_std=c.minibatch_std,
-                     minibatch_discrimination=c.minibatch_discrimination, **common)
+        self.add_players()
         self.gan = adversarial_loss(c.gan_mode)
         self.penalties = [(name, penalty) for name, penalty, weight in (
             ("D_gp", GradientPenalty(c.lambda_gp), c.lambda_gp), ("D_dragan", DRAGAN(c.lambda_dragan), c.lambda_dragan),
             ("D_r1", R1(c.lambda_r1), c.lambda_r1)) if weight > 0]
+
+    def add_players(self) -> None:
+        """Nets G and D of --arch with the family's options (a model with nets of its own overrides this)."""
+        c = self.config
+        common = {"image_size": c.image_size, "n_classes": len(self.classes), "init": c.init,
+                  "init_gain": c.init_gain, **({"attention": c.attention} if c.attention else {})}
+        self.add_net("G", "generator", c.arch, z_dim=c.z_dim, out_channels=self.channels, ngf=c.ngf, **common)
+        self.add_net("D", "discriminator", c.arch, in_channels=self.channels, ndf=c.ndf, norm=c.norm_D,
+                     condition=c.condition, spectral_norm=c.spectral_norm, minibatch_std=c.minibatch_std,
+                     minibatch_discrimination=c.minibatch_discrimination, **common)
 
     @classmethod
     def build_dataset(cls, config: NoiseGANConfig):

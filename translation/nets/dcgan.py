@@ -5,6 +5,8 @@ each followed by norm + ReLU, and a last stride-2 one to the image with tanh; k 
 (3 at 32 px, 4 at 64 px as the example, 5 at 128 px).
 D: the mirror: k stride-2 4x4 convs doubling from ndf with LeakyReLU 0.2, norm on all but the first, then a 4x4
 valid conv to one logit (n_outputs > 1: that many). No pooling, no fully connected hidden layer.
+attention=R puts a self-attention layer (SAGAN's, nets/attention.py) after the layer whose maps are R px, in G
+and in D (0: none, as the paper).
 Convs carry no bias before batch norm (its shift replaces it; the example's bias=False everywhere) and a bias
 everywhere otherwise: the critics of WGAN-GP and SNGAN run with norm "none" and need their biases.
 """
@@ -15,6 +17,7 @@ from typing import Optional
 import torch
 from torch import nn
 
+from .attention import SelfAttention, attention_after
 from .layers import norm_layer
 from .noise import CriticHead, NoiseGenerator, SampleDiscriminator
 from .registry import register_class
@@ -30,15 +33,18 @@ def doublings(image_size: int) -> int:
 
 class DCGANGenerator(NoiseGenerator):
     def __init__(self, z_dim: int = 100, out_channels: int = 3, image_size: int = 64, ngf: int = 64,
-                 norm: str = "batch", n_classes: int = 0, embed_dim: Optional[int] = None):
+                 norm: str = "batch", n_classes: int = 0, embed_dim: Optional[int] = None, attention: int = 0):
         super().__init__("dcgan", z_dim, out_channels, image_size, n_classes, embed_dim)
         k, bias, make_norm = doublings(image_size), norm != "batch", norm_layer(norm)
+        attend = attention_after([4 * 2 ** i for i in range(k)], attention, f"the dcgan generator at {image_size} px")
         width = ngf * 2 ** (k - 1)
         layers = [nn.ConvTranspose2d(self.input_dim, width, 4, 1, 0, bias=bias), make_norm(width), nn.ReLU(True)]
-        for _ in range(k - 1):
+        for i in range(k - 1):
+            layers += [SelfAttention(width)] if attend[i] else []
             layers += [nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=bias), make_norm(width // 2),
                        nn.ReLU(True)]
             width //= 2
+        layers += [SelfAttention(width)] if attend[-1] else []
         layers += [nn.ConvTranspose2d(width, out_channels, 4, 2, 1, bias=bias), nn.Tanh()]
         self.main = nn.Sequential(*layers)
 
@@ -52,15 +58,19 @@ class DCGANDiscriminator(SampleDiscriminator):
     def __init__(self, in_channels: int = 3, image_size: int = 64, ndf: int = 64, norm: str = "batch",
                  n_classes: int = 0, embed_dim: Optional[int] = None, condition: str = "concat",
                  minibatch_std: bool = False, minibatch_std_group: int = 4, minibatch_discrimination: int = 0,
-                 minibatch_kernel_dim: int = 5, n_outputs: int = 1):
+                 minibatch_kernel_dim: int = 5, n_outputs: int = 1, attention: int = 0):
         super().__init__("dcgan", in_channels, image_size, n_classes, embed_dim, condition)
         k, bias, make_norm = doublings(image_size), norm != "batch", norm_layer(norm)
+        attend = attention_after([image_size >> i for i in range(1, k + 1)], attention,
+                                 f"the dcgan discriminator at {image_size} px")
         layers = [nn.Conv2d(in_channels + self.label_channels, ndf, 4, 2, 1, bias=bias), nn.LeakyReLU(0.2, True)]
         width = ndf
-        for _ in range(k - 1):
+        for i in range(k - 1):
+            layers += [SelfAttention(width)] if attend[i] else []
             layers += [nn.Conv2d(width, width * 2, 4, 2, 1, bias=bias), make_norm(width * 2),
                        nn.LeakyReLU(0.2, True)]
             width *= 2
+        layers += [SelfAttention(width)] if attend[-1] else []
         self.main = nn.Sequential(*layers)
         self.head = CriticHead(width, lambda c, n: nn.Conv2d(c, n, 4, 1, 0, bias=bias), self.projection_classes,
                                minibatch_std, minibatch_std_group, minibatch_discrimination, minibatch_kernel_dim,

@@ -93,7 +93,7 @@ def init_weights(net: nn.Module, init: str = "normal", gain: float = 0.02) -> nn
 SPECTRAL_NORM_LAYERS = (nn.modules.conv._ConvNd, nn.Linear, nn.Embedding)
 
 
-def apply_spectral_norm(net: nn.Module) -> nn.Module:
+def apply_spectral_norm(net: nn.Module, eps: float = 1e-12, layers: tuple = SPECTRAL_NORM_LAYERS) -> nn.Module:
     """Wrap the weight of every conv, linear and embedding layer in spectral normalisation, in place.
 
     Miyato et al. 2018: W / sigma(W), sigma estimated by one power iteration per training forward, which
@@ -101,10 +101,11 @@ def apply_spectral_norm(net: nn.Module) -> nn.Module:
     The weights must already be initialised: init_weights cannot reach them through the parametrization.
     The state dict then holds `<layer>.parametrizations.weight.original` and the power iteration's `_u`, `_v`
     instead of `<layer>.weight`, so such weights load only into a net built with spectral norm as well.
+    `eps` guards the power iteration's normalisations; `layers`: the kinds of layer to wrap.
     """
     for module in list(net.modules()):
-        if isinstance(module, SPECTRAL_NORM_LAYERS) and not parametrize.is_parametrized(module, "weight"):
-            nn.utils.parametrizations.spectral_norm(module)
+        if isinstance(module, layers) and not parametrize.is_parametrized(module, "weight"):
+            nn.utils.parametrizations.spectral_norm(module, eps=eps)
     return net
 
 
