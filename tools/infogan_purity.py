@@ -4,13 +4,15 @@
             (metrics/digits.py) names each: purity = each category's share of its most common digit, averaged
   Q on data Q(D's features) names a category for each of the 1,797 real digits (the paper's use of c1 as a
             classifier: "5% error ... by matching each category in c1 to a digit type")
-Each also gives the error after the best one-to-one matching of categories to digits (Hungarian).
+Each also gives the error after the best one-to-one matching of categories to digits (Hungarian). And the
+mutual-information lower bound per kind of code and Q's accuracy on G's samples (models/infogan.py).
 
     .venv/bin/python tools/infogan_purity.py checkpoints/infogan_digits [-n 200] [--seed 0]
 """
 from __future__ import annotations
 
 import argparse
+from types import SimpleNamespace
 
 import numpy as np
 import torch
@@ -19,7 +21,9 @@ from scipy.optimize import linear_sum_assignment
 from translation.checkpoint import read_checkpoint
 from translation.data.image_sets import open_image_set
 from translation.inference.sampling import load_sampler
+from translation.latent_codes import LatentCodes
 from translation.metrics.digits import digit_features
+from translation.models.infogan import mutual_information
 from translation.nets import build_net
 
 
@@ -44,18 +48,25 @@ def sample_counts(checkpoint, n: int = 200, seed: int = 0) -> np.ndarray:
     return counts
 
 
-@torch.no_grad()
-def q_counts(checkpoint) -> np.ndarray:
-    """counts[category Q names for c0, true digit] over the built-in digits."""
+def trained(checkpoint) -> SimpleNamespace:
+    """The checkpoint's nets G, D and Q (trained weights) and codes, as mutual_information reads a model."""
     obj = read_checkpoint(checkpoint)
-    D, Q = (build_net(obj["net_specs"][key]) for key in ("D", "Q"))
-    D.load_state_dict(obj["nets"]["D"])
-    Q.load_state_dict(obj["nets"]["Q"])
-    record = obj["generators"]["G"]["codes"]
+    nets = {}
+    for key in ("G", "D", "Q"):
+        nets[key] = build_net(obj["net_specs"][key])
+        nets[key].load_state_dict(obj["nets"][key])
+    codes = LatentCodes.from_record(obj["generators"]["G"]["codes"])
+    return SimpleNamespace(nets=nets, codes=codes, device=torch.device("cpu"))
+
+
+@torch.no_grad()
+def q_counts(model: SimpleNamespace) -> np.ndarray:
+    """counts[category Q names for c0, true digit] over the built-in digits."""
+    D, Q, k = model.nets["D"].eval(), model.nets["Q"].eval(), model.codes.categorical[0]
     data = open_image_set("digits", D.image_size, labels=True)
     images = torch.stack([data[i]["image"] for i in range(len(data))])
-    logits = Q.eval()(D.eval().features(images))[:, :record["categorical"][0]]
-    counts = np.zeros((record["categorical"][0], 10), np.int64)
+    logits = Q(D.features(images))[:, :k]
+    counts = np.zeros((k, 10), np.int64)
     np.add.at(counts, (logits.argmax(1).numpy(), np.asarray(data.labels)), 1)
     return counts
 
@@ -66,8 +77,13 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=200, help="samples per category (default: 200)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    model = trained(args.checkpoint)
+    found = mutual_information(model, 2000, args.seed)
+    print("MI lower bound (nats): " + ", ".join(f"{k} {v:.3f}" for k, v in found.items() if k.startswith("mi")) +
+          f" (at most: cat {sum(np.log(model.codes.categorical)):.3f}); Q's accuracy on G's c0: "
+          f"{found.get('accuracy_c0', float('nan')):.3f}")
     for name, counts in (("samples", sample_counts(args.checkpoint, args.n, args.seed)),
-                         ("Q on the real digits", q_counts(args.checkpoint))):
+                         ("Q on the real digits", q_counts(model))):
         found = scores(counts)
         print(f"{name}: purity {found['purity']:.3f}, error after matching {found['matched_error']:.3f}, "
               f"{found['digits_covered']} of 10 digits are some category's top digit")
