@@ -131,7 +131,8 @@ def test_defaults_are_the_cifar_scripts_and_the_options_are_checked():
            (dict(attention=4), "--attention 4: at 32 px biggan's G has feature maps of 8, 16, 32 px and its D of "
                                "16, 8 px"),
            (dict(image_size=16), "--image-size 16: biggan has"), (dict(arch="dcgan"), "--arch dcgan: biggan trains"),
-           (dict(spectral_norm=False), "--no-spectral-norm"), (dict(condition="concat"), "--condition concat")]
+           (dict(spectral_norm=False), "--no-spectral-norm"), (dict(condition="concat"), "--condition concat"),
+           (dict(init="kaiming"), "--init kaiming: biggan initialises as BigGAN-PyTorch")]
     for options, message in bad:
         with pytest.raises(ValueError, match=message):
             from_dict(CONFIGS["biggan"], dict(data="digits", **options))
@@ -158,3 +159,16 @@ def test_train_sample_and_export_through_the_command_line(tmp_path):
     z, labels = sampler.noise(3, seed=1, truncation=0.5), torch.tensor([1, 0, 1])
     with torch.no_grad():
         assert torch.allclose(torch.jit.load(str(scripted))(z, labels), sampler.net(z, labels), atol=1e-5)
+
+
+def test_an_unconditional_biggan_has_plain_batch_norm_or_z_chunks_and_no_projection():
+    torch.manual_seed(0)
+    plain = create_generator("biggan", init="pytorch", ch=2, z_dim=8)
+    assert not any(isinstance(m, nn.Embedding) for m in plain.modules())
+    assert isinstance(plain.blocks[0].bn1.norm, nn.BatchNorm2d) and plain.blocks[0].bn1.norm.affine
+    hier = create_generator("biggan", init="pytorch", ch=2, z_dim=8, hier=True)
+    assert hier.blocks[0].bn1.gain.in_features == 2  # its own chunk of z alone
+    d = create_discriminator("biggan", init="pytorch", ch=2)
+    assert d.head.embed is None
+    for g in (plain, hier):
+        assert d(g(torch.randn(3, 8))).shape == (3,)

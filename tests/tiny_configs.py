@@ -71,6 +71,9 @@ TINY: dict[str, Tiny] = {
                                         preprocess="resize_and_crop", load_size=32, crop_size=32, lambda_vgg=0.0)),
 }
 TINY["infogan"] = Tiny(class_folders, dict(NOISE, categorical=[3], continuous=1))  # Q on D's features
+# BigGAN's 32 px nets at ch 2 (8 channels: the least self-attention takes), every option on; G every 2nd step
+TINY["biggan"] = Tiny(class_folders, dict(image_size=32, ch=2, z_dim=8, shared_dim=4, hier=True, attention=16,
+                                          lambda_ortho=1e-4, n_critic=2))
 TINY["ebgan"] = Tiny(class_folders, dict(NOISE))  # its dcgan auto-encoder D: 16 px to 2x2 codes and back
 
 

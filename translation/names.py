@@ -17,8 +17,8 @@ GENERATOR_SIZE_MULTIPLES = {"unet_32": 32, "unet_64": 64, "unet_128": 128, "unet
                             # pix2pixHD's, at their default 4 halvings (+1 for the local enhancer's pooled input)
                             "global": 16, "local": 32}
 # generators that draw images from noise (G(z) or G(z, label)), and the critics that go with them
-NOISE_GENERATORS = ("mlp", "dcgan")
-SAMPLE_DISCRIMINATORS = ("mlp", "dcgan")
+NOISE_GENERATORS = ("mlp", "dcgan", "biggan")  # biggan: BigGAN's residual nets (nets/biggan.py), for `train biggan`
+SAMPLE_DISCRIMINATORS = ("mlp", "dcgan", "biggan")
 # super-resolution (BasicSR's archs): G(image) -> scale x larger image, in [0, 1]; D(128 or 256 px patch) -> logit.
 # Not in GENERATOR_SIZE_MULTIPLES: what an input must be a multiple of depends on the scale (net.size_multiple)
 SR_GENERATORS = ("msrresnet", "rrdbnet")

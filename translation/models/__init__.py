@@ -13,6 +13,7 @@ from translation.models.configs import (CGANConfig, CycleGANConfig, DCGANConfig,
                                         VanillaGANConfig, WGANConfig, WGANGPConfig)
 from translation.models.configs import InfoGANConfig
 from translation.models.configs import EBGANConfig
+from translation.models.configs import BigGANConfig
 
 # model name -> its options; the model itself is in translation/models/<name>.py, or the module MODULES names
 CONFIGS = {"pix2pix": Pix2PixConfig, "cyclegan": CycleGANConfig, "stargan": StarGANConfig,
@@ -24,6 +25,7 @@ CONFIGS.update(srresnet=SRResNetConfig, srgan=SRGANConfig, esrgan=ESRGANConfig) 
 CONFIGS.update(glcic=GLCICConfig, deepfill=DeepFillConfig)  # models/inpainting.py
 CONFIGS.update(infogan=InfoGANConfig)  # models/infogan.py
 CONFIGS.update(ebgan=EBGANConfig)  # models/ebgan.py
+CONFIGS.update(biggan=BigGANConfig)  # models/biggan.py
 MODULES = {name: "gan" for name in ("gan", "dcgan", "wgan", "wgan-gp", "lsgan", "sngan", "cgan")}
 MODULES.update(srresnet="superres", srgan="superres", esrgan="superres")
 MODULES.update(glcic="inpainting", deepfill="inpainting")

@@ -293,6 +293,10 @@ class NoiseGANConfig(GANConfig):
     diffaugment: Optional[list[str]] = option(None, "differentiable augmentation of reals and fakes before D "
                                                     "(Zhao et al. 2020), e.g. color,translation,cutout",
                                               choices=DIFFAUGMENT_POLICIES, commas=True)
+    attention: int = option(0, "a self-attention layer (SAGAN, Zhang et al. 2019) after the layer of G and of D whose "
+                               "feature maps are this many px (biggan: in the nets that have maps of that size); "
+                               "0 = none", minimum=0)
+    trains_biggan: ClassVar[bool] = False  # --arch biggan: only `train biggan` gives BigGAN's nets their options
 
     def check_combinations(self) -> None:
         super().check_combinations()
@@ -313,6 +317,15 @@ class NoiseGANConfig(GANConfig):
             raise ValueError("--unrolled-steps and --feature-matching are two G losses; choose one")
         if self.smooth_real is not None and len(self.smooth_real) not in (1, 2):
             raise ValueError("--smooth-real takes one value (0.9) or a range (0.7 1.2)")
+        if self.arch == "biggan" and not self.trains_biggan:
+            raise ValueError("--arch biggan: BigGAN's nets train with `translation train biggan` (its --ch, "
+                             "--shared-dim, --hier, --lambda-ortho)")
+        if self.attention and self.arch == "mlp":
+            raise ValueError(f"--attention {self.attention}: --arch mlp has no feature maps to attend over")
+        sides = [4 << i for i in range(max(self.image_size.bit_length() - 3, 0))]  # dcgan's maps below the image
+        if self.attention and self.arch == "dcgan" and self.attention not in sides:
+            raise ValueError(f"--attention {self.attention}: --arch dcgan at {self.image_size} px has feature maps of "
+                             f"{', '.join(map(str, sides))} px")
 
 
 @dataclass
@@ -531,6 +544,9 @@ class BigGANConfig(NoiseGANConfig):
         if not self.spectral_norm:
             raise ValueError("--no-spectral-norm: biggan's G and D are spectrally normalised throughout, as "
                              "BigGAN-PyTorch's (whose D has no switch for it)")
+        if self.init not in ("normal", "orthogonal", "xavier", "pytorch"):
+            raise ValueError(f"--init {self.init}: biggan initialises as BigGAN-PyTorch: normal (N(0, --init-gain), "
+                             "its N02), orthogonal (its ortho), xavier (its glorot, uniform) or pytorch")
         for flag, used in (("--norm-D", self.norm_D != "none"), ("--minibatch-std", self.minibatch_std),
                            ("--minibatch-discrimination", self.minibatch_discrimination > 0),
                            ("--condition concat", self.condition != "projection")):

@@ -15,6 +15,7 @@
 from . import dcgan, deepfill, discriminators, generators, glcic, mlp, pix2pixhd, stargan, superres  # noqa: F401
 from . import info_head  # noqa: F401  (InfoGAN's Q head)
 from . import autoencoder  # noqa: F401  (EBGAN's discriminators)
+from . import biggan  # noqa: F401  (BigGAN's generator and discriminator)
 from .layers import INITS, NORMS, apply_spectral_norm
 from .minibatch import MinibatchDiscrimination, MinibatchStdDev
 from .noise import CONDITIONS, NoiseGenerator, SampleDiscriminator
