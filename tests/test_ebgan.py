@@ -141,6 +141,7 @@ def test_defaults_and_the_combinations_they_refuse():
                          ({"unrolled_steps": 2}, "--unrolled-steps"), ({"minibatch_std": True}, "--minibatch-std"),
                          ({"minibatch_discrimination": 2}, "--minibatch-discrimination"),
                          ({"conditional": True, "condition": "projection"}, "--condition projection"),
+                         ({"arch": "dcgan", "attention": 8}, "--attention 8: ebgan's auto-encoder"),
                          ({"margin": 0.0}, "margin"), ({"lambda_pt": -1.0}, "lambda")]:
         with pytest.raises(ValueError, match=flag):
             from_dict(CONFIGS["ebgan"], values)

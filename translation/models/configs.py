@@ -457,6 +457,9 @@ class EBGANConfig(NoiseGANConfig):
             if used:
                 raise ValueError(f"{flag}: ebgan's discriminator is an auto-encoder that gives an energy, with no "
                                  "labels to change and no score head or hidden layer of a classifier")
+        if self.attention:
+            raise ValueError(f"--attention {self.attention}: ebgan's auto-encoder discriminator has no "
+                             "self-attention layer (the paper's has none), and the option puts one in G and D alike")
         if self.conditional and self.condition == "projection":
             raise ValueError("--condition projection adds to a classifier's score; ebgan's auto-encoder takes the "
                              "label with its input: use --condition concat")
