@@ -15,7 +15,7 @@ def register(subparsers) -> None:
     p.add_argument("model", choices=("pix2pix", "cyclegan", "stargan", "gan", "pix2pixhd", "superres", "inpaint"),
                    help="which demo to run (pix2pixhd: pix2pixHD beside pix2pix at 128 px, the same budget; "
                         "superres: srresnet x4 on scikit-image's photos beside bicubic; inpaint: "
-                        "glcic filling held-out holes beside OpenCV's Telea and a mean fill)")
+                        "glcic filling holes in held-out still lifes beside OpenCV's Telea and a mean fill)")
     p.add_argument("--workdir", default="demo_output", help="where data, checkpoints and outputs go")
     p.add_argument("--steps", type=int_at_least(1), help="training iterations (default: each demo's own)")
     add_speed_flags(p, fields=("precision",))  # for training and translating; the layout follows it
