@@ -33,7 +33,8 @@ def test_registries_list_the_official_names():
                                  "stargan", "global", "local", "mlp", "dcgan", "biggan", "msrresnet", "rrdbnet",
                                  "glcic", "deepfill"]
     assert list_discriminators() == ["basic", "n_layers", "pixel", "stargan", "multiscale", "mlp", "dcgan", "biggan",
-                                     "vgg128", "vgg256", "glcic_context", "sn_patch", "mlp_ae", "dcgan_ae"]
+                                     "vgg128", "vgg256", "glcic_context", "sn_patch", "infogan_q", "mlp_ae",
+                                     "dcgan_ae"]
     # the tests below give these pix2pix-style options (norm, dropout); StarGAN's nets have their own file
     assert set(IMAGE_GENERATORS) < set(list_generators()) and set(PATCH_DISCRIMINATORS) < set(list_discriminators())
 
