@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import importlib
 
-from translation.models.configs import (CGANConfig, CycleGANConfig, DCGANConfig, DeepFillConfig, ESRGANConfig,
-                                        GLCICConfig, LSGANConfig, MADGANConfig, MRGANConfig, Pix2PixConfig,
-                                        Pix2PixHDConfig, SNGANConfig, SRGANConfig, SRResNetConfig, StarGANConfig,
-                                        VanillaGANConfig, WGANConfig, WGANGPConfig)
-from translation.models.configs import InfoGANConfig
-from translation.models.configs import EBGANConfig
-from translation.models.configs import BigGANConfig
+from translation.models.configs import (BigGANConfig, CGANConfig, CycleGANConfig, DCGANConfig, DeepFillConfig,
+                                        EBGANConfig, ESRGANConfig, GLCICConfig, InfoGANConfig, LSGANConfig,
+                                        MADGANConfig, MRGANConfig, Pix2PixConfig, Pix2PixHDConfig, SNGANConfig,
+                                        SRGANConfig, SRResNetConfig, StarGANConfig, VanillaGANConfig, WGANConfig,
+                                        WGANGPConfig)
 
 # model name -> its options; the model itself is in translation/models/<name>.py, or the module MODULES names
 CONFIGS = {"pix2pix": Pix2PixConfig, "cyclegan": CycleGANConfig, "stargan": StarGANConfig,
