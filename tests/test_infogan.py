@@ -14,7 +14,7 @@ from translation.cli import main
 from translation.config import from_dict
 from translation.data.io import list_images, read_image
 from translation.inference.sampling import code_sweep, draw, grid, load_sampler
-from translation.latent_codes import SWEEP_STEPS, LatentCodes
+from translation.nets.latent_codes import SWEEP_STEPS, LatentCodes
 from translation.models import CONFIGS, model_class
 from translation.models.infogan import entropy, information_terms, mutual_information
 from translation.training.engine import Engine

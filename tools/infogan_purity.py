@@ -21,7 +21,7 @@ from scipy.optimize import linear_sum_assignment
 from translation.checkpoint import read_checkpoint
 from translation.data.image_sets import open_image_set
 from translation.inference.sampling import load_sampler
-from translation.latent_codes import LatentCodes
+from translation.nets.latent_codes import LatentCodes
 from translation.metrics.digits import digit_features
 from translation.models.infogan import mutual_information
 from translation.nets import build_net

@@ -21,7 +21,7 @@ from translation.export.inpaint import inpainting_parts
 from translation.inference.domain_translator import DomainRequest, load_domain_translator
 from translation.inference.sampling import load_sampler
 from translation.inference.translator import load_translator
-from translation.latent_codes import LatentCodes
+from translation.nets.latent_codes import LatentCodes
 
 PRODUCER = "translation"
 

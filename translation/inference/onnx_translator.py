@@ -142,7 +142,7 @@ def onnx_sampler_from(session, meta: dict, path, use_ema: bool = True, generator
                       precision: str = "fp32", channels_last: bool | None = None, compile: bool = False):
     """load_onnx_sampler's sampler from a session open_session opened."""
     from translation.inference.sampling import Sampler
-    from translation.latent_codes import LatentCodes
+    from translation.nets.latent_codes import LatentCodes
 
     if meta["task"] != "sample":
         raise ExportError(f"{path} translates images rather than drawing them from noise: use "

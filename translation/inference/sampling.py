@@ -3,7 +3,7 @@
 The noise comes from a generator seeded with `seed`, so the same checkpoint, seed and options give the
 same images. A checkpoint with an exponential moving average of G's weights samples from the average.
 A checkpoint with several generators (MAD-GAN's G0, G1, ...) draws with each in turn, or with one picked.
-An InfoGAN checkpoint's latent holds codes after z (latent_codes.py): they are drawn from their priors with z,
+An InfoGAN checkpoint's latent holds codes after z (nets/latent_codes.py): they are drawn from their priors with z,
 can be fixed (--code c0=3), or swept along a grid (--vary c1: code_sweep).
 `precision`, `channels_last` and `compile` change how the generators run, within rounding (precision.py).
 """
@@ -19,7 +19,7 @@ from torch import nn
 from translation.checkpoint import CheckpointError, load_file, resolve_checkpoint_path, upgrade
 from translation.data.arrays import to_image
 from translation.inference.weights import choose_weights, load_generator_weights
-from translation.latent_codes import SWEEP_STEPS, LatentCodes
+from translation.nets.latent_codes import SWEEP_STEPS, LatentCodes
 from translation.nets import build_net
 from translation.precision import inference_net, precision_for
 

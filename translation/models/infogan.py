@@ -1,6 +1,6 @@
 """InfoGAN (Chen et al. 2016, "InfoGAN: Interpretable Representation Learning by Information Maximizing Generative
 Adversarial Nets"): G takes z and latent codes c (categorical: one-hot; continuous: uniform in [-1, 1];
-latent_codes.py), and a head Q on D's body must recover c from G(z, c). Maximising Q's log-likelihood of c is a
+nets/latent_codes.py), and a head Q on D's body must recover c from G(z, c). Maximising Q's log-likelihood of c is a
 lower bound on the mutual information I(c; G(z, c)),
     L_I = H(c) + E[log Q(c | G(z, c))] <= I(c; G(z, c)),
 so G learns to make the codes visible in its images: on digits, the 10-way code tends to pick the digit.
@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 
 from translation.checkpoint import samples
-from translation.latent_codes import LatentCodes
+from translation.nets.latent_codes import LatentCodes
 from translation.models.base import generator_and_discriminator_optimizers, register_model
 from translation.models.configs import InfoGANConfig
 from translation.models.gan import NoiseGAN

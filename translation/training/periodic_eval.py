@@ -369,7 +369,7 @@ class PeriodicEvaluation:
 
     def _samples(self):
         from translation.inference.sampling import Sampler
-        from translation.latent_codes import LatentCodes
+        from translation.nets.latent_codes import LatentCodes
 
         nets, weights = {}, "raw"
         for key in self.keys:
