@@ -4,16 +4,24 @@ pytest-xdist hands out work units (one test, or all the tests of an xdist_group:
 workers collected them, each to whichever worker is free (`--dist loadgroup --no-loadscope-reorder`). A long
 test handed out near the end keeps one worker busy while the other has nothing left to do; handed out longest
 first, the short ones fill the gaps at the end (the longest-processing-time rule). A unit's length is the sum
-of its tests' times in earlier runs, kept in pytest's cache (.pytest_cache/, `--cache-clear` forgets them); a
-test never timed counts UNTIMED seconds, so a fresh clone's order is xdist's own: the units with most tests
-first. Only the order changes: every test runs, in its unit, as before.
+of its tests' times in earlier runs, kept in pytest's cache (.pytest_cache/, `--cache-clear` forgets them), or
+for a test the cache has not timed (a fresh clone: CI) in SECONDS_FILE, the times of the tests over MIN_KEPT
+seconds as measured on the 2-core machine the suite is timed on: without them a fresh clone ran xdist's own
+order (the units with most tests first) and one worker ran a long test alone at the end (5 min 4 s against
+4 min 17 s). A test in neither counts UNTIMED seconds. Only the order changes: every test runs, in its unit,
+as before. Refresh the file after a timed run: `python tests/slowest_first.py`.
 """
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import pytest
 
 KEY = "translation/test-seconds"  # {node id without its "@group": seconds of setup + call + teardown}
 UNTIMED = 1.0
+SECONDS_FILE = Path(__file__).with_name("test_seconds.json")
+MIN_KEPT = 0.5  # shorter tests are left out of SECONDS_FILE: their order hardly matters
 # this run's times, kept by the process that saves them (the controller, or a lone pytest); None elsewhere
 _timed: dict[str, float] | None = None
 
@@ -36,7 +44,8 @@ def _cache(config):
 def pytest_configure_node(node):
     """The controller sends its cached times to each worker it starts: every worker orders with the same ones."""
     cache = _cache(node.config)
-    node.workerinput[KEY] = cache.get(KEY, {}) if cache else {}
+    committed = json.loads(SECONDS_FILE.read_text()) if SECONDS_FILE.is_file() else {}
+    node.workerinput[KEY] = {**committed, **(cache.get(KEY, {}) if cache else {})}
 
 
 def longest_first(items: list, config) -> None:
@@ -70,3 +79,15 @@ def pytest_sessionfinish(session):
     if _timed:
         cache = _cache(session.config)
         cache.set(KEY, {**cache.get(KEY, {}), **_timed})
+
+
+if __name__ == "__main__":  # write SECONDS_FILE from the last run's times in pytest's cache
+    import sys
+
+    cached = Path(__file__).parent.parent / ".pytest_cache" / "v" / KEY
+    if not cached.is_file():
+        sys.exit(f"{cached}: no timed run yet (run `make test` first)")
+    kept = {test: round(seconds, 1) for test, seconds in sorted(json.loads(cached.read_text()).items())
+            if seconds >= MIN_KEPT}
+    SECONDS_FILE.write_text(json.dumps(kept, indent=0) + "\n")
+    print(f"wrote {len(kept)} tests' times ({sum(kept.values()):.0f} s) to {SECONDS_FILE}")
