@@ -36,6 +36,12 @@ class DataSetError(ValueError):
     """A data set that cannot be used as given (missing folders, unmatched pairs, ...)."""
 
 
+def problem_lines(problems: list[str], shown: int = 10) -> str:
+    """The first `shown` problems, one indented line each, and how many more there are."""
+    more = f"\n  ... ({len(problems) - shown} more)" if len(problems) > shown else ""
+    return "\n  " + "\n  ".join(problems[:shown]) + more
+
+
 @dataclass(frozen=True)
 class Pair:
     a: Path

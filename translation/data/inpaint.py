@@ -25,7 +25,7 @@ import torch
 from torch.utils.data import Dataset
 
 from translation.data.arrays import read_channels, to_channels
-from translation.data.datasets import DataSetError, match_folders
+from translation.data.datasets import DataSetError, problem_lines, match_folders
 from translation.data.geometry import DEFAULT_CROP_SIZE, DEFAULT_LOAD_SIZE, DEFAULT_PREPROCESS
 from translation.data.inpaint_layout import check_mask_size, inpaint_folders, masked, read_mask
 from translation.data.io import image_size, list_images
@@ -93,9 +93,9 @@ def mean_pixel(paths: Sequence[Path], channels: int = 3) -> np.ndarray:
 class InpaintDataset(Dataset):
     """Photos, their masks and the masked photos; indexed by (index, seed) as PairedDataset (plain index: seed 0).
 
-    `masks`: draw each sample's mask (a kind of data/masks.py, or a MaskFn) instead of reading mask files. `fill`: the hole value in
-    [-1, 1] (one number, or one per channel). Geometry: PairTransform's (`preprocess`, `load_size`, `crop_size`,
-    `flip`); preprocess "none" keeps sizes (then a batch needs images of one size).
+    `masks`: draw each sample's mask (a kind of data/masks.py, or a MaskFn) instead of reading mask files.
+    `fill`: the hole value in [-1, 1] (one number, or one per channel). Geometry: PairTransform's (`preprocess`,
+    `load_size`, `crop_size`, `flip`); preprocess "none" keeps sizes (then a batch needs images of one size).
     """
 
     def __init__(self, root, phase: str = "train", masks: str | MaskFn | None = None, fill=0.0, channels: int = 3,
@@ -120,9 +120,8 @@ class InpaintDataset(Dataset):
                 problems.append(f"mask {item.mask} is {mask_wh[0]}x{mask_wh[1]} but its image {item.image} is "
                                 f"{image_wh[0]}x{image_wh[1]}")
         if problems:
-            more = f"\n  ... ({len(problems) - 10} more)" if len(problems) > 10 else ""
-            raise DataSetError(f"{len(problems)} of {len(self.items)} masks do not have their image's size:\n  "
-                               + "\n  ".join(problems[:10]) + more)
+            raise DataSetError(f"{len(problems)} of {len(self.items)} masks do not have their image's size:"
+                               + problem_lines(problems))
 
     def __len__(self) -> int:
         return len(self.items)

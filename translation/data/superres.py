@@ -17,7 +17,7 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from translation.data.arrays import read_channels, to_channels, to_tensor
-from translation.data.datasets import DataSetError, Pair, match_folders
+from translation.data.datasets import DataSetError, problem_lines, Pair, match_folders
 from translation.data.io import image_size
 from translation.data.sr_layout import div2k_folders, sr_folders
 
@@ -119,9 +119,8 @@ class SuperResDataset(Dataset):
                     for p in self.pairs]
         problems = [line for line in problems if line]
         if problems:
-            more = f"\n  ... ({len(problems) - 10} more)" if len(problems) > 10 else ""
-            raise DataSetError(f"{len(problems)} of {len(self.pairs)} super-resolution pairs cannot be used:\n  "
-                               + "\n  ".join(problems[:10]) + more)
+            raise DataSetError(f"{len(problems)} of {len(self.pairs)} super-resolution pairs cannot be used:"
+                               + problem_lines(problems))
 
     def __len__(self) -> int:
         return len(self.pairs)
