@@ -144,6 +144,18 @@ def test_refuses_output_inside_input(checkpoint, tmp_path):
     assert not (src / "out").exists()
 
 
+def test_one_input_file_can_be_written_to_a_folder_beside_it_but_not_into_its_own(checkpoint, tmp_path):
+    photo = tmp_path / "a.png"
+    write_image(photo, np.zeros((8, 8, 3)))
+    before = photo.read_bytes()
+    translator = load_translator(checkpoint)
+    summary = translate_folder(translator, photo, tmp_path / "out", progress=False)  # as README's `photo.jpg out/`
+    assert summary.translated == 1 and (tmp_path / "out" / "a.png").is_file() and photo.read_bytes() == before
+    with pytest.raises(TranslateError, match="overlap"):  # its own folder: a.png would be replaced
+        translate_folder(translator, photo, tmp_path, overwrite=True, progress=False)
+    assert photo.read_bytes() == before
+
+
 def test_resize_and_formats(checkpoint, tmp_path):
     src = tmp_path / "in"
     write_image(src / "a.png", np.zeros((50, 70, 3)))

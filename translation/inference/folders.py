@@ -71,7 +71,9 @@ def plan_jobs(input_path, output_dir, fmt: str = "png", overwrite: bool = False)
     if not src.exists():
         raise TranslateError(f"{input_path}: no such file or folder")
     root = src.parent if src.is_file() else src
-    if _overlaps(root, dst):
+    # a folder's tree is input throughout; one file is only when the output folder holds it (as _side_input's
+    # files): `translate G photo.png out/` with out/ beside photo.png is fine
+    if dst in src.parents if src.is_file() else _overlaps(root, dst):
         raise TranslateError(f"output {output_dir} and input {input_path} overlap: choose an output folder "
                              "outside the input (translate never writes into its input)")
     sources, others = scan_images(src)
