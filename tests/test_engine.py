@@ -8,7 +8,7 @@ from torch import nn
 from translation.checkpoint import samples
 from translation.losses import WeightClipping
 from translation.models.base import GANModel
-from translation.training.engine import MAX_CONSECUTIVE_SKIPS, Engine, NonFiniteLossError
+from translation.training.engine import MAX_CONSECUTIVE_SKIPS, Engine, NonFiniteLossError, StepError
 from translation.training.phases import OptimizerSpec, Phase
 
 
@@ -151,6 +151,18 @@ def test_fp16_that_never_stops_overflowing_stops_with_advice():
     with pytest.raises(RuntimeError, match=f"overflowed on {MAX_CONSECUTIVE_SKIPS} steps in a row.*bf16"):
         for step in range(MAX_CONSECUTIVE_SKIPS + 1):
             engine.step(batch(step), step)
+
+
+def test_a_batch_too_small_for_a_batch_norm_is_a_step_error_that_says_what_to_change():
+    # a batch norm over 1x1 maps (GLCIC's context D at 64 px) cannot normalise an epoch's last batch of one image
+    model = Toy(g_loss=lambda m: nn.BatchNorm1d(2)(m.G(m.last_z)).sum())
+    model.forward = lambda batch: (setattr(model, "last_z", batch["z"]), {"fake": model.G(batch["z"]),
+                                                                          "real": batch["x"]})[1]
+    engine = Engine(model)
+    one = {key: value[:1] for key, value in batch().items()}
+    with pytest.raises(StepError, match=r"a batch of 1 image\(s\) is too small for a batch-norm layer.*--batch-size"):
+        engine.step(one, 0)
+    engine.step(batch(), 1)  # two or more: fine
 
 
 def test_bf16_runs_the_nets_in_bfloat16_and_keeps_weights_float32():

@@ -117,10 +117,18 @@ class Engine:
         due = [phase for phase in self.phases if phase.due(step)]
         self._train_only({key for phase in due for key in phase.nets},
                          tuple(prefix for phase in due for prefix in phase.frozen_at(step)))
-        with self.precision.autocast():
-            outputs = self.model.forward(batch)
-        for phase in due:
-            self._run_phase(phase, outputs, share, step)
+        try:
+            with self.precision.autocast():
+                outputs = self.model.forward(batch)
+            for phase in due:
+                self._run_phase(phase, outputs, share, step)
+        except ValueError as error:  # torch's batch norm in training on one value per channel
+            if "more than 1 value per channel" not in str(error):
+                raise
+            images = next(v.size(0) for v in batch.values() if isinstance(v, torch.Tensor))
+            raise StepError(f"a batch of {images} image(s) is too small for a batch-norm layer whose maps are 1x1 "
+                            f"here (torch: {error}); an epoch's last batch holds what the data set leaves over: "
+                            "choose a --batch-size (or --max-dataset-size) that leaves more than one") from None
         self.processes.broadcast_buffers(self.model.nets.values())
         return outputs
 
